@@ -1,0 +1,52 @@
+"""simray: Ray's API on a deterministic simulator (`sim`), real processes (`local`) or real Ray.
+
+The names here mirror `ray`'s, so a Ray program runs unchanged with `import simray as ray`, or
+through `simray exec`, where `import ray` resolves to simray.
+"""
+
+from simray import exceptions as exceptions
+from simray import sim as sim
+from simray import util as util
+from simray._api import RuntimeContext as RuntimeContext
+from simray._api import available_resources as available_resources
+from simray._api import cancel as cancel
+from simray._api import cluster_resources as cluster_resources
+from simray._api import get as get
+from simray._api import get_gpu_ids as get_gpu_ids
+from simray._api import get_runtime_context as get_runtime_context
+from simray._api import init as init
+from simray._api import is_initialized as is_initialized
+from simray._api import method as method
+from simray._api import nodes as nodes
+from simray._api import put as put
+from simray._api import remote as remote
+from simray._api import shutdown as shutdown
+from simray._api import wait as wait
+from simray._object_ref import ObjectRef as ObjectRef
+from simray._remote_function import RemoteFunction as RemoteFunction
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ObjectRef",
+    "RemoteFunction",
+    "RuntimeContext",
+    "__version__",
+    "available_resources",
+    "cancel",
+    "cluster_resources",
+    "exceptions",
+    "get",
+    "get_gpu_ids",
+    "get_runtime_context",
+    "init",
+    "is_initialized",
+    "method",
+    "nodes",
+    "put",
+    "remote",
+    "shutdown",
+    "sim",
+    "util",
+    "wait",
+]

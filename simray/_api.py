@@ -1,0 +1,307 @@
+"""Ray's top-level functions (`init`, `get`, `wait`, `put`, ...) over the active backend."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import Any
+
+from simray import _session
+from simray._object_ref import ObjectRef
+from simray._remote_function import RemoteFunction
+
+_RAY_INIT_ARGS = frozenset(
+    {
+        "include_dashboard",
+        "dashboard_host",
+        "dashboard_port",
+        "job_config",
+        "configure_logging",
+        "logging_level",
+        "logging_format",
+        "logging_config",
+        "log_to_driver",
+        "runtime_env",
+        "enable_resource_isolation",
+        "cgroup_path",
+        "system_reserved_cpu",
+        "system_reserved_memory",
+        "proxy_server_url",
+    }
+)
+
+
+class _InitInfo(dict):  # type: ignore[type-arg]
+    """What `init` returns: Ray's RayContext is a mapping with `address_info`-like keys."""
+
+    def __enter__(self) -> _InitInfo:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        shutdown()
+
+
+def init(
+    address: str | None = None,
+    *,
+    num_cpus: float | None = None,
+    num_gpus: float | None = None,
+    resources: dict[str, float] | None = None,
+    labels: dict[str, str] | None = None,
+    object_store_memory: int | None = None,
+    local_mode: bool = False,
+    ignore_reinit_error: bool = False,
+    namespace: str | None = None,
+    backend: str | None = None,
+    seed: int | None = None,
+    trace: str | None = None,
+    **kwargs: Any,
+) -> _InitInfo:
+    """Start a session, as `ray.init`; `backend` picks sim (default), ray, or local.
+
+    On `sim`, a bare `init()` makes one node of 8 CPUs whatever the host has; `seed` (or
+    `SIMRAY_SEED`) seeds the one RNG of the run; `trace` (or `SIMRAY_TRACE`) names a file for the
+    JSON-lines trace. Ray's other arguments are accepted and ignored where they mean nothing.
+    """
+    for key in kwargs:
+        if key not in _RAY_INIT_ARGS and not key.startswith("_"):
+            raise TypeError(f"init() got an unexpected keyword argument '{key}'")
+    if local_mode:
+        raise RuntimeError(
+            "`local_mode` is no longer supported. For interactive debugging consider using the "
+            "Ray distributed debugger."
+        )
+    if _session.active() is not None:
+        if ignore_reinit_error:
+            return _InitInfo(backend=_session.active().name)
+        raise RuntimeError(
+            "Maybe you called ray.init twice by accident? This error can be suppressed by passing "
+            "in 'ignore_reinit_error=True' or by calling 'ray.shutdown()' prior to 'ray.init()'."
+        )
+    name = _session.resolve_backend_name(backend)
+    if name == "ray":
+        _session.init(
+            "ray",
+            address=address,
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            resources=resources,
+            labels=labels,
+            object_store_memory=object_store_memory,
+            namespace=namespace,
+            **kwargs,
+        )
+        return _InitInfo(backend="ray")
+    from simray import cluster as _cluster
+
+    sim_cluster = _cluster.find(address)
+    if sim_cluster is not None:
+        node_specs: Any = sim_cluster.node_specs()
+    elif address not in (None, "local"):
+        raise ConnectionError(
+            f"no simulated cluster at address {address!r}: on the sim backend, address must come "
+            "from simray.cluster.Cluster(...).address, or be None/'local'"
+        )
+    else:
+        node_specs = None
+    session = _session.init(
+        name,
+        num_cpus=num_cpus,
+        num_gpus=num_gpus,
+        resources=resources,
+        object_store_memory=object_store_memory,
+        labels=labels,
+        node_specs=node_specs,
+        seed=seed,
+        trace_path=trace,
+        namespace=namespace,
+    )
+    if sim_cluster is not None:
+        sim_cluster._attach(session)
+    return _InitInfo(backend=name, address=address or "local", namespace=session.namespace)
+
+
+def shutdown(*args: Any, **kwargs: Any) -> None:
+    """End the session; virtual time and patched modules go back to normal."""
+    _session.shutdown()
+
+
+def is_initialized() -> bool:
+    """Whether a session is up."""
+    return _session.active() is not None
+
+
+def remote(*args: Any, **options: Any) -> Any:
+    """`@remote` or `@remote(**options)` on a function (or, later, a class)."""
+    if len(args) == 1 and not options and callable(args[0]):
+        return _make_remote(args[0], {})
+    if args:
+        raise TypeError(
+            "The @remote decorator must be applied either with no arguments and no parentheses, "
+            "for example '@remote', or it must be applied using keyword arguments, for example "
+            "'@remote(num_returns=2, resources={\"CustomResource\": 1})'."
+        )
+    return lambda target: _make_remote(target, options)
+
+
+def _make_remote(target: Any, options: dict[str, Any]) -> Any:
+    if inspect.isclass(target):
+        raise NotImplementedError("actors (@remote on a class) are not supported by simray yet")
+    if not callable(target):
+        raise TypeError(f"@remote applies to functions and classes, got {target!r}")
+    return RemoteFunction(target, options)
+
+
+def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+    """`@method(num_returns=...)` on an actor method: records the options on the function."""
+
+    def decorate(fn: Any) -> Any:
+        fn.__ray_method_options__ = kwargs
+        return fn
+
+    return decorate
+
+
+def get(object_refs: Any, *, timeout: float | None = None) -> Any:
+    """The value(s) of one ref or a list of refs, in input order; raises the first error."""
+    if timeout is not None and timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number or None")
+    return _session.backend().get(object_refs, timeout)
+
+
+def wait(
+    ray_waitables: list[Any],
+    *,
+    num_returns: int = 1,
+    timeout: float | None = None,
+    fetch_local: bool = True,
+) -> tuple[list[Any], list[Any]]:
+    """Split refs into (ready, not ready), both in input order, at most `num_returns` ready.
+
+    When more than `num_returns` are ready, simray returns the first ones in input order (Ray
+    makes no promise about which).
+    """
+    if isinstance(ray_waitables, ObjectRef):
+        raise TypeError(
+            "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a single "
+            "ray.ObjectRef ObjectRef"
+        )
+    if not isinstance(ray_waitables, list):
+        raise TypeError(
+            "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got "
+            f"{type(ray_waitables)}"
+        )
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+    if not ray_waitables:
+        return [], []
+    if len(set(ray_waitables)) != len(ray_waitables):
+        raise ValueError("Wait requires a list of unique ray_waitables.")
+    if num_returns <= 0:
+        raise ValueError(f"Invalid number of objects to return {num_returns}.")
+    if num_returns > len(ray_waitables):
+        raise ValueError(
+            "num_returns cannot be greater than the number of ray_waitables provided to ray.wait."
+        )
+    return _session.backend().wait(ray_waitables, num_returns, timeout, fetch_local)
+
+
+def put(value: Any, *, _owner: Any = None) -> Any:
+    """Store a copy of `value`; returns its ObjectRef."""
+    if isinstance(value, ObjectRef):
+        raise TypeError(
+            "Calling 'put' on an ray.ObjectRef is not allowed. If you really want to do this, you "
+            "can wrap the ray.ObjectRef in a list and call 'put' on it."
+        )
+    if _owner is not None:
+        raise ValueError("The '_owner' argument of put() has been removed in Ray 2.56")
+    return _session.backend().put(value)
+
+
+def cancel(ray_waitable: Any, *, force: bool = False, recursive: bool = True) -> None:
+    """Cancel a task: pending ones never run; running ones get KeyboardInterrupt (or end, if force)."""
+    _session.backend().cancel(ray_waitable, force, recursive)
+
+
+def cluster_resources() -> dict[str, float]:
+    """Total resources of the alive nodes."""
+    return _session.backend().cluster_resources()
+
+
+def available_resources() -> dict[str, float]:
+    """Resources free now (keys at 0 are left out, as Ray 2.60 does)."""
+    return _session.backend().available_resources()
+
+
+def nodes() -> list[dict[str, Any]]:
+    """One dict per node, with Ray's keys (`NodeID`, `Alive`, `Resources`, ...)."""
+    return _session.backend().nodes()
+
+
+def get_gpu_ids() -> list[int]:
+    """GPU ids assigned to the current task ([] in the driver)."""
+    return list(_session.backend().context()["gpu_ids"])
+
+
+class RuntimeContext:
+    """What `get_runtime_context()` returns: ids and resources of the current task or driver."""
+
+    def __init__(self, info: dict[str, Any]):
+        self._info = info
+
+    def get_node_id(self) -> str:
+        return self._info["node_id"]
+
+    def get_task_id(self) -> str | None:
+        return self._info["task_id"]
+
+    def get_job_id(self) -> str:
+        return "01000000"
+
+    def get_actor_id(self) -> str | None:
+        return self._info.get("actor_id")
+
+    def get_worker_id(self) -> str:
+        return f"{os.getpid():056x}"
+
+    def get_assigned_resources(self) -> dict[str, float]:
+        return dict(self._info["assigned"])
+
+    def get_accelerator_ids(self) -> dict[str, list[str]]:
+        ids = [str(i) for i in self._info["gpu_ids"]]
+        return {
+            "GPU": ids,
+            "TPU": [],
+            "NPU": [],
+            "HPU": [],
+            "neuron_cores": [],
+            "MBLT": [],
+            "RBLN": [],
+            "TTNPU": [],
+            "FURIOSA": [],
+        }
+
+    def is_canceled(self) -> bool:
+        return bool(self._info.get("cancelled"))
+
+    @property
+    def namespace(self) -> str:
+        return self._info["namespace"]
+
+    @property
+    def node_id(self) -> str:
+        return self._info["node_id"]
+
+    @property
+    def task_id(self) -> str | None:
+        return self._info["task_id"]
+
+    @property
+    def worker(self) -> Any:
+        return None
+
+
+def get_runtime_context() -> RuntimeContext:
+    """Context of the caller: the driver, or the task it runs in."""
+    return RuntimeContext(_session.backend().context())

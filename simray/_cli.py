@@ -1,0 +1,90 @@
+"""The `simray` command: `simray exec` runs an unmodified Ray script on a chosen backend."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+import traceback
+
+from simray import _session
+
+BACKEND_CHOICES = ("sim", "local", "ray")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="simray", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "exec",
+        help="run a Ray script with `import ray` resolving to simray",
+        description="Run SCRIPT with `import ray` resolving to simray (or real Ray with "
+        "--backend ray). Its stdout and exit code pass through unchanged.",
+    )
+    run.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default=None,
+        help="default: $SIMRAY_BACKEND, else sim",
+    )
+    run.add_argument("--seed", type=int, default=None, help="default: $SIMRAY_SEED, else 0")
+    run.add_argument(
+        "--trace", metavar="FILE", default=None, help="write the sim trace (JSON lines) to FILE"
+    )
+    run.add_argument("script")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return exec_script(args.script, args.args, args.backend, args.seed, args.trace)
+
+
+def exec_script(
+    script: str, script_args: list[str], backend: str | None, seed: int | None, trace: str | None
+) -> int:
+    """Run `script` as `__main__`; return its exit code."""
+    if backend is not None:
+        os.environ["SIMRAY_BACKEND"] = backend
+    if seed is not None:
+        os.environ["SIMRAY_SEED"] = str(seed)
+    if trace is not None:
+        os.environ["SIMRAY_TRACE"] = os.path.abspath(trace)
+    try:
+        chosen = _session.resolve_backend_name(None)
+    except ValueError as e:
+        print(f"simray exec: {e}", file=sys.stderr)
+        return 2
+    if not os.path.isfile(script):
+        print(f"simray exec: no such script: {script}", file=sys.stderr)
+        return 2
+    if chosen != "ray":
+        from simray import _ray_alias
+
+        _ray_alias.install()
+    sys.argv = [script, *script_args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    code = 0
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as e:
+        code = _exit_code(e)
+    except BaseException:  # the script's own uncaught error: print it as Python would
+        traceback.print_exc()
+        code = 1
+    finally:
+        if chosen != "ray":
+            _session.shutdown()
+    sys.stdout.flush()
+    return code
+
+
+def _exit_code(e: SystemExit) -> int:
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code
+    print(e.code, file=sys.stderr)
+    return 1

@@ -1,0 +1,128 @@
+"""Ray's placement policies as pure functions: hybrid (DEFAULT), SPREAD and node affinity.
+
+Each policy sees the alive nodes in id order and a demand, and answers a node, `WAIT` (feasible
+somewhere, nothing free now) or `INFEASIBLE` (no node could ever run it). Randomness comes only
+from the `random.Random` passed in, so the caller decides determinism.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from simray._model.resources import NodeResources
+
+SPREAD_THRESHOLD = 0.5  # scheduler_spread_threshold
+TOP_K_FRACTION = 0.2  # scheduler_top_k_fraction
+TOP_K_ABSOLUTE = 1  # scheduler_top_k_absolute
+
+
+class PlacementNode(Protocol):
+    node_id: str
+    resources: NodeResources
+
+
+class _Outcome:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+WAIT = _Outcome("WAIT")
+INFEASIBLE = _Outcome("INFEASIBLE")
+
+
+def hybrid(
+    nodes: Sequence[PlacementNode],
+    demand: Mapping[str, int],
+    rng: random.Random,
+    preferred: PlacementNode | None,
+) -> PlacementNode | _Outcome:
+    """Ray's hybrid policy: pack on the preferred node below 50% use, else top-k least used.
+
+    CPU-only work first tries nodes without GPUs (`avoid_gpu_nodes`), as the raylet does.
+    """
+    if "GPU" not in demand:
+        cpu_nodes = [n for n in nodes if "GPU" not in n.resources.total]
+        if len(cpu_nodes) < len(nodes):
+            choice = _hybrid_impl(cpu_nodes, demand, rng, preferred, require_available=True)
+            if not isinstance(choice, _Outcome):
+                return choice
+    return _hybrid_impl(nodes, demand, rng, preferred, require_available=False)
+
+
+def _hybrid_impl(
+    nodes: Sequence[PlacementNode],
+    demand: Mapping[str, int],
+    rng: random.Random,
+    preferred: PlacementNode | None,
+    require_available: bool,
+) -> PlacementNode | _Outcome:
+    available: list[tuple[float, PlacementNode]] = []
+    feasible = False
+    for node in nodes:
+        res = node.resources
+        if res.fits(demand):
+            score = res.critical_utilization()
+            available.append((0.0 if score < SPREAD_THRESHOLD else score, node))
+        elif res.feasible(demand):
+            feasible = True
+    if not available:
+        if feasible or require_available:
+            return WAIT
+        return INFEASIBLE
+    if len(available) == 1:
+        return available[0][1]
+    # Nodes arrive in id order; a stable sort by score keeps that order among equals.
+    available.sort(key=lambda pair: pair[0])
+    best_score = available[0][0]
+    if preferred is not None:
+        for score, node in available:
+            if node is preferred and score <= best_score:
+                return node
+    k = max(TOP_K_ABSOLUTE, int(len(nodes) * TOP_K_FRACTION))
+    top = available[:k]
+    return top[0][1] if len(top) == 1 else top[rng.randrange(len(top))][1]
+
+
+class SpreadCursor:
+    """Ray's SPREAD policy: round-robin over nodes by id from a persistent index."""
+
+    __slots__ = ("next_index",)
+
+    def __init__(self) -> None:
+        self.next_index = 0
+
+    def choose(
+        self, nodes: Sequence[PlacementNode], demand: Mapping[str, int], rng: random.Random
+    ) -> PlacementNode | _Outcome:
+        n = len(nodes)
+        for step in range(n):
+            i = (self.next_index + step) % n
+            if nodes[i].resources.fits(demand):
+                self.next_index = (i + 1) % n
+                return nodes[i]
+        return hybrid(nodes, demand, rng, None)
+
+
+def node_affinity(
+    nodes: Sequence[PlacementNode],
+    demand: Mapping[str, int],
+    rng: random.Random,
+    node_id: str,
+    soft: bool,
+    spill_on_unavailable: bool,
+) -> PlacementNode | _Outcome | None:
+    """NodeAffinitySchedulingStrategy; None means "hard affinity to a missing/infeasible node"."""
+    target = next((n for n in nodes if n.node_id == node_id), None)
+    if target is not None and target.resources.feasible(demand):
+        if target.resources.fits(demand):
+            return target
+        if not (soft and spill_on_unavailable):
+            return WAIT
+    elif not soft:
+        return None
+    return hybrid(nodes, demand, rng, None)

@@ -1,0 +1,144 @@
+"""Resource arithmetic in Ray's fixed point (1e-4 units), demands and node capacity.
+
+Ray stores every quantity as an integer number of 1/10000 units (`RESOURCE_UNIT_SCALING`), so
+simray does too: no float drift, and fractional GPUs add up exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+UNIT = 10_000
+ACCELERATOR_PREFIX = "accelerator_type:"
+ACCELERATOR_DEMAND = 10  # 0.001 in units, as Ray adds for `accelerator_type=`
+# Resources whose utilisation Ray's hybrid policy looks at ("critical resources").
+CRITICAL = ("CPU", "memory", "object_store_memory")
+
+Demand = dict[str, int]
+
+
+def to_units(name: str, quantity: float) -> int:
+    """Convert a user quantity to fixed point, with Ray's messages for bad values."""
+    if quantity < 0:
+        raise ValueError(f"The quantity of resource {name} cannot be negative")
+    units = int(round(quantity * UNIT))
+    if quantity != 0 and int(quantity * UNIT) == 0:
+        raise ValueError(
+            f"The precision of the fractional quantity of resource {name} cannot go beyond 0.0001"
+        )
+    return units
+
+
+def to_float(units: int) -> float:
+    """Fixed point back to the float that Ray reports."""
+    return units / UNIT
+
+
+def demand_from_options(
+    num_cpus: float | None,
+    num_gpus: float | None,
+    resources: Mapping[str, float] | None,
+    memory: float | None,
+    accelerator_type: str | None,
+    default_cpus: float,
+) -> Demand:
+    """Build a demand the way Ray's `resources_from_ray_options` does (zeros dropped)."""
+    demand: Demand = {}
+    cpus = default_cpus if num_cpus is None else num_cpus
+    if cpus:
+        demand["CPU"] = to_units("num_cpus", cpus)
+    if num_gpus:
+        demand["GPU"] = to_units("num_gpus", num_gpus)
+    if memory:
+        demand["memory"] = to_units("memory", int(memory))
+    for name, qty in (resources or {}).items():
+        units = to_units(name, qty)
+        if units:
+            demand[name] = units
+    if accelerator_type is not None:
+        demand[ACCELERATOR_PREFIX + accelerator_type] = ACCELERATOR_DEMAND
+    return demand
+
+
+def format_demand(demand: Mapping[str, int]) -> str:
+    """Render a demand as Ray prints one: `{'CPU': 1.0, 'GPU': 1.0}`."""
+    return "{" + ", ".join(f"{k!r}: {to_float(v)}" for k, v in demand.items()) + "}"
+
+
+class NodeResources:
+    """Total and available resources of one node, with GPU instances that have ids.
+
+    A fractional GPU request (<= 1) takes part of one instance (best fit, lowest id first, as
+    Ray's instance allocator); a whole request takes whole free instances, lowest ids first.
+    """
+
+    __slots__ = ("total", "available", "gpu_free")
+
+    def __init__(self, total: Demand):
+        self.total = dict(total)
+        self.available = dict(total)
+        self.gpu_free = [UNIT] * (total.get("GPU", 0) // UNIT)
+
+    def feasible(self, demand: Mapping[str, int]) -> bool:
+        """Whether the node could ever run `demand` (its totals suffice)."""
+        total = self.total
+        for k, v in demand.items():
+            if total.get(k, 0) < v:
+                return False
+        gpus = demand.get("GPU")
+        return gpus is None or self._gpu_fit(gpus, [UNIT] * len(self.gpu_free)) is not None
+
+    def fits(self, demand: Mapping[str, int]) -> bool:
+        """Whether `demand` fits in what is available now."""
+        available = self.available
+        for k, v in demand.items():
+            if available.get(k, 0) < v:
+                return False
+        gpus = demand.get("GPU")
+        return gpus is None or self._gpu_fit(gpus, self.gpu_free) is not None
+
+    @staticmethod
+    def _gpu_fit(units: int, free: list[int]) -> list[tuple[int, int]] | None:
+        """The (instance, units) pairs that would serve a GPU demand, or None."""
+        if units <= UNIT:
+            best = -1
+            for i, f in enumerate(free):
+                if f >= units and (best < 0 or f < free[best]):
+                    best = i
+            return None if best < 0 else [(best, units)]
+        whole = [i for i, f in enumerate(free) if f == UNIT]
+        need = units // UNIT
+        return [(i, UNIT) for i in whole[:need]] if len(whole) >= need else None
+
+    def allocate(self, demand: Mapping[str, int]) -> list[tuple[int, int]]:
+        """Take `demand` (which must fit); return the GPU instance shares taken."""
+        available = self.available
+        for k, v in demand.items():
+            available[k] -= v
+        gpus = demand.get("GPU")
+        if gpus is None:
+            return []
+        shares = self._gpu_fit(gpus, self.gpu_free)
+        assert shares is not None, "allocate() called for a demand that does not fit"
+        for i, u in shares:
+            self.gpu_free[i] -= u
+        return shares
+
+    def release(self, demand: Mapping[str, int], gpu_shares: list[tuple[int, int]]) -> None:
+        """Give back what `allocate` took."""
+        available = self.available
+        for k, v in demand.items():
+            available[k] += v
+        for i, u in gpu_shares:
+            self.gpu_free[i] += u
+
+    def critical_utilization(self) -> float:
+        """Max over CPU, memory and object store of the used fraction (Ray's hybrid score)."""
+        worst = 0.0
+        for k in CRITICAL:
+            total = self.total.get(k, 0)
+            if total > 0:
+                used = 1.0 - self.available.get(k, 0) / total
+                if used > worst:
+                    worst = used
+        return worst

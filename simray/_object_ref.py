@@ -1,0 +1,46 @@
+"""`ObjectRef`: a handle to a value that a task will produce or that `put` stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ObjectRef:
+    """A reference to an object; backends subclass it to carry their own state.
+
+    Equality and hashing follow the id, as in Ray. Awaiting a ref (in an async task or actor)
+    waits for its value.
+    """
+
+    __slots__ = ("_id",)
+
+    def __init__(self, object_id: int):
+        self._id = object_id
+
+    def hex(self) -> str:
+        """The id as 56 hex digits, Ray's length."""
+        return f"{self._id:056x}"
+
+    def binary(self) -> bytes:
+        """The id as 28 bytes."""
+        return self._id.to_bytes(28, "big")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ObjectRef) and other._id == self._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    def __repr__(self) -> str:
+        return f"ObjectRef({self.hex()})"
+
+    def __await__(self) -> Any:
+        from simray import _session
+
+        return _session.backend().await_ref(self).__await__()
+
+    def future(self) -> Any:
+        """A `concurrent.futures.Future` resolved with the value (Ray's `ObjectRef.future`)."""
+        from simray import _session
+
+        return _session.backend().ref_future(self)

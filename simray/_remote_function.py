@@ -1,0 +1,56 @@
+"""`@remote` on a function: `RemoteFunction` with `.remote()` and `.options()`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from simray import _session
+from simray._options import TaskOptions, validate_task_options
+
+
+class RemoteFunction:
+    """A function that runs as a task; call it with `.remote(...)`, never directly."""
+
+    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]):
+        validate_task_options(options, in_options=False)
+        self._function = fn
+        self._default_options = options
+        self._resolved = TaskOptions(options, fn.__name__)
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "Remote functions cannot be called directly. Instead of running "
+            f"'{self._function.__name__}()', try '{self._function.__name__}.remote()'."
+        )
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        """Submit a call; returns an ObjectRef (a list of them for num_returns > 1)."""
+        return _session.backend().submit_task(self._function, args, kwargs, self._resolved)
+
+    def options(self, **task_options: Any) -> _BoundOptions:
+        """The same function with some options overridden for the calls made through it."""
+        validate_task_options(task_options, in_options=True)
+        merged = {**self._default_options, **task_options}
+        return _BoundOptions(self._function, TaskOptions(merged, self._function.__name__))
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Ray DAGs (.bind) are not supported by simray")
+
+
+class _BoundOptions:
+    """What `.options()` returns: `.remote()` with the merged options."""
+
+    def __init__(self, fn: Callable[..., Any], resolved: TaskOptions):
+        self._function = fn
+        self._resolved = resolved
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return _session.backend().submit_task(self._function, args, kwargs, self._resolved)
+
+    def options(self, **task_options: Any) -> _BoundOptions:
+        validate_task_options(task_options, in_options=True)
+        merged = {**self._resolved.raw, **task_options}
+        return _BoundOptions(self._function, TaskOptions(merged, self._function.__name__))

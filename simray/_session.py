@@ -1,0 +1,63 @@
+"""The one active session: which backend runs the program, chosen at `init`.
+
+The api layer asks this module for the backend and never imports one itself; backends are
+looked up by name so that importing simray imports neither greenlet-heavy sim code nor Ray.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+BACKENDS = {
+    "sim": "simray._sim.backend:SimBackend",
+    "ray": "simray._ray_backend:RayBackend",
+}
+_active: Any = None
+
+
+def backend() -> Any:
+    """The running backend; starts a default one, as Ray's API calls auto-init."""
+    if _active is None:
+        init()
+    return _active
+
+
+def active() -> Any:
+    """The running backend or None."""
+    return _active
+
+
+def resolve_backend_name(name: str | None) -> str:
+    """`init(backend=)` first, then `SIMRAY_BACKEND`, then `sim`."""
+    chosen = name or os.environ.get("SIMRAY_BACKEND") or "sim"
+    if chosen == "local":
+        raise ValueError(
+            "backend 'local' (real worker processes) is not available yet; "
+            "use backend='sim' for the simulator or backend='ray' for real Ray"
+        )
+    if chosen not in BACKENDS:
+        raise ValueError(
+            f"unknown backend {chosen!r}; choose one of {sorted(BACKENDS)} "
+            "(via init(backend=...), --backend or SIMRAY_BACKEND)"
+        )
+    return chosen
+
+
+def init(backend: str | None = None, **kwargs: Any) -> Any:
+    """Start a session on the chosen backend."""
+    global _active
+    name = resolve_backend_name(backend)
+    module_name, _, class_name = BACKENDS[name].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    _active = cls(**kwargs)
+    return _active
+
+
+def shutdown() -> None:
+    """End the session, if any."""
+    global _active
+    current, _active = _active, None
+    if current is not None:
+        current.shutdown()

@@ -1,0 +1,666 @@
+"""The `sim` backend: Ray's task API on the discrete-event kernel, in virtual time.
+
+It owns the session's kernel, cluster, object refs and trace, and implements the backend
+interface that the api layer calls (`submit_task`, `get`, `wait`, `put`, `cancel`, ...).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import random
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from greenlet import GreenletExit
+
+from simray import exceptions as exc
+from simray._model.resources import UNIT, to_float
+from simray._object_ref import ObjectRef
+from simray._sim import deadlock
+from simray._sim.filelock import SimFileLocks
+from simray._sim.kernel import Kernel, Unit
+from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.scheduler import Scheduler, SimNode, node_total
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
+from simray._sim.trace import Trace
+from simray._sim.vtime import VirtualTime
+
+log = logging.getLogger("simray")
+
+GC_THRESHOLDS = (50_000, 10, 10)
+DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
+_TIMED_OUT = object()
+_CUDA = "CUDA_VISIBLE_DEVICES"
+_SIM_PID = 4242
+_DRIVER_IP = "127.0.0.1"
+
+
+class _Waiter:
+    """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get)."""
+
+    __slots__ = ("kernel", "unit", "need", "stop_on_error", "active")
+
+    def __init__(self, kernel: Kernel, unit: Unit, need: int, stop_on_error: bool):
+        self.kernel = kernel
+        self.unit = unit
+        self.need = need
+        self.stop_on_error = stop_on_error
+        self.active = True
+
+    def __call__(self, ref: SimRef) -> None:
+        if not self.active:
+            return
+        if ref.state == FAILED and self.stop_on_error:
+            self.need = 0
+        else:
+            self.need -= 1
+        if self.need <= 0:
+            self.active = False
+            self.kernel.wake(self.unit)
+
+
+class SimBackend:
+    """One sim session: created by `init`, ended by `shutdown`."""
+
+    name = "sim"
+
+    def __init__(
+        self,
+        *,
+        num_cpus: float | None = None,
+        num_gpus: float | None = None,
+        resources: dict[str, float] | None = None,
+        object_store_memory: float | None = None,
+        labels: dict[str, str] | None = None,
+        node_specs: Sequence[dict[str, Any]] | None = None,
+        seed: int | None = None,
+        trace_path: str | None = None,
+        namespace: str | None = None,
+    ):
+        if seed is None:
+            seed = int(os.environ.get("SIMRAY_SEED", "0"))
+        self.seed = seed
+        self.namespace = namespace or "anonymous"
+        self.rng = random.Random(seed)
+        self.kernel = Kernel(on_stall=self._explain_stall)
+        self.kernel.on_switch_in = self._switch_in
+        self.scheduler = Scheduler(self.rng, self._start_task)
+        self.scheduler.on_unschedulable = self._unschedulable
+        trace_path = trace_path or os.environ.get("SIMRAY_TRACE") or None
+        self.trace: Trace | None = Trace() if trace_path else None
+        self.trace_path = trace_path if isinstance(trace_path, str) else None
+        self._next_object = 0
+        self._next_task = 0
+        self.running: dict[int, Task] = {}
+        self.locks = SimFileLocks(self.kernel)
+        self.clock = VirtualTime(self.kernel)
+        self._driver_cuda = os.environ.get(_CUDA)
+        self.kernel.env_now = self._driver_cuda
+        self.kernel.driver.env = self._driver_cuda
+        if node_specs is None:
+            node_specs = [
+                {
+                    "num_cpus": DEFAULT_NUM_CPUS if num_cpus is None else num_cpus,
+                    "num_gpus": num_gpus or 0,
+                    "resources": resources,
+                    "object_store_memory": object_store_memory,
+                    "labels": labels,
+                }
+            ]
+        for spec in node_specs:
+            self.add_node(**spec)
+        self.clock.install()
+        self.locks.install()
+        # The simulator allocates many small objects that live for one task; collecting the
+        # youngest generation every 700 allocations costs a third of the run, so the session
+        # raises that threshold and puts it back at shutdown.
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
+
+    # -- cluster ----------------------------------------------------------------------------
+    def add_node(
+        self,
+        num_cpus: float = 1,
+        num_gpus: float = 0,
+        resources: dict[str, float] | None = None,
+        memory: float | None = None,
+        object_store_memory: float | None = None,
+        labels: dict[str, str] | None = None,
+        accelerator_type: str | None = None,
+    ) -> SimNode:
+        """Add a node now (before or during a run); pending work may start on it at once."""
+        index = len(self.scheduler.all_nodes)
+        is_head = index == 0
+        resources = dict(resources or {})
+        labels = dict(labels or {})
+        if accelerator_type is not None:
+            resources[f"accelerator_type:{accelerator_type}"] = 1
+            labels["ray.io/accelerator-type"] = accelerator_type
+        ip = f"127.0.0.{index + 1}"
+        total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
+        node = SimNode(index, total, labels, is_head)
+        self._trace("node_added", node=node.index, resources=_floats(total))
+        self.scheduler.add_node(node)
+        return node
+
+    def remove_node(self, node_id: str) -> None:
+        node = self._node_by_id(node_id)
+        self.scheduler.remove_node(node)
+        self._trace("node_removed", node=node.index)
+
+    def _node_by_id(self, node_id: str) -> SimNode:
+        for node in self.scheduler.all_nodes:
+            if node.node_id == node_id:
+                return node
+        raise ValueError(f"no node with id {node_id!r} in this sim cluster")
+
+    # -- tasks ------------------------------------------------------------------------------
+    def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+        """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
+        if opts.gpu_error:
+            raise ValueError(opts.gpu_error)
+        self._next_task += 1
+        parent = self.kernel.current
+        # Arguments are copied now, as Ray serializes them at submission; top-level refs are
+        # kept to be resolved, and a call with only immutable scalars skips all of it.
+        plain = True
+        packed = []
+        for a in args:
+            if type(a) in ATOMIC:
+                packed.append(a)
+            else:
+                plain = False
+                packed.append(self._pack_arg(a, opts.name))
+        if kwargs:
+            plain = False
+            kwargs = {k: self._pack_arg(v, opts.name) for k, v in kwargs.items()}
+        task = Task(
+            self._next_task,
+            fn,
+            opts.name,
+            args if plain else packed,
+            kwargs,
+            opts,
+            parent if type(parent) is Task else None,
+        )
+        task.plain_args = plain
+        if task.parent is not None:
+            if task.parent.children is None:
+                task.parent.children = []
+            task.parent.children.append(task)
+        n = opts.num_returns
+        if n == 1:
+            self._next_object += 1
+            returns = [SimRef(self._next_object, task)]
+        else:
+            returns = []
+            for _ in range(n):
+                self._next_object += 1
+                returns.append(SimRef(self._next_object, task))
+        task.returns = returns
+        if self.trace is not None:
+            self._trace("submit", task=task.task_id, name=task.name, demand=_floats(task.demand))
+        pending = None
+        if not plain:
+            deps = [a for a in packed if type(a) is SimRef]
+            if kwargs:
+                deps += [v for v in kwargs.values() if type(v) is SimRef]
+            pending = [d for d in deps if d.state != READY]
+        if pending:
+            task.deps_left = len(pending)
+            for dep in pending:
+                dep.on_ready(lambda ref, task=task: self._dep_resolved(task, ref))
+        else:
+            task.state = QUEUED
+            self.scheduler.submit(task)
+        if n == 1:
+            return returns[0]
+        return returns if n else None
+
+    def _pack_arg(self, value: Any, fn_name: str) -> Any:
+        if type(value) is SimRef:
+            return value  # a top-level ref: resolved to its value before the task runs
+        try:
+            return pack(value)
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize the argument {value!r} for a task or actor {fn_name}: "
+                f"{type(e).__name__}: {e}. Arguments cross task boundaries as copies "
+                "(cloudpickle); pass a picklable value, or create the object inside the task."
+            ) from e
+
+    def _dep_resolved(self, task: Task, ref: SimRef) -> None:
+        if task.state != WAITING_DEPS:
+            return
+        if ref.state == FAILED:
+            self._finish(task, FAILED, ref.stored)
+            return
+        task.deps_left -= 1
+        if task.deps_left == 0:
+            task.state = QUEUED
+            self.scheduler.submit(task)
+
+    def _start_task(self, task: Task, node: SimNode, here: bool = False) -> None:
+        task.node = node
+        task.state = RUNNING
+        task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
+        self.running[task.task_id] = task
+        if self.trace is not None:
+            self._trace("start", task=task.task_id, node=node.index, attempt=task.attempt)
+        if here:
+            self.kernel.handoff = (task, self._run_task)
+        else:
+            self.kernel.spawn(task, self._run_task)
+
+    def _run_task(self, task: Task) -> None:
+        try:
+            if task.env is not self.kernel.env_now or task.interrupt:
+                self._switch_in(task)
+            if task.plain_args:
+                result = task.fn(*task.args)
+            else:
+                args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in task.args]
+                kwargs = {
+                    k: unpack(v.stored) if type(v) is SimRef else unpack(v)
+                    for k, v in task.kwargs.items()
+                }
+                result = task.fn(*args, **kwargs)
+        except GreenletExit:
+            raise
+        except BaseException as e:  # the task's own failure, whatever it is, is its result
+            self._task_raised(task, e)
+        else:
+            self._task_returned(task, result)
+
+    def _task_returned(self, task: Task, result: Any) -> None:
+        returns = task.returns
+        n = len(returns)
+        if n == 1 and type(result) in ATOMIC:
+            returns[0].resolve(READY, result)
+            self._end(task)
+            return
+        if n == 1:
+            outputs = [result]
+        elif n == 0:
+            outputs = []
+        else:
+            try:
+                outputs = list(result)
+            except TypeError:
+                outputs = None
+            if outputs is None or len(outputs) != n:
+                error = ValueError(
+                    f"Task returned {len(outputs) if outputs else 'a non-sequence'} objects, "
+                    f"but num_returns={n}."
+                )
+                self._task_raised(task, error)
+                return
+        try:
+            stored = [pack(v) for v in outputs]
+        except Exception as e:
+            self._task_raised(
+                task,
+                TypeError(f"Could not serialize the return value of {task.name}(): {e}"),
+            )
+            return
+        for ref, value in zip(task.returns, stored, strict=True):
+            ref.resolve(READY, value)
+        self._end(task)
+
+    def _task_raised(self, task: Task, error: BaseException) -> None:
+        if task.cancelled and isinstance(error, KeyboardInterrupt):
+            error = exc.TaskCancelledError(task.hex())
+        retry = task.retry_exceptions
+        if (
+            retry
+            and not task.cancelled
+            and task.retries_left != 0
+            and isinstance(error, Exception)
+            and (retry is True or isinstance(error, retry))
+        ):
+            left = task.retries_left
+            print(
+                f"(raylet) Task {task.name} failed. There are {left if left > 0 else 'infinite'} "
+                "retries remaining, so the task will be retried. Error: User exception: "
+                f"{type(error).__name__}: {error}",
+                file=sys.stderr,
+            )
+            if left > 0:
+                task.retries_left -= 1
+            self._release(task)
+            self._retry(task)
+            self.scheduler.dispatch()
+            return
+        self._finish(
+            task, FAILED, exc._make_task_error(task.name, error, pid=_SIM_PID, ip=task.node.ip)
+        )
+
+    def _retry(self, task: Task) -> None:
+        del self.running[task.task_id]
+        task.attempt += 1
+        task.state = QUEUED
+        self.locks.release_all(task)
+        self._trace("retry", task=task.task_id, attempt=task.attempt)
+        self.scheduler.submit(task)
+
+    def _release(self, task: Task) -> None:
+        """Give back the task's resources, once (its CPU may be out while it is blocked)."""
+        node = task.node
+        if node is None:
+            return
+        demand = task.demand
+        if task.cpu_released:
+            task.cpu_released = False
+            node.resources.available["CPU"] -= demand["CPU"]
+        node.resources.release(demand, task.gpu_shares)
+        task.gpu_shares = []
+        task.node = None
+
+    def _hand_over_or_release(self, task: Task) -> None:
+        """At a task's end, pass its resources to the next queued task of its class on the same
+        node (Ray's owner reuses a worker lease so), or give them back and dispatch."""
+        node = task.node
+        if node is None:
+            return
+        queue = self.scheduler.queues.get(task.sched_key)
+        if queue and task.strategy is None and not task.gpu_shares and not task.cpu_released:
+            nxt = queue.popleft()
+            if not queue:
+                del self.scheduler.queues[task.sched_key]
+            task.node = None
+            nxt.gpu_shares = []
+            self._start_task(nxt, node, here=self.kernel.current is task)
+            return
+        self._release(task)
+        self.scheduler.dispatch()
+
+    def _finish(self, task: Task, state: int, stored: Any) -> None:
+        """Resolve a task's outputs with an error or value, whatever state it was in."""
+        for ref in task.returns:
+            ref.resolve(state, stored)
+        self._end(task)
+
+    def _end(self, task: Task) -> None:
+        if task.state == RUNNING:
+            del self.running[task.task_id]
+            if self.locks.table:
+                self.locks.release_all(task)
+            if self.trace is not None:
+                self._trace(
+                    "finish",
+                    task=task.task_id,
+                    ok=task.returns[0].state == READY if task.returns else True,
+                )
+            task.state = FINISHED
+            task.args = task.kwargs = None  # type: ignore[assignment]
+            self._hand_over_or_release(task)
+        else:
+            task.state = FINISHED
+            self._trace("finish", task=task.task_id, ok=False)
+        parent = task.parent
+        if parent is not None and parent.children is not None:
+            parent.children.remove(task)
+            task.parent = None
+
+    def _unschedulable(self, task: Task) -> None:
+        self._finish(
+            task,
+            FAILED,
+            exc.TaskUnschedulableError(
+                "The node specified via NodeAffinitySchedulingStrategy doesn't exist any more or "
+                f"is infeasible, and soft=False was specified. task_id={task.hex()}"
+            ),
+        )
+
+    # -- switching in and blocking ------------------------------------------------------------
+    def _switch_in(self, unit: Unit) -> None:
+        """A unit resumes: give it its CUDA_VISIBLE_DEVICES, and raise a due interrupt."""
+        env = unit.env
+        kernel = self.kernel
+        if env is not kernel.env_now:
+            if env != kernel.env_now:
+                if env is None:
+                    os.environ.pop(_CUDA, None)
+                else:
+                    os.environ[_CUDA] = env
+            kernel.env_now = env
+        if unit.interrupt:
+            unit.interrupt = False
+            raise KeyboardInterrupt
+
+    def _wait_refs(
+        self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
+    ) -> bool:
+        """Block the current unit until `need` refs resolve; False if the timeout came first."""
+        kernel = self.kernel
+        unit = kernel.current
+        waiter = _Waiter(kernel, unit, need, stop_on_error)
+        for ref in pending:
+            ref.on_ready(waiter)
+            if not waiter.active:
+                return True
+        if timeout is not None:
+            kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
+        task = unit if type(unit) is Task else None
+        if task is not None:
+            self._trace("block", task=task.task_id)
+            cpu = task.demand.get("CPU")
+            if cpu:
+                task.cpu_released = True
+                task.node.resources.available["CPU"] += cpu
+                self.scheduler.dispatch()
+        try:
+            result = kernel.block(("objects", pending))
+        finally:
+            waiter.active = False
+            if task is not None and task.cpu_released:
+                task.cpu_released = False
+                task.node.resources.available["CPU"] -= task.demand["CPU"]
+                self._trace("unblock", task=task.task_id)
+        return result is not _TIMED_OUT
+
+    def _explain_stall(self) -> BaseException:
+        return exc.DeadlockError(deadlock.explain(self))
+
+    # -- the object API -----------------------------------------------------------------------
+    def get(self, refs: Any, timeout: float | None) -> Any:
+        single = isinstance(refs, ObjectRef)
+        if single:
+            refs = [refs]
+        elif not isinstance(refs, list):
+            raise ValueError(
+                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
+                "either be an ObjectRef or a list of ObjectRefs."
+            )
+        pending = []
+        failed = False
+        for ref in refs:
+            if type(ref) is not SimRef:
+                _not_a_ref("get", ref)
+            state = ref.state
+            if state == PENDING:
+                pending.append(ref)
+            elif state == FAILED:
+                failed = True
+        if pending and not failed:
+            if (
+                timeout is not None
+                and timeout <= 0
+                or not self._wait_refs(pending, len(pending), True, timeout)
+            ):
+                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
+        values = []
+        for ref in refs:
+            state = ref.state
+            if state == READY:
+                values.append(unpack(ref.stored))
+            elif state == FAILED:
+                raise _as_raised(ref.stored)
+            else:  # a failure ended the wait before this one resolved
+                continue
+        return values[0] if single else values
+
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
+    ) -> tuple[list[Any], list[Any]]:
+        for ref in refs:
+            if type(ref) is not SimRef:
+                _not_a_ref("wait", ref)
+        done = sum(1 for r in refs if r.state != PENDING)
+        if done < num_returns and (timeout is None or timeout > 0):
+            pending = [r for r in refs if r.state == PENDING]
+            self._wait_refs(pending, num_returns - done, False, timeout)
+        ready: list[Any] = []
+        not_ready: list[Any] = []
+        for ref in refs:
+            if ref.state != PENDING and len(ready) < num_returns:
+                ready.append(ref)
+            else:
+                not_ready.append(ref)
+        return ready, not_ready
+
+    def put(self, value: Any) -> SimRef:
+        try:
+            stored = pack(value)
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
+                "Objects are stored as copies (cloudpickle); put a picklable value."
+            ) from e
+        self._next_object += 1
+        ref = SimRef(self._next_object)
+        ref.resolve(READY, stored)
+        return ref
+
+    def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
+        if type(ref) is not SimRef:
+            raise TypeError(
+                f"ray.cancel() only supported for object refs. For actors, try ray.kill(). "
+                f"Got: {type(ref)}."
+            )
+        task = ref.task
+        if task is None or task.state == FINISHED:
+            return  # finished (or a put): nothing changes
+        self._cancel_task(task, force, recursive)
+
+    def _cancel_task(self, task: Task, force: bool, recursive: bool) -> None:
+        if task.state == FINISHED:
+            return
+        task.cancelled = True
+        self._trace("cancel", task=task.task_id, force=force)
+        if recursive and task.children:
+            for child in list(task.children):
+                self._cancel_task(child, force, recursive)
+        if task.state in (WAITING_DEPS, QUEUED):
+            if task.state == QUEUED:
+                self.scheduler.withdraw(task)
+            self._finish(task, FAILED, exc.TaskCancelledError())
+        elif force:
+            self.kernel.abandon(task)
+            self._finish(task, FAILED, exc.TaskCancelledError(task.hex()))
+        elif task.blocked_on is not None and task.blocked_on[0] in ("objects", "lock", "asyncio"):
+            # Ray's get/wait poll for signals; a sleep is only interrupted when it returns.
+            self.kernel.wake(task, KeyboardInterrupt(), throw=True)
+        else:
+            task.interrupt = True
+
+    # -- resources and context --------------------------------------------------------------------
+    def cluster_resources(self) -> dict[str, float]:
+        totals: dict[str, int] = {}
+        for node in self.scheduler.nodes:
+            for k, v in node.resources.total.items():
+                totals[k] = totals.get(k, 0) + v
+        return _floats(totals)
+
+    def available_resources(self) -> dict[str, float]:
+        avail: dict[str, int] = {}
+        for node in self.scheduler.nodes:
+            for k, v in node.resources.available.items():
+                avail[k] = avail.get(k, 0) + v
+        return {k: to_float(v) for k, v in avail.items() if v > 0}
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "NodeID": n.node_id,
+                "Alive": n.alive,
+                "NodeManagerAddress": n.ip,
+                "NodeManagerHostname": f"simray-node-{n.index}",
+                "NodeName": n.ip,
+                "Resources": _floats(n.resources.total) if n.alive else {},
+                "Labels": {"ray.io/node-id": n.node_id, **n.labels},
+                "alive": n.alive,
+            }
+            for n in self.scheduler.all_nodes
+        ]
+
+    def context(self) -> dict[str, Any]:
+        unit = self.kernel.current
+        head = self.scheduler.all_nodes[0]
+        if type(unit) is Task:
+            assigned = _floats(unit.demand)
+            return {
+                "node_id": unit.node.node_id,
+                "task_id": unit.hex(),
+                "assigned": assigned,
+                "gpu_ids": unit.gpu_ids(),
+                "namespace": self.namespace,
+                "cancelled": unit.cancelled,
+                "worker": True,
+            }
+        return {
+            "node_id": head.node_id,
+            "task_id": None,
+            "assigned": {},
+            "gpu_ids": [],
+            "namespace": self.namespace,
+            "cancelled": False,
+            "worker": False,
+        }
+
+    def now(self) -> float:
+        return self.kernel.now
+
+    # -- trace and end --------------------------------------------------------------------------
+    def _trace(self, event: str, **fields: Any) -> None:
+        if self.trace is not None:
+            self.trace.add(self.kernel.now, event, **fields)
+
+    def shutdown(self) -> None:
+        gc.set_threshold(*self._gc_threshold)
+        self.clock.uninstall()
+        self.locks.uninstall()
+        if self.kernel.env_now != self._driver_cuda:
+            if self._driver_cuda is None:
+                os.environ.pop(_CUDA, None)
+            else:
+                os.environ[_CUDA] = self._driver_cuda
+        self.kernel.close()
+        self.running.clear()
+        if self.trace is not None and self.trace_path:
+            with open(self.trace_path, "w", encoding="utf-8") as out:
+                self.trace.write(out)
+
+
+def _floats(units: dict[str, int]) -> dict[str, float]:
+    return {k: v / UNIT for k, v in units.items()}
+
+
+def _as_raised(error: BaseException) -> BaseException:
+    if isinstance(error, exc.RayTaskError):
+        return error.as_instanceof_cause()
+    return error
+
+
+def _not_a_ref(what: str, value: Any) -> None:
+    if isinstance(value, ObjectRef):
+        raise ValueError(
+            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
+            "(init/shutdown) that made them"
+        )
+    raise TypeError(
+        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
+    )

@@ -1,0 +1,217 @@
+"""The discrete-event kernel: one virtual clock, one event heap, cooperatively scheduled units.
+
+Every unit of execution (the driver, each running task) is a greenlet. A unit that blocks
+switches to the hub, which runs callbacks in time order and resumes units. Nothing here knows
+about Ray: the backend builds tasks, objects and resources on top of `call_soon`, `call_at`,
+`block` and `spawn`.
+
+Workers are reused as Ray reuses worker processes: a finished unit parks its greenlet in a pool
+and the next task runs on it, since creating greenlets costs more than switching them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+Callback = Callable[[Any], Any]
+
+
+class Stalled(Exception):
+    """Raised in the driver when no event is left while it waits (the backend explains why)."""
+
+
+class Unit:
+    """A schedulable unit: the driver or a running task. Subclasses add what they need."""
+
+    __slots__ = ("glet", "blocked_on", "wake_token", "env", "interrupt")
+
+    def __init__(self) -> None:
+        self.glet: Any = None
+        self.blocked_on: Any = None  # what it waits for, for deadlock explanations
+        self.wake_token = 0  # bumps on every wake, so a stale timer cannot wake it twice
+        self.env: Any = None  # its CUDA_VISIBLE_DEVICES (the process env is shared by all units)
+        self.interrupt = False  # an exception is due when it next runs (cancel)
+
+
+class Kernel:
+    """Virtual clock, event heap and hub. Time is a float of virtual seconds from 0."""
+
+    def __init__(self, on_stall: Callable[[], BaseException]):
+        self.now = 0.0
+        self._heap: list[tuple[float, int, Callback, Any]] = []
+        self._ready: deque[tuple[Callback, Any]] = deque()
+        self._seq = 0
+        self._idle: list[Any] = []
+        self._on_stall = on_stall
+        self.current: Unit | None = None
+        # Called when a unit resumes with another env than the last one, or with an interrupt due.
+        self.on_switch_in: Callable[[Unit], None] = lambda unit: None
+        self.env_now: Any = None
+        self.handoff: tuple[Unit, Callable[[Unit], None]] | None = None
+        self.closed = False
+        self._hub = greenlet(self._run)
+        self.driver: Unit = Unit()
+        self.driver.glet = getcurrent()
+        self.current = self.driver
+
+    # -- scheduling callbacks ---------------------------------------------------------------
+    def call_soon(self, fn: Callback, arg: Any = None) -> None:
+        """Run `fn(arg)` at the current virtual time, after what is already due."""
+        self._ready.append((fn, arg))
+
+    def call_at(self, when: float, fn: Callback, arg: Any = None) -> None:
+        """Run `fn(arg)` at virtual time `when` (never before now)."""
+        self._seq += 1
+        heapq.heappush(self._heap, (when if when > self.now else self.now, self._seq, fn, arg))
+
+    # -- units ------------------------------------------------------------------------------
+    def block(self, what: Any) -> Any:
+        """Suspend the current unit until someone calls `wake` on it; return what it sends.
+
+        An exception sent with `wake(unit, exc, throw=True)` is raised here.
+        """
+        me = self.current
+        assert me is not None
+        me.blocked_on = what
+        result = self._hub.switch()
+        self.current = me
+        me.blocked_on = None
+        if me.env is not self.env_now or me.interrupt:
+            self.on_switch_in(me)
+        if type(result) is _Throw:
+            raise result.exc
+        return result
+
+    def sleep_until(self, until: float) -> None:
+        """Suspend the current unit until virtual time `until` (`block` with a timer, inlined
+        because every simulated sleep comes through here)."""
+        me = self.current
+        assert me is not None
+        self._seq += 1
+        heapq.heappush(
+            self._heap,
+            (
+                until if until > self.now else self.now,
+                self._seq,
+                self._timed_wake,
+                (me, me.wake_token + 1, None),
+            ),
+        )
+        me.blocked_on = SLEEPING
+        result = self._hub.switch()
+        self.current = me
+        me.blocked_on = None
+        if me.env is not self.env_now or me.interrupt:
+            self.on_switch_in(me)
+        if type(result) is _Throw:
+            raise result.exc
+
+    def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
+        """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""
+        unit.wake_token += 1
+        self._ready.append(
+            (self._resume, (unit, unit.wake_token, _Throw(value) if throw else value))
+        )
+
+    def wake_at(self, when: float, unit: Unit, value: Any = None) -> None:
+        """Wake `unit` at `when` unless something else wakes it first."""
+        self.call_at(when, self._timed_wake, (unit, unit.wake_token + 1, value))
+
+    def _resume(self, arg: tuple[Unit, int, Any]) -> None:
+        unit, token, value = arg
+        if unit.wake_token == token and unit.glet is not None:
+            unit.glet.switch(value)
+
+    def _timed_wake(self, arg: tuple[Unit, int, Any]) -> None:
+        unit, token, value = arg
+        if unit.wake_token + 1 == token and unit.blocked_on is not None and unit.glet is not None:
+            unit.wake_token = token
+            unit.glet.switch(value)
+
+    def spawn(self, unit: Unit, body: Callable[[Unit], None]) -> None:
+        """Start `body(unit)` on a pooled worker greenlet, at the current virtual time."""
+        self._ready.append((self._start, (unit, body)))
+
+    def _start(self, arg: tuple[Unit, Callable[[Unit], None]]) -> None:
+        worker = self._idle.pop() if self._idle else greenlet(self._worker_loop, parent=self._hub)
+        worker.switch(arg)
+
+    def _worker_loop(self, arg: tuple[Unit, Callable[[Unit], None]]) -> None:
+        idle = self._idle
+        hub = self._hub
+        me = getcurrent()
+        while True:
+            unit, body = arg
+            unit.glet = me
+            self.current = unit
+            body(unit)
+            unit.glet = None
+            if self.closed:
+                return
+            # A finishing task may hand its worker straight to the next task of its class,
+            # as a Ray worker lease is reused: no trip through the hub.
+            if self.handoff is not None:
+                arg, self.handoff = self.handoff, None
+                continue
+            idle.append(me)
+            arg = hub.switch()
+
+    def abandon(self, unit: Unit) -> None:
+        """End a unit at once (a forced kill): it never resumes; its `finally` blocks run now."""
+        glet = unit.glet
+        unit.blocked_on = None
+        unit.wake_token += 1
+        unit.glet = None
+        if glet is not None and not glet.dead and glet is not getcurrent():
+            me = self.current
+            glet.parent = getcurrent()  # so the dying greenlet returns here, not to the hub
+            self.current = unit
+            try:
+                glet.throw(GreenletExit)
+            finally:
+                self.current = me
+
+    # -- the hub ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        ready = self._ready
+        heap = self._heap
+        pop = heapq.heappop
+        while True:
+            while ready:
+                fn, arg = ready.popleft()
+                fn(arg)
+            if heap:
+                when, _, fn, arg = pop(heap)
+                self.now = when
+                fn(arg)
+                continue
+            # Nothing left to do while the driver waits: let the backend explain it.
+            self.driver.glet.switch(_Throw(self._on_stall()))
+
+    def pending_events(self) -> int:
+        """Timers and ready callbacks not yet run."""
+        return len(self._heap) + len(self._ready)
+
+    def close(self) -> None:
+        """Forget every unit and event; suspended greenlets are discarded."""
+        self.closed = True
+        self._heap.clear()
+        self._ready.clear()
+        self._idle.clear()
+
+
+SLEEPING = ("sleep",)
+
+
+class _Throw:
+    """Marks a value sent to a blocked unit as an exception to raise there."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc

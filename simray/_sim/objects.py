@@ -1,0 +1,123 @@
+"""Objects of the simulated object store: refs with their state, and copy-on-crossing values.
+
+Values cross task boundaries as copies, as in Ray: anything but an immutable scalar is pickled
+(with cloudpickle) when it is stored and unpickled on every read. Refs inside a value are kept
+by identity, so a ref passed inside a list still names the same object.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+import cloudpickle
+
+from simray._object_ref import ObjectRef
+
+PENDING, READY, FAILED = 0, 1, 2
+ATOMIC = _ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
+
+
+class SimRef(ObjectRef):
+    """An ObjectRef of the sim backend; the ref is the store entry (freed with its last ref)."""
+
+    __slots__ = ("state", "stored", "callbacks", "task")
+
+    def __init__(self, object_id: int, task: Any = None):
+        self._id = object_id
+        self.state = PENDING
+        self.stored: Any = None  # packed value, or the exception when FAILED
+        self.callbacks: list[Any] | None = None
+        self.task = task  # the task that makes it (None for put), for cancel and explanations
+
+    def resolve(self, state: int, stored: Any) -> None:
+        """Set the value or error once and run everyone waiting for it."""
+        self.state = state
+        self.stored = stored
+        self.task = None
+        callbacks = self.callbacks
+        if callbacks is not None:
+            self.callbacks = None
+            for cb in callbacks:
+                cb(self)
+
+    def on_ready(self, cb: Any) -> None:
+        """Call `cb(self)` when resolved (now, if already resolved)."""
+        if self.state != PENDING:
+            cb(self)
+        elif self.callbacks is None:
+            self.callbacks = [cb]
+        else:
+            self.callbacks.append(cb)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "an ObjectRef of the sim backend cannot be pickled outside a simray session; "
+            "pass it to tasks or put() it instead"
+        )
+
+
+class Packed:
+    """A pickled value and the refs it contains."""
+
+    __slots__ = ("data", "refs")
+
+    def __init__(self, data: bytes, refs: list[ObjectRef]):
+        self.data = data
+        self.refs = refs
+
+
+class _RefKeepingPickler(cloudpickle.Pickler):
+    def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._refs = refs
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, ObjectRef):
+            self._refs.append(obj)
+            return len(self._refs) - 1
+        return None
+
+
+class _RefKeepingUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
+        super().__init__(file)
+        self._refs = refs
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self._refs[pid]
+
+
+def is_atomic(value: Any) -> bool:
+    """Immutable scalars (and tuples of them) need no copy."""
+    t = type(value)
+    if t in _ATOMIC:
+        return True
+    return t is tuple and all(type(v) in _ATOMIC for v in value)
+
+
+def pack(value: Any) -> Any:
+    """Store form of `value`: itself if immutable, else a pickled copy. Raises on unpicklable."""
+    if type(value) in _ATOMIC or is_atomic(value):
+        return value
+    buf = io.BytesIO()
+    refs: list[ObjectRef] = []
+    _RefKeepingPickler(buf, refs).dump(value)
+    return Packed(buf.getvalue(), refs)
+
+
+def unpack(stored: Any) -> Any:
+    """A fresh copy of a stored value."""
+    if type(stored) is not Packed:
+        return stored
+    return _RefKeepingUnpickler(io.BytesIO(stored.data), stored.refs).load()
+
+
+def contained_refs(stored: Any) -> list[ObjectRef]:
+    """Refs inside a stored value."""
+    return stored.refs if type(stored) is Packed else []
+
+
+# Programs print type(ref).__name__; in Ray it is "ObjectRef".
+SimRef.__name__ = SimRef.__qualname__ = "ObjectRef"

@@ -1,0 +1,187 @@
+"""Nodes and the queue of tasks waiting for resources, placed by Ray's policies.
+
+Tasks wait in per-scheduling-class FIFO queues (a class is a demand plus a strategy), as in the
+raylet: if the head of a class cannot be placed, nothing behind it can, so dispatch after a
+release costs one check per class rather than one per queued task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from simray._model import placement
+from simray._model.resources import UNIT, Demand, NodeResources, format_demand
+from simray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+log = logging.getLogger("simray")
+
+DEFAULT_MEMORY = 16 * 1024**3
+DEFAULT_OBJECT_STORE_MEMORY = 4 * 1024**3
+
+
+class SimNode:
+    """One node of the simulated cluster."""
+
+    __slots__ = ("node_id", "index", "ip", "resources", "alive", "labels", "is_head")
+
+    def __init__(self, index: int, total: Demand, labels: dict[str, str], is_head: bool):
+        self.index = index
+        self.node_id = hashlib.sha256(f"simray-node-{index}".encode()).hexdigest()[:56]
+        self.ip = f"127.0.0.{index + 1}"
+        self.resources = NodeResources(total)
+        self.alive = True
+        self.labels = labels
+        self.is_head = is_head
+
+
+def node_total(
+    num_cpus: float,
+    num_gpus: float,
+    resources: dict[str, float] | None,
+    memory: float | None,
+    object_store_memory: float | None,
+    ip: str,
+    is_head: bool,
+) -> Demand:
+    """A node's total resources, with Ray's implicit `node:<ip>` and head markers."""
+    total: Demand = {}
+    if num_cpus:
+        total["CPU"] = round(num_cpus * UNIT)
+    if num_gpus:
+        total["GPU"] = round(num_gpus * UNIT)
+    total["memory"] = round((DEFAULT_MEMORY if memory is None else memory) * UNIT)
+    total["object_store_memory"] = round(
+        (DEFAULT_OBJECT_STORE_MEMORY if object_store_memory is None else object_store_memory) * UNIT
+    )
+    for name, qty in (resources or {}).items():
+        total[name] = round(qty * UNIT)
+    total[f"node:{ip}"] = UNIT
+    if is_head:
+        total["node:__internal_head__"] = UNIT
+    return total
+
+
+class Scheduler:
+    """Places tasks on nodes; `start(task, node)` is called for every placement."""
+
+    def __init__(self, rng: random.Random, start: Callable[[Any, SimNode], None]):
+        self.rng = rng
+        self.nodes: list[SimNode] = []  # alive nodes, sorted by id
+        self.all_nodes: list[SimNode] = []
+        self.queues: dict[Any, deque[Any]] = {}
+        self._start = start
+        self._spread = placement.SpreadCursor()
+        self._warned: set[str] = set()
+        self.on_unschedulable: Callable[[Any], None] | None = None
+
+    def add_node(self, node: SimNode) -> None:
+        self.all_nodes.append(node)
+        self.nodes.append(node)
+        self.nodes.sort(key=lambda n: n.node_id)
+        self.dispatch()
+
+    def remove_node(self, node: SimNode) -> None:
+        node.alive = False
+        self.nodes.remove(node)
+
+    def submit(self, task: Any) -> None:
+        """Place `task` now if its class has no queue and a node is free, else queue it."""
+        key = task.sched_key
+        queue = self.queues.get(key)
+        if queue is not None:
+            queue.append(task)
+        elif not self._try_place(task):
+            self.queues[key] = deque((task,))
+
+    def withdraw(self, task: Any) -> bool:
+        """Take a queued task out (for cancel); False if it was not queued."""
+        queue = self.queues.get(task.sched_key)
+        if queue is None or task not in queue:
+            return False
+        queue.remove(task)
+        if not queue:
+            del self.queues[task.sched_key]
+        return True
+
+    def dispatch(self) -> None:
+        """After resources free up: place queue heads, oldest class first."""
+        queues = self.queues
+        if not queues:
+            return
+        keys = list(queues) if len(queues) == 1 else sorted(queues, key=lambda k: queues[k][0].seq)
+        for key in keys:
+            queue = queues[key]
+            while queue and self._try_place(queue[0]):
+                queue.popleft()
+            if not queue:
+                del queues[key]
+
+    def _try_place(self, task: Any) -> bool:
+        demand = task.demand
+        nodes = self.nodes
+        strategy = task.strategy
+        if strategy is None:
+            if len(nodes) == 1:
+                res = nodes[0].resources
+                if res.fits(demand):
+                    choice: Any = nodes[0]
+                elif res.feasible(demand):
+                    return False
+                else:
+                    choice = placement.INFEASIBLE
+            else:
+                choice = placement.hybrid(nodes, demand, self.rng, task.preferred_node)
+        elif strategy == "SPREAD":
+            choice = self._spread.choose(nodes, demand, self.rng)
+        elif isinstance(strategy, NodeAffinitySchedulingStrategy):
+            choice = placement.node_affinity(
+                nodes,
+                demand,
+                self.rng,
+                strategy.node_id,
+                strategy.soft,
+                strategy._spill_on_unavailable,
+            )
+            if choice is None:
+                assert self.on_unschedulable is not None
+                self.on_unschedulable(task)
+                return True
+        else:
+            raise NotImplementedError(f"scheduling strategy {strategy!r} is not supported yet")
+        if choice is placement.WAIT:
+            return False
+        if choice is placement.INFEASIBLE:
+            self._warn_infeasible(demand)
+            return False
+        task.gpu_shares = choice.resources.allocate(demand)
+        self._start(task, choice)
+        return True
+
+    def _warn_infeasible(self, demand: Demand) -> None:
+        text = format_demand(demand)
+        if text not in self._warned:
+            self._warned.add(text)
+            log.warning(
+                "Error: No available node types can fulfill resource request %s. "
+                "Add suitable node types to this cluster to resolve this issue.",
+                text,
+            )
+
+    def infeasible_reason(self, demand: Demand) -> str | None:
+        """Why no alive node could ever run `demand`, or None if some node could."""
+        if any(n.resources.feasible(demand) for n in self.nodes):
+            return None
+        parts = []
+        for key, units in demand.items():
+            best = max((n.resources.total.get(key, 0) for n in self.nodes), default=0)
+            if best < units:
+                parts.append(f"{key} {units / UNIT:g} > largest node's {best / UNIT:g}")
+        return "; ".join(parts) or "no node can fit the whole request at once"
+
+    def queued(self) -> list[Any]:
+        return [t for q in self.queues.values() for t in q]

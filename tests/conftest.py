@@ -1,0 +1,39 @@
+"""Shared test setup: every test starts and ends with no simray session."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+import simray
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_session():
+    yield
+    if simray.is_initialized():
+        simray.shutdown()
+
+
+def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout: float = 600):
+    """Run `python -m simray ARGS` in a subprocess; return the CompletedProcess."""
+    import subprocess
+
+    full_env = dict(os.environ)
+    full_env.pop("SIMRAY_BACKEND", None)
+    full_env.pop("SIMRAY_SEED", None)
+    full_env.pop("SIMRAY_TRACE", None)
+    full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "simray", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
