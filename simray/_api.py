@@ -64,9 +64,9 @@ def init(
     `SIMRAY_SEED`) seeds the one RNG of the run; `trace` (or `SIMRAY_TRACE`) names a file for the
     JSON-lines trace. Ray's other arguments are accepted and ignored where they mean nothing.
     """
-    for key in kwargs:
-        if key not in _RAY_INIT_ARGS and not key.startswith("_"):
-            raise TypeError(f"init() got an unexpected keyword argument '{key}'")
+    unknown = [k for k in kwargs if k not in _RAY_INIT_ARGS and not k.startswith("_")]
+    if unknown:
+        raise RuntimeError(f"Unknown keyword argument(s): {', '.join(unknown)}")
     if local_mode:
         raise RuntimeError(
             "`local_mode` is no longer supported. For interactive debugging consider using the "
@@ -166,7 +166,7 @@ def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
 def get(object_refs: Any, *, timeout: float | None = None) -> Any:
     """The value(s) of one ref or a list of refs, in input order; raises the first error."""
     if timeout is not None and timeout < 0:
-        raise ValueError("'timeout' must be a non-negative number or None")
+        timeout = None  # Ray waits without limit for a negative timeout (unlike wait())
     return _session.backend().get(object_refs, timeout)
 
 
@@ -185,7 +185,7 @@ def wait(
     if isinstance(ray_waitables, ObjectRef):
         raise TypeError(
             "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a single "
-            "ray.ObjectRef ObjectRef"
+            f"ray.ObjectRef or ray.ObjectRefGenerator {ray_waitables}"
         )
     if not isinstance(ray_waitables, list):
         raise TypeError(
@@ -194,6 +194,12 @@ def wait(
         )
     if timeout is not None and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+    for item in ray_waitables:
+        if not isinstance(item, ObjectRef):
+            raise TypeError(
+                "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got list "
+                f"containing {type(item)}"
+            )
     if not ray_waitables:
         return [], []
     if len(set(ray_waitables)) != len(ray_waitables):
@@ -266,6 +272,9 @@ class RuntimeContext:
         return f"{os.getpid():056x}"
 
     def get_assigned_resources(self) -> dict[str, float]:
+        assert self._info["worker"], (
+            "This method is only available when the process is a worker. Current mode: 0"
+        )
         return dict(self._info["assigned"])
 
     def get_accelerator_ids(self) -> dict[str, list[str]]:

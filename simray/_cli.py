@@ -71,14 +71,39 @@ def exec_script(
         runpy.run_path(script, run_name="__main__")
     except SystemExit as e:
         code = _exit_code(e)
-    except BaseException:  # the script's own uncaught error: print it as Python would
-        traceback.print_exc()
+    except BaseException as e:  # the script's own uncaught error: print it as Python would
+        print_user_traceback(e)
         code = 1
     finally:
         if chosen != "ray":
             _session.shutdown()
     sys.stdout.flush()
     return code
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_frames(te: traceback.TracebackException) -> None:
+    """Drop simray's own frames (and runpy's), as Ray hides its internal frames."""
+    seen = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack = traceback.StackSummary.from_list(
+            [
+                f
+                for f in te.stack
+                if not f.filename.startswith(_PACKAGE_DIR) and "runpy" not in f.filename
+            ]
+        )
+        te = te.__cause__ or te.__context__  # type: ignore[assignment]
+
+
+def print_user_traceback(e: BaseException) -> None:
+    """Print an uncaught error of the user's program without simray's internal frames."""
+    te = traceback.TracebackException.from_exception(e)
+    _user_frames(te)
+    print("".join(te.format()), end="", file=sys.stderr)
 
 
 def _exit_code(e: SystemExit) -> int:

@@ -202,7 +202,7 @@ class TaskOptions:
         "max_retries",
         "retry_exceptions",
         "strategy",
-        "gpu_error",
+        "submit_error",  # a ValueError that Ray raises only at .remote()
         "sched_key",
     )
 
@@ -227,9 +227,18 @@ class TaskOptions:
         )
         strategy = raw.get("scheduling_strategy")
         self.strategy: Any = None if strategy == "DEFAULT" else strategy
+        if isinstance(strategy, str) and strategy not in ("DEFAULT", "SPREAD"):
+            # Ray checks this at .remote(), in its core worker.
+            self.submit_error = (
+                f"Invalid scheduling_strategy value {strategy}. Valid values are "
+                '["DEFAULT" | "SPREAD" | PlacementGroupSchedulingStrategy | '
+                "NodeAffinitySchedulingStrategy]"
+            )
+            self.sched_key = None
+            return
         gpus = self.demand.get("GPU", 0)
         # Ray accepts num_gpus=1.5 at decoration and refuses it at .remote() (in its core worker).
-        self.gpu_error: str | None = (
+        self.submit_error: str | None = (
             "GPU resource quantities >1 must be whole numbers. The specified quantity "
             f"{raw.get('num_gpus')} is invalid."
             if gpus > UNIT and gpus % UNIT

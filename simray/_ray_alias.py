@@ -37,4 +37,9 @@ def install() -> None:
     """Alias the Ray module names to simray's modules in `sys.modules`."""
     for alias, target in ALIASES.items():
         sys.modules[alias] = importlib.import_module(target)
+    # `import ray.cluster_utils` then `ray.cluster_utils.X` needs the child set on its parent.
+    for alias in ALIASES:
+        parent, _, child = alias.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, sys.modules[alias])
     sys.meta_path.append(_Refuse())

@@ -48,10 +48,10 @@ def hybrid(
     if "GPU" not in demand:
         cpu_nodes = [n for n in nodes if "GPU" not in n.resources.total]
         if len(cpu_nodes) < len(nodes):
-            choice = _hybrid_impl(cpu_nodes, demand, rng, preferred, require_available=True)
+            choice = _hybrid_impl(cpu_nodes, demand, rng, preferred, True, len(nodes))
             if not isinstance(choice, _Outcome):
                 return choice
-    return _hybrid_impl(nodes, demand, rng, preferred, require_available=False)
+    return _hybrid_impl(nodes, demand, rng, preferred, False, len(nodes))
 
 
 def _hybrid_impl(
@@ -60,7 +60,9 @@ def _hybrid_impl(
     rng: random.Random,
     preferred: PlacementNode | None,
     require_available: bool,
+    cluster_size: int,
 ) -> PlacementNode | _Outcome:
+    """One pass of the policy over `nodes`; k of the top-k choice counts the whole cluster."""
     available: list[tuple[float, PlacementNode]] = []
     feasible = False
     for node in nodes:
@@ -83,7 +85,7 @@ def _hybrid_impl(
         for score, node in available:
             if node is preferred and score <= best_score:
                 return node
-    k = max(TOP_K_ABSOLUTE, int(len(nodes) * TOP_K_FRACTION))
+    k = max(TOP_K_ABSOLUTE, int(cluster_size * TOP_K_FRACTION))
     top = available[:k]
     return top[0][1] if len(top) == 1 else top[rng.randrange(len(top))][1]
 

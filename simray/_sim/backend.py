@@ -87,7 +87,7 @@ class SimBackend:
         self.rng = random.Random(seed)
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.kernel.on_switch_in = self._switch_in
-        self.scheduler = Scheduler(self.rng, self._start_task)
+        self.scheduler = Scheduler(self.rng, self._start_task, lambda: self.kernel.now)
         self.scheduler.on_unschedulable = self._unschedulable
         trace_path = trace_path or os.environ.get("SIMRAY_TRACE") or None
         self.trace: Trace | None = Trace() if trace_path else None
@@ -160,8 +160,8 @@ class SimBackend:
     # -- tasks ------------------------------------------------------------------------------
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
         """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
-        if opts.gpu_error:
-            raise ValueError(opts.gpu_error)
+        if opts.submit_error:
+            raise ValueError(opts.submit_error)
         self._next_task += 1
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
@@ -236,7 +236,14 @@ class SimBackend:
         if task.state != WAITING_DEPS:
             return
         if ref.state == FAILED:
-            self._finish(task, FAILED, ref.stored)
+            try:
+                raise_if_dependency_failed(ref.stored)
+            except BaseException as error:
+                self._finish(
+                    task,
+                    FAILED,
+                    exc._make_task_error(task.name, error, pid=_SIM_PID, ip=_DRIVER_IP),
+                )
             return
         task.deps_left -= 1
         if task.deps_left == 0:
@@ -643,6 +650,11 @@ class SimBackend:
         if self.trace is not None and self.trace_path:
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
+
+
+def raise_if_dependency_failed(error: BaseException) -> None:
+    """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
+    raise _as_raised(error)
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:

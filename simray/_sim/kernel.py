@@ -53,6 +53,9 @@ class Kernel:
         self.on_switch_in: Callable[[Unit], None] = lambda unit: None
         self.env_now: Any = None
         self.handoff: tuple[Unit, Callable[[Unit], None]] | None = None
+        # Called when the hub is quiescent at a virtual instant, before it moves to the next timer
+        # (invariant checks in tests); None in normal runs.
+        self.after_event: Callable[[], None] | None = None
         self.closed = False
         self._hub = greenlet(self._run)
         self.driver: Unit = Unit()
@@ -185,6 +188,8 @@ class Kernel:
             while ready:
                 fn, arg = ready.popleft()
                 fn(arg)
+            if self.after_event is not None:
+                self.after_event()
             if heap:
                 when, _, fn, arg = pop(heap)
                 self.now = when

@@ -69,7 +69,13 @@ def node_total(
 class Scheduler:
     """Places tasks on nodes; `start(task, node)` is called for every placement."""
 
-    def __init__(self, rng: random.Random, start: Callable[[Any, SimNode], None]):
+    def __init__(
+        self,
+        rng: random.Random,
+        start: Callable[[Any, SimNode], None],
+        clock: Callable[[], float] = lambda: 0.0,
+    ):
+        self._clock = clock
         self.rng = rng
         self.nodes: list[SimNode] = []  # alive nodes, sorted by id
         self.all_nodes: list[SimNode] = []
@@ -167,8 +173,9 @@ class Scheduler:
         if text not in self._warned:
             self._warned.add(text)
             log.warning(
-                "Error: No available node types can fulfill resource request %s. "
-                "Add suitable node types to this cluster to resolve this issue.",
+                "(autoscaler +%ds) Error: No available node types can fulfill resource request "
+                "%s. Add suitable node types to this cluster to resolve this issue.",
+                int(self._clock()),
                 text,
             )
 

@@ -1,24 +1,37 @@
 """On a 2-GPU cluster, two concurrently running num_gpus=1 tasks get distinct GPU ids,
 and CUDA_VISIBLE_DEVICES inside each task matches its ids."""
 import os
+import tempfile
 import time
 
 import ray
 
 ray.init(num_cpus=4, num_gpus=2, include_dashboard=False)
 
+workdir = tempfile.mkdtemp()
+
+
+def rendezvous(name, expected):
+    # Wait until `expected` tasks have arrived, so that they provably run at the same time.
+    open(os.path.join(workdir, name), "w").close()
+    deadline = time.time() + 60
+    while len(os.listdir(workdir)) < expected and time.time() < deadline:
+        time.sleep(0.05)
+    return len(os.listdir(workdir)) >= expected
+
 
 @ray.remote(num_gpus=1)
-def gpu_task():
+def gpu_task(name):
     ids = ray.get_gpu_ids()
     acc = ray.get_runtime_context().get_accelerator_ids()["GPU"]
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
-    time.sleep(1.5)  # make sure both tasks overlap
-    return ids, acc, env
+    met = rendezvous(name, 2)
+    return ids, acc, env, met
 
 
 print("cluster GPU", ray.cluster_resources().get("GPU"))
-results = ray.get([gpu_task.remote(), gpu_task.remote()])
+results = ray.get([gpu_task.remote("a"), gpu_task.remote("b")])
+print("ran together", [r[3] for r in results])
 ids = [r[0] for r in results]
 print("each gets one id", [len(i) for i in ids])
 print("id types", sorted({type(i[0]).__name__ for i in ids}))

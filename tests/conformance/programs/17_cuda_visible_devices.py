@@ -1,5 +1,5 @@
 """CUDA_VISIBLE_DEVICES inside tasks: a GPU task sees its ids joined by ","; a CPU-only task on a
-GPU cluster sees what Ray sets for zero GPUs."""
+GPU cluster sees it unset (Ray no longer sets it to "" when zero GPUs are assigned)."""
 import os
 
 import ray

@@ -30,9 +30,9 @@ elapsed = time.time() - start
 print("elapsed", round(elapsed))
 print("raw elapsed", elapsed, file=sys.stderr)
 
-# num_cpus=3 tasks cannot overlap on 4 CPUs, but a num_cpus=1 task fits beside one.
+# num_cpus=3 tasks (1 s each) cannot overlap on 4 CPUs, but a num_cpus=1 task fits beside one.
 start = time.time()
-print("results", ray.get([nap.options(num_cpus=3).remote(0), nap.options(num_cpus=3).remote(1), nap.remote(2)]))
+print("results", ray.get([nap.options(num_cpus=3).remote(0, 1), nap.options(num_cpus=3).remote(1, 1), nap.remote(2, 1)]))
 elapsed = time.time() - start
 print("elapsed", round(elapsed))
 print("raw elapsed", elapsed, file=sys.stderr)
