@@ -182,6 +182,9 @@ def wait(
     When more than `num_returns` are ready, simray returns the first ones in input order (Ray
     makes no promise about which).
     """
+    session = _session.backend()
+    if session.name == "ray":
+        return session.wait(ray_waitables, num_returns, timeout, fetch_local)
     if isinstance(ray_waitables, ObjectRef):
         raise TypeError(
             "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a single "
@@ -210,7 +213,7 @@ def wait(
         raise ValueError(
             "num_returns cannot be greater than the number of ray_waitables provided to ray.wait."
         )
-    return _session.backend().wait(ray_waitables, num_returns, timeout, fetch_local)
+    return session.wait(ray_waitables, num_returns, timeout, fetch_local)
 
 
 def put(value: Any, *, _owner: Any = None) -> Any:

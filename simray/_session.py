@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Any
 
 BACKENDS = {
@@ -18,8 +19,18 @@ _active: Any = None
 
 
 def backend() -> Any:
-    """The running backend; starts a default one, as Ray's API calls auto-init."""
+    """The running backend; starts a default one, as Ray's API calls auto-init.
+
+    Inside a real Ray worker (a task of the `ray` backend calling simray), it is that Ray.
+    """
+    global _active
     if _active is None:
+        if "ray" in sys.modules and sys.modules["ray"].__name__ == "ray":
+            from simray._ray_backend import attach_if_in_ray_worker
+
+            _active = attach_if_in_ray_worker()
+            if _active is not None:
+                return _active
         init()
     return _active
 

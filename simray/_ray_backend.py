@@ -1,0 +1,119 @@
+"""The `ray` backend: simray's API delegated to real Ray (`pip install simray[ray]`).
+
+`simray exec --backend ray` runs a script against real Ray itself; this module serves programs
+written against `simray` that choose `init(backend="ray")`. Ray's errors are raised as simray's
+classes of the same name, so `except simray.exceptions.RayTaskError` works on every backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray import exceptions as sim_exc
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError(
+            "backend 'ray' needs real Ray: pip install 'simray[ray]' (ray==2.60.0)"
+        ) from e
+    if ray.__name__ != "ray":
+        raise RuntimeError(
+            "backend 'ray' was asked for inside `simray exec` on the sim backend, where `import "
+            "ray` is simray; run `simray exec --backend ray` instead"
+        )
+    return ray
+
+
+def _translated(error: BaseException) -> BaseException:
+    """Ray's exception as simray's class of the same name (the cause kept for task errors)."""
+    ray = _ray()
+    if isinstance(error, ray.exceptions.RayTaskError):
+        ours = sim_exc.RayTaskError(
+            error.function_name,
+            error.traceback_str,
+            error.cause,
+            proctitle=error.proctitle,
+            pid=error.pid,
+            ip=error.ip,
+        )
+        return ours.as_instanceof_cause()
+    if isinstance(error, ray.exceptions.GetTimeoutError):
+        return sim_exc.GetTimeoutError(str(error))
+    if isinstance(error, ray.exceptions.TaskCancelledError):
+        return sim_exc.TaskCancelledError(getattr(error, "task_id", None))
+    return error
+
+
+class RayBackend:
+    """A session of real Ray, started here or (inside a Ray worker) already running."""
+
+    name = "ray"
+
+    def __init__(self, *, attach: bool = False, **init_args: Any):
+        self._ray = _ray()
+        self._remotes: dict[int, Any] = {}
+        self._owns = not attach
+        if not attach:
+            args = {k: v for k, v in init_args.items() if v is not None}
+            args.setdefault("include_dashboard", False)
+            self._ray.init(**args)
+
+    def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+        remote = self._remotes.get(id(opts))
+        if remote is None:
+            remote = self._remotes[id(opts)] = self._ray.remote(fn).options(**opts.raw)
+        return remote.remote(*args, **kwargs)
+
+    def get(self, refs: Any, timeout: float | None) -> Any:
+        try:
+            return self._ray.get(refs, timeout=timeout)
+        except self._ray.exceptions.RayError as e:
+            raise _translated(e) from None
+
+    def wait(self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool) -> Any:
+        return self._ray.wait(refs, num_returns=num_returns, timeout=timeout, fetch_local=fetch_local)
+
+    def put(self, value: Any) -> Any:
+        return self._ray.put(value)
+
+    def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
+        self._ray.cancel(ref, force=force, recursive=recursive)
+
+    def cluster_resources(self) -> dict[str, float]:
+        return self._ray.cluster_resources()
+
+    def available_resources(self) -> dict[str, float]:
+        return self._ray.available_resources()
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self._ray.nodes()
+
+    def context(self) -> dict[str, Any]:
+        ctx = self._ray.get_runtime_context()
+        worker = ctx.worker.mode == 1  # WORKER_MODE
+        return {
+            "node_id": ctx.get_node_id(),
+            "task_id": ctx.get_task_id(),
+            "assigned": ctx.get_assigned_resources() if worker else {},
+            "gpu_ids": self._ray.get_gpu_ids(),
+            "namespace": ctx.namespace,
+            "cancelled": False,
+            "worker": worker,
+        }
+
+    def shutdown(self) -> None:
+        if self._owns:
+            self._ray.shutdown()
+
+
+def attach_if_in_ray_worker() -> RayBackend | None:
+    """Inside a process where real Ray is initialized (a Ray worker), use it."""
+    import sys
+
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return RayBackend(attach=True)
+    return None
