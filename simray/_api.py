@@ -97,6 +97,20 @@ def init(
 
     sim_cluster = _cluster.find(address)
     if sim_cluster is not None:
+        if num_cpus is not None or num_gpus is not None:
+            raise ValueError(
+                "When connecting to an existing cluster, num_cpus and num_gpus must not be "
+                "provided."
+            )
+        for arg, value in (
+            ("resources", resources),
+            ("labels", labels),
+            ("object_store_memory", object_store_memory),
+        ):
+            if value is not None:
+                raise ValueError(
+                    f"When connecting to an existing cluster, {arg} must not be provided."
+                )
         node_specs: Any = sim_cluster.node_specs()
     elif address not in (None, "local"):
         raise ConnectionError(

@@ -262,73 +262,10 @@ class RayTaskError(RayError):
         return self._make_normal_dual_exception_instance()
 
     def _make_normal_dual_exception_instance(self) -> RayTaskError:
-        cause_cls = self.cause.__class__
-        error_msg = str(self)
-
-        class cls(RayTaskError, cause_cls):
-            def __init__(self, cause):
-                self.cause = cause
-                # Kept apart so a user-defined read-only or property `args` isn't written to.
-                self._ray_task_error_args = (cause,)
-
-            @property
-            def args(self):
-                return self._ray_task_error_args
-
-            @args.setter
-            def args(self, value):
-                self._ray_task_error_args = value
-
-            def __reduce__(self):
-                return (cls, self._ray_task_error_args)
-
-            def __getattr__(self, name):
-                return getattr(self.cause, name)
-
-            def __str__(self):
-                return error_msg
-
-        name = f"RayTaskError({cause_cls.__name__})"
-        cls.__name__ = name
-        cls.__qualname__ = name
-
-        return cls(self.cause)
+        return _dual_class(self.cause.__class__, str(self), exception_group=False)(self.cause)
 
     def _make_exceptiongroup_dual_exception_instance(self) -> RayTaskError:
-        cause_cls = self.cause.__class__
-        error_msg = str(self)
-
-        class cls(RayTaskError, cause_cls):
-            def __new__(cls, cause):
-                self = super().__new__(cls, cause.message, cause.exceptions)
-                return self
-
-            def __init__(self, cause):
-                self.cause = cause
-                self._ray_task_error_args = (cause,)
-
-            @property
-            def args(self):
-                return self._ray_task_error_args
-
-            @args.setter
-            def args(self, value):
-                self._ray_task_error_args = value
-
-            def __reduce__(self):
-                return (cls, self._ray_task_error_args)
-
-            def __getattr__(self, name):
-                return getattr(self.cause, name)
-
-            def __str__(self):
-                return error_msg
-
-        name = f"RayTaskError({cause_cls.__name__})"
-        cls.__name__ = name
-        cls.__qualname__ = name
-
-        return cls(self.cause)
+        return _dual_class(self.cause.__class__, str(self), exception_group=True)(self.cause)
 
     def as_instanceof_cause(self) -> RayTaskError:
         """An exception that is an instance of both RayTaskError and the cause's class.
@@ -403,6 +340,43 @@ class RayTaskError(RayError):
                 in_hidden_frame = False
                 out.append(line)
         return "\n".join(out)
+
+
+def _dual_class(cause_cls: type, error_msg: str, exception_group: bool) -> type:
+    """The class `RayTaskError(<Cause>)`: both a RayTaskError and the cause's class, as Ray's."""
+
+    class cls(RayTaskError, cause_cls):  # type: ignore[misc,valid-type]
+        if exception_group:
+
+            def __new__(cls, cause):  # type: ignore[no-untyped-def]
+                return super().__new__(cls, cause.message, cause.exceptions)
+
+        def __init__(self, cause):  # type: ignore[no-untyped-def]
+            self.cause = cause
+            # Kept apart so a user-defined read-only or property `args` isn't written to.
+            self._ray_task_error_args = (cause,)
+
+        @property
+        def args(self):  # type: ignore[no-untyped-def]
+            return self._ray_task_error_args
+
+        @args.setter
+        def args(self, value):  # type: ignore[no-untyped-def]
+            self._ray_task_error_args = value
+
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (cls, self._ray_task_error_args)
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.cause, name)
+
+        def __str__(self):  # type: ignore[no-untyped-def]
+            return error_msg
+
+    name = f"RayTaskError({cause_cls.__name__})"
+    cls.__name__ = name
+    cls.__qualname__ = name
+    return cls
 
 
 class LocalRayletDiedError(RayError):

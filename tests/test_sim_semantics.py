@@ -279,3 +279,19 @@ def test_asyncio_inside_a_task_runs_in_virtual_time():
 
     assert simray.get(gather.remote()) == 5.0
     assert simray.sim.now() == 5.0
+
+
+def test_connecting_to_a_cluster_refuses_node_arguments_as_ray_does():
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    with pytest.raises(ValueError, match=r"^When connecting to an existing cluster, num_cpus and num_gpus must not be provided\.$"):
+        simray.init(address=cluster.address, num_cpus=4)
+    with pytest.raises(ValueError, match=r"^When connecting to an existing cluster, resources must not be provided\.$"):
+        simray.init(address=cluster.address, resources={"x": 1})
+    cluster.shutdown()
+
+
+def test_a_bad_seed_in_the_environment_is_named(monkeypatch):
+    monkeypatch.setenv("SIMRAY_SEED", "abc")
+    with pytest.raises(ValueError, match=r"^SIMRAY_SEED must be an integer, got 'abc'$"):
+        simray.init()
+    assert not simray.is_initialized()

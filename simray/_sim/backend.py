@@ -81,7 +81,11 @@ class SimBackend:
         namespace: str | None = None,
     ):
         if seed is None:
-            seed = int(os.environ.get("SIMRAY_SEED", "0"))
+            text = os.environ.get("SIMRAY_SEED", "0")
+            try:
+                seed = int(text)
+            except ValueError:
+                raise ValueError(f"SIMRAY_SEED must be an integer, got {text!r}") from None
         self.seed = seed
         self.namespace = namespace or "anonymous"
         self.rng = random.Random(seed)
@@ -89,6 +93,7 @@ class SimBackend:
         self.kernel.on_switch_in = self._switch_in
         self.scheduler = Scheduler(self.rng, self._start_task, lambda: self.kernel.now)
         self.scheduler.on_unschedulable = self._unschedulable
+        self._run_task_fn = self._run_task  # bound once: it is handed over for every task
         trace_path = trace_path or os.environ.get("SIMRAY_TRACE") or None
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
@@ -189,8 +194,8 @@ class SimBackend:
         task.plain_args = plain
         if task.parent is not None:
             if task.parent.children is None:
-                task.parent.children = []
-            task.parent.children.append(task)
+                task.parent.children = {}
+            task.parent.children[task] = None
         n = opts.num_returns
         if n == 1:
             self._next_object += 1
@@ -258,9 +263,9 @@ class SimBackend:
         if self.trace is not None:
             self._trace("start", task=task.task_id, node=node.index, attempt=task.attempt)
         if here:
-            self.kernel.handoff = (task, self._run_task)
+            self.kernel.handoff = (task, self._run_task_fn)
         else:
-            self.kernel.spawn(task, self._run_task)
+            self.kernel.spawn(task, self._run_task_fn)
 
     def _run_task(self, task: Task) -> None:
         try:
@@ -409,7 +414,7 @@ class SimBackend:
             self._trace("finish", task=task.task_id, ok=False)
         parent = task.parent
         if parent is not None and parent.children is not None:
-            parent.children.remove(task)
+            del parent.children[task]
             task.parent = None
 
     def _unschedulable(self, task: Task) -> None:

@@ -75,7 +75,7 @@ class Task(Unit):
         self.state = WAITING_DEPS
         self.cpu_released = False
         self.parent = parent
-        self.children: list[Task] | None = None
+        self.children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
         self.cancelled = False
         self.deps_left = 0
         self.preferred_node: Any = parent.node if parent is not None else None
