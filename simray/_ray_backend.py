@@ -73,8 +73,12 @@ class RayBackend:
         except self._ray.exceptions.RayError as e:
             raise _translated(e) from None
 
-    def wait(self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool) -> Any:
-        return self._ray.wait(refs, num_returns=num_returns, timeout=timeout, fetch_local=fetch_local)
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
+    ) -> Any:
+        return self._ray.wait(
+            refs, num_returns=num_returns, timeout=timeout, fetch_local=fetch_local
+        )
 
     def put(self, value: Any) -> Any:
         return self._ray.put(value)

@@ -283,9 +283,15 @@ def test_asyncio_inside_a_task_runs_in_virtual_time():
 
 def test_connecting_to_a_cluster_refuses_node_arguments_as_ray_does():
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    with pytest.raises(ValueError, match=r"^When connecting to an existing cluster, num_cpus and num_gpus must not be provided\.$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^When connecting to an existing cluster, num_cpus and num_gpus must not be provided\.$",
+    ):
         simray.init(address=cluster.address, num_cpus=4)
-    with pytest.raises(ValueError, match=r"^When connecting to an existing cluster, resources must not be provided\.$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^When connecting to an existing cluster, resources must not be provided\.$",
+    ):
         simray.init(address=cluster.address, resources={"x": 1})
     cluster.shutdown()
 
@@ -295,3 +301,45 @@ def test_a_bad_seed_in_the_environment_is_named(monkeypatch):
     with pytest.raises(ValueError, match=r"^SIMRAY_SEED must be an integer, got 'abc'$"):
         simray.init()
     assert not simray.is_initialized()
+
+
+def test_await_refs_in_asyncio_code_in_the_driver_and_in_tasks():
+    simray.init(num_cpus=4)
+
+    @simray.remote
+    def waits_async() -> list[float]:
+        async def main() -> list[float]:
+            return list(await asyncio.gather(sleeper.remote(2), sleeper.remote(3)))
+
+        return asyncio.run(main())
+
+    async def driver() -> tuple[list[float], float]:
+        inner = await waits_async.remote()
+        await asyncio.sleep(1)
+        return inner, simray.sim.now()
+
+    assert asyncio.run(driver()) == ([2.0, 3.0], 4.0)
+    future = sleeper.remote(1).future()
+    assert not future.done()
+    simray.get(sleeper.remote(1))
+    assert future.result() == 5.0
+
+
+def test_removing_a_node_fails_or_retries_the_tasks_running_there():
+    from simray.exceptions import NodeDiedError
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    worker = cluster.add_node(num_cpus=1, resources={"w": 1})
+    cluster.connect()
+    once = sleeper.options(resources={"w": 1}, max_retries=0).remote(10)
+    retried = sleeper.options(num_cpus=0, resources={"w": 0.5}, max_retries=1).remote(10)
+    time.sleep(2)
+    cluster.remove_node(worker)
+    with pytest.raises(
+        NodeDiedError, match=r"^Task failed because the node it was running on is dead"
+    ):
+        simray.get(once)
+    cluster.add_node(num_cpus=1, resources={"w": 1})
+    # Retried on the new node from t=2: it finishes at 12.
+    assert simray.get(retried) == 12.0
+    cluster.shutdown()

@@ -152,9 +152,72 @@ class SimBackend:
         return node
 
     def remove_node(self, node_id: str) -> None:
+        """The node dies now: tasks running there fail as on a dead node (retried while they
+        have `max_retries` left, else `NodeDiedError`); queued work goes elsewhere."""
         node = self._node_by_id(node_id)
         self.scheduler.remove_node(node)
         self._trace("node_removed", node=node.index)
+        for task in [t for t in self.running.values() if t.node is node]:
+            self.kernel.abandon(task)
+            task.node = None  # its resources died with the node
+            task.gpu_shares = []
+            task.cpu_released = False
+            if task.retries_left != 0 and not task.cancelled:
+                if task.retries_left > 0:
+                    task.retries_left -= 1
+                self._retry(task)
+            else:
+                self._finish(
+                    task,
+                    FAILED,
+                    exc.NodeDiedError(
+                        "Task failed because the node it was running on is dead or unavailable. "
+                        f"Node IP: {node.ip}, node ID: {node.node_id}. This can happen if the "
+                        "node was preempted, had a hardware failure, or its raylet crashed "
+                        "unexpectedly."
+                    ),
+                )
+        self.scheduler.dispatch()
+
+    async def await_ref(self, ref: SimRef) -> Any:
+        """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
+        if type(ref) is not SimRef:
+            _not_a_ref("await", ref)
+        if ref.state == PENDING:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            future = loop.create_future()
+            unit = self.kernel.current
+
+            def resolved(_ref: SimRef) -> None:
+                if not future.done():
+                    future.set_result(None)
+                if (
+                    unit is not None
+                    and unit.blocked_on is not None
+                    and unit.blocked_on[0] == "asyncio"
+                ):
+                    self.kernel.wake(unit)
+
+            ref.on_ready(resolved)
+            await future
+        return self.get(ref, None)
+
+    def ref_future(self, ref: SimRef) -> Any:
+        """A concurrent.futures.Future set when `ref` resolves."""
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+
+        def resolved(_ref: SimRef) -> None:
+            if ref.state == READY:
+                future.set_result(unpack(ref.stored))
+            else:
+                future.set_exception(_as_raised(ref.stored))
+
+        ref.on_ready(resolved)
+        return future
 
     def _node_by_id(self, node_id: str) -> SimNode:
         for node in self.scheduler.all_nodes:
@@ -185,7 +248,6 @@ class SimBackend:
         task = Task(
             self._next_task,
             fn,
-            opts.name,
             args if plain else packed,
             kwargs,
             opts,

@@ -12,6 +12,7 @@ and the next task runs on it, since creating greenlets costs more than switching
 from __future__ import annotations
 
 import heapq
+from asyncio.events import _get_running_loop, _set_running_loop
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,7 @@ class Stalled(Exception):
 class Unit:
     """A schedulable unit: the driver or a running task. Subclasses add what they need."""
 
-    __slots__ = ("glet", "blocked_on", "wake_token", "env", "interrupt")
+    __slots__ = ("glet", "blocked_on", "wake_token", "env", "interrupt", "loop")
 
     def __init__(self) -> None:
         self.glet: Any = None
@@ -36,6 +37,7 @@ class Unit:
         self.wake_token = 0  # bumps on every wake, so a stale timer cannot wake it twice
         self.env: Any = None  # its CUDA_VISIBLE_DEVICES (the process env is shared by all units)
         self.interrupt = False  # an exception is due when it next runs (cancel)
+        self.loop: Any = None  # its running asyncio loop while it is switched out
 
 
 class Kernel:
@@ -81,9 +83,18 @@ class Kernel:
         me = self.current
         assert me is not None
         me.blocked_on = what
+        # asyncio keeps "the running loop" per thread; units share the thread, so each carries
+        # its own across switches.
+        loop = _get_running_loop()
+        if loop is not None:
+            me.loop = loop
+            _set_running_loop(None)
         result = self._hub.switch()
         self.current = me
         me.blocked_on = None
+        if me.loop is not None:
+            _set_running_loop(me.loop)
+            me.loop = None
         if me.env is not self.env_now or me.interrupt:
             self.on_switch_in(me)
         if type(result) is _Throw:
@@ -106,9 +117,16 @@ class Kernel:
             ),
         )
         me.blocked_on = SLEEPING
+        loop = _get_running_loop()
+        if loop is not None:
+            me.loop = loop
+            _set_running_loop(None)
         result = self._hub.switch()
         self.current = me
         me.blocked_on = None
+        if me.loop is not None:
+            _set_running_loop(me.loop)
+            me.loop = None
         if me.env is not self.env_now or me.interrupt:
             self.on_switch_in(me)
         if type(result) is _Throw:

@@ -17,17 +17,15 @@ class Task(Unit):
 
     __slots__ = (
         "task_id",
-        "seq",
         "fn",
-        "name",
         "args",
         "kwargs",
         "demand",
         "strategy",
         "sched_key",
+        "opts",
         "returns",
         "retries_left",
-        "retry_exceptions",
         "attempt",
         "node",
         "gpu_shares",
@@ -37,7 +35,6 @@ class Task(Unit):
         "children",
         "cancelled",
         "deps_left",
-        "preferred_node",
         "plain_args",
     )
 
@@ -45,7 +42,6 @@ class Task(Unit):
         self,
         task_id: int,
         fn: Any,
-        name: str,
         args: list[Any],
         kwargs: dict[str, Any],
         opts: Any,
@@ -56,19 +52,18 @@ class Task(Unit):
         self.wake_token = 0
         self.env = None
         self.interrupt = False
+        self.loop = None
         self.plain_args = False
         self.task_id = task_id
-        self.seq = task_id
         self.fn = fn
-        self.name = name
         self.args = args
         self.kwargs = kwargs
         self.demand = opts.demand
+        self.opts = opts
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
         self.returns: list[Any] = []
         self.retries_left: int = opts.max_retries
-        self.retry_exceptions = opts.retry_exceptions
         self.attempt = 0
         self.node: Any = None
         self.gpu_shares: list[tuple[int, int]] = []
@@ -78,7 +73,25 @@ class Task(Unit):
         self.children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
         self.cancelled = False
         self.deps_left = 0
-        self.preferred_node: Any = parent.node if parent is not None else None
+
+    @property
+    def name(self) -> str:
+        return self.opts.name
+
+    @property
+    def seq(self) -> int:
+        """Submission order."""
+        return self.task_id
+
+    @property
+    def retry_exceptions(self) -> bool | tuple[type, ...]:
+        return self.opts.retry_exceptions
+
+    @property
+    def preferred_node(self) -> Any:
+        """Where the submitter runs: Ray's hybrid policy prefers the local node."""
+        parent = self.parent
+        return parent.node if parent is not None else None
 
     def hex(self) -> str:
         """The task id as Ray prints one (48 hex digits)."""

@@ -62,7 +62,6 @@ class VirtualTime:
             setattr(time, name, replacements[name])
         self._saved_selector = selectors.DefaultSelector
         real_selector = self._saved_selector
-        clock = self
 
         class VirtualSelector(real_selector):  # type: ignore[misc,valid-type]
             """Polls real file descriptors without blocking; waits in virtual time instead."""
@@ -71,11 +70,11 @@ class VirtualTime:
                 events = super().select(0)
                 if events or timeout is not None and timeout <= 0:
                     return events
-                if timeout is None:
-                    # Nothing scheduled on this loop: it can only be woken from outside.
-                    kernel.block(("asyncio", self))
-                else:
-                    clock.sleep(timeout)
+                # Wait in virtual time until the loop's next timer, or until a ref it awaits
+                # resolves (the backend wakes units blocked on "asyncio").
+                if timeout is not None:
+                    kernel.wake_at(kernel.now + timeout, kernel.current)
+                kernel.block(("asyncio", self))
                 return super().select(0)
 
         selectors.DefaultSelector = VirtualSelector  # type: ignore[misc]
