@@ -31,15 +31,13 @@ def _translated(error: BaseException) -> BaseException:
     """Ray's exception as simray's class of the same name (the cause kept for task errors)."""
     ray = _ray()
     if isinstance(error, ray.exceptions.RayTaskError):
-        ours = sim_exc.RayTaskError(
-            error.function_name,
-            error.traceback_str,
-            error.cause,
-            proctitle=error.proctitle,
-            pid=error.pid,
-            ip=error.ip,
-        )
-        return ours.as_instanceof_cause()
+        # Ray raises its `RayTaskError(<Cause>)` class, which keeps only the cause and the text.
+        cause = error.cause
+        try:
+            group = isinstance(cause, BaseExceptionGroup)
+            return sim_exc._dual_class(type(cause), str(error), exception_group=group)(cause)
+        except TypeError:  # a cause class that cannot be subclassed: Ray's own error, as is
+            return error
     if isinstance(error, ray.exceptions.GetTimeoutError):
         return sim_exc.GetTimeoutError(str(error))
     if isinstance(error, ray.exceptions.TaskCancelledError):
