@@ -12,22 +12,28 @@ from simray._api import available_resources as available_resources
 from simray._api import cancel as cancel
 from simray._api import cluster_resources as cluster_resources
 from simray._api import get as get
+from simray._api import get_actor as get_actor
 from simray._api import get_gpu_ids as get_gpu_ids
 from simray._api import get_runtime_context as get_runtime_context
 from simray._api import init as init
 from simray._api import is_initialized as is_initialized
+from simray._api import kill as kill
 from simray._api import method as method
 from simray._api import nodes as nodes
 from simray._api import put as put
 from simray._api import remote as remote
 from simray._api import shutdown as shutdown
 from simray._api import wait as wait
+from simray._actor import ActorClass as ActorClass
+from simray._actor import ActorHandle as ActorHandle
 from simray._object_ref import ObjectRef as ObjectRef
 from simray._remote_function import RemoteFunction as RemoteFunction
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActorClass",
+    "ActorHandle",
     "ObjectRef",
     "RemoteFunction",
     "RuntimeContext",
@@ -37,10 +43,12 @@ __all__ = [
     "cluster_resources",
     "exceptions",
     "get",
+    "get_actor",
     "get_gpu_ids",
     "get_runtime_context",
     "init",
     "is_initialized",
+    "kill",
     "method",
     "nodes",
     "put",

@@ -9,6 +9,7 @@ from typing import Any
 
 from simray import _session
 from simray._object_ref import ObjectRef
+from simray._actor import ActorClass, ActorHandle
 from simray._remote_function import RemoteFunction
 
 _RAY_INIT_ARGS = frozenset(
@@ -161,7 +162,7 @@ def remote(*args: Any, **options: Any) -> Any:
 
 def _make_remote(target: Any, options: dict[str, Any]) -> Any:
     if inspect.isclass(target):
-        raise NotImplementedError("actors (@remote on a class) are not supported by simray yet")
+        return ActorClass(target, options)
     if not callable(target):
         raise TypeError(f"@remote applies to functions and classes, got {target!r}")
     return RemoteFunction(target, options)
@@ -245,6 +246,20 @@ def put(value: Any, *, _owner: Any = None) -> Any:
 def cancel(ray_waitable: Any, *, force: bool = False, recursive: bool = True) -> None:
     """Cancel a task: pending ones never run; running ones get KeyboardInterrupt (or end, if force)."""
     _session.backend().cancel(ray_waitable, force, recursive)
+
+
+def kill(actor: Any, *, no_restart: bool = True) -> None:
+    """Kill an actor at once: running and queued calls fail with ActorDiedError."""
+    if not isinstance(actor, ActorHandle):
+        raise ValueError(
+            f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {type(actor)}."
+        )
+    _session.backend().kill(actor, no_restart)
+
+
+def get_actor(name: str, namespace: str | None = None) -> Any:
+    """The handle of a named actor (in `namespace`, default the session's)."""
+    return _session.backend().get_actor(name, namespace)
 
 
 def cluster_resources() -> dict[str, float]:

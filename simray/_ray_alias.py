@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import sys
+import types
 from typing import Any
 
 ALIASES = {
@@ -18,7 +19,11 @@ ALIASES = {
     "ray.util.accelerators": "simray.util.accelerators",
     "ray.util.scheduling_strategies": "simray.util.scheduling_strategies",
     "ray.cluster_utils": "simray.cluster",
+    "ray._common.test_utils": "simray.util.test_utils",
+    "ray._private.test_utils": "simray.util.test_utils",
 }
+# Packages that exist only as parents of aliased modules.
+_EMPTY_PARENTS = ("ray._common", "ray._private")
 
 
 class _Refuse(importlib.abc.MetaPathFinder):
@@ -37,6 +42,10 @@ def install() -> None:
     """Alias the Ray module names to simray's modules in `sys.modules`."""
     for alias, target in ALIASES.items():
         sys.modules[alias] = importlib.import_module(target)
+    for parent in _EMPTY_PARENTS:
+        module = types.ModuleType(parent, f"simray exec: the parent of {parent}.test_utils")
+        module.__path__ = []  # a package, so `import ray._common.test_utils` works
+        sys.modules[parent] = module
     # `import ray.cluster_utils` then `ray.cluster_utils.X` needs the child set on its parent.
     for alias in ALIASES:
         parent, _, child = alias.rpartition(".")

@@ -20,6 +20,7 @@ from simray import exceptions as exc
 from simray._model.resources import UNIT, to_float
 from simray._object_ref import ObjectRef
 from simray._sim import deadlock
+from simray._sim.actors import ActorCall, ActorLoop, Actors
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -101,6 +102,7 @@ class SimBackend:
         self._next_task = 0
         self.running: dict[int, Task] = {}
         self.locks = SimFileLocks(self.kernel)
+        self.actors = Actors(self)
         self.clock = VirtualTime(self.kernel)
         self._driver_cuda = os.environ.get(_CUDA)
         self.kernel.env_now = self._driver_cuda
@@ -609,6 +611,21 @@ class SimBackend:
         ref.resolve(READY, stored)
         return ref
 
+    # -- actors --------------------------------------------------------------------------------
+    def create_actor(self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+        return self.actors.create(cls, args, kwargs, opts)
+
+    def submit_actor_task(
+        self, actor: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], num_returns: int
+    ) -> Any:
+        return self.actors.submit(actor, method, args, kwargs, num_returns)
+
+    def kill(self, handle: Any, no_restart: bool) -> None:
+        self.actors.kill(handle._actor)
+
+    def get_actor(self, name: str, namespace: str | None) -> Any:
+        return self.actors.get_named(name, namespace)
+
     def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
         if type(ref) is not SimRef:
             raise TypeError(
@@ -616,9 +633,27 @@ class SimBackend:
                 f"Got: {type(ref)}."
             )
         task = ref.task
+        if type(task) is ActorCall:
+            self._cancel_actor_call(task, force)
+            return
         if task is None or task.state == FINISHED:
             return  # finished (or a put): nothing changes
         self._cancel_task(task, force, recursive)
+
+    def _cancel_actor_call(self, call: ActorCall, force: bool) -> None:
+        """Ray: actor calls cancel only without force; a queued one never runs, a running one
+        sees `is_canceled()` (sync) or asyncio cancellation (async)."""
+        if force:
+            raise ValueError(
+                "force=True is not supported for actor tasks. Use ray.kill() to kill the actor."
+            )
+        if call.state == "finished":
+            return
+        call.cancelled = True
+        actor = call.actor
+        if call in actor.mailbox:
+            actor.mailbox.remove(call)
+            self.actors._fail(call, exc.TaskCancelledError(call.hex()))
 
     def _cancel_task(self, task: Task, force: bool, recursive: bool) -> None:
         if task.state == FINISHED:
@@ -674,6 +709,18 @@ class SimBackend:
     def context(self) -> dict[str, Any]:
         unit = self.kernel.current
         head = self.scheduler.all_nodes[0]
+        if type(unit) in (ActorCall, ActorLoop):
+            actor = unit.actor
+            return {
+                "node_id": actor.node.node_id,
+                "task_id": unit.hex() if type(unit) is ActorCall else None,
+                "actor_id": actor.hex(),
+                "assigned": _floats(actor.holds),
+                "gpu_ids": actor.gpu_ids(),
+                "namespace": actor.namespace,
+                "cancelled": getattr(unit, "cancelled", False),
+                "worker": True,
+            }
         if type(unit) is Task:
             assigned = _floats(unit.demand)
             return {

@@ -160,7 +160,11 @@ class SimFileLocks:
 
     def release_all(self, unit: Unit) -> None:
         """Free what a finished or killed unit still holds (its process would have closed them)."""
+        self.release_all_of(lambda holder: holder is unit)
+
+    def release_all_of(self, holds: Any) -> None:
+        """Free every lock whose holding unit satisfies `holds(unit)`."""
         for state in self.table.values():
-            if state.holder is unit:
+            if state.holder is not None and holds(state.holder):
                 state.count = 0
                 self._hand_over(state)

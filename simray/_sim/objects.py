@@ -13,9 +13,12 @@ from typing import Any
 
 import cloudpickle
 
+from simray._actor import ActorHandle
 from simray._object_ref import ObjectRef
 
 PENDING, READY, FAILED = 0, 1, 2
+# Copied values keep these by identity: a ref or an actor handle names the same thing anywhere.
+_BY_IDENTITY = (ObjectRef, ActorHandle)
 ATOMIC = _ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 
@@ -74,7 +77,7 @@ class _RefKeepingPickler(cloudpickle.Pickler):
         self._refs = refs
 
     def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, ObjectRef):
+        if isinstance(obj, _BY_IDENTITY):
             self._refs.append(obj)
             return len(self._refs) - 1
         return None

@@ -1,0 +1,145 @@
+"""`@remote` on a class: `ActorClass`, `ActorHandle` and `ActorMethod`, backend-neutral."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from simray import _session
+from simray._model.resources import Demand, demand_from_options
+from simray._options import validate_actor_options
+
+DEFAULT_ASYNC_CONCURRENCY = 1000
+
+
+class ActorOptions:
+    """What a backend needs to create one actor, resolved once per `.options()`."""
+
+    def __init__(self, raw: dict[str, Any], cls: type):
+        self.raw = raw
+        self.class_name = cls.__name__
+        self.name: str | None = raw.get("name")
+        self.namespace: str | None = raw.get("namespace")
+        self.get_if_exists: bool = raw.get("get_if_exists", False)
+        self.lifetime = raw.get("lifetime")
+        self.is_async = any(
+            inspect.iscoroutinefunction(m) or inspect.isasyncgenfunction(m)
+            for _, m in inspect.getmembers(cls, inspect.isfunction)
+        )
+        concurrency = raw.get("max_concurrency")
+        self.max_concurrency: int = (
+            concurrency
+            if concurrency is not None
+            else (DEFAULT_ASYNC_CONCURRENCY if self.is_async else 1)
+        )
+        self.max_restarts: int = raw.get("max_restarts") or 0
+        self.max_task_retries: int = raw.get("max_task_retries") or 0
+        # Ray: an actor that names no resource needs 1 CPU to be placed and holds none while it
+        # lives; one that names any resource holds it (CPU defaulting to 1) for its life.
+        named = any(
+            raw.get(k) is not None for k in ("num_cpus", "num_gpus", "resources", "accelerator_type")
+        )
+        self.lifetime_demand: Demand = demand_from_options(
+            raw.get("num_cpus"),
+            raw.get("num_gpus"),
+            raw.get("resources"),
+            raw.get("memory"),
+            raw.get("accelerator_type"),
+            default_cpus=1 if named else 0,
+        )
+        self.placement_demand: Demand = (
+            self.lifetime_demand if named else {"CPU": 10_000, **self.lifetime_demand}
+        )
+        strategy = raw.get("scheduling_strategy")
+        self.strategy: Any = None if strategy == "DEFAULT" else strategy
+        self.sched_key = ("actor", tuple(sorted(self.placement_demand.items())), id(self))
+
+
+class ActorClass:
+    """A class whose instances live in the cluster; create one with `.remote(...)`."""
+
+    def __init__(self, cls: type, options: dict[str, Any]):
+        validate_actor_options(options, in_options=False)
+        self._cls = cls
+        self._default_options = options
+        self._resolved = ActorOptions(options, cls)
+        self.__name__ = cls.__name__
+        self.__qualname__ = cls.__qualname__
+        self.__doc__ = cls.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Actors cannot be instantiated directly. Instead of '{self._cls.__name__}()', "
+            f"use '{self._cls.__name__}.remote()'."
+        )
+
+    def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
+        """Create the actor; returns its handle at once (creation is asynchronous)."""
+        return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
+
+    def options(self, **actor_options: Any) -> _BoundActorOptions:
+        """The same class with some creation options overridden."""
+        validate_actor_options(actor_options, in_options=True)
+        merged = {**self._default_options, **actor_options}
+        return _BoundActorOptions(self._cls, ActorOptions(merged, self._cls))
+
+
+class _BoundActorOptions:
+    def __init__(self, cls: type, resolved: ActorOptions):
+        self._cls = cls
+        self._resolved = resolved
+
+    def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
+        return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
+
+
+class ActorHandle:
+    """A handle to a live actor: `handle.method.remote(...)` submits a call."""
+
+    def __init__(self, actor: Any, cls: type):
+        self._actor = actor  # the backend's actor record
+        self._cls = cls
+
+    def __getattr__(self, name: str) -> ActorMethod:
+        if name.startswith("__") and name != "__ray_terminate__":
+            raise AttributeError(name)
+        method = getattr(self._cls, name, None)
+        if name != "__ray_terminate__" and not callable(method):
+            raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
+        num_returns = getattr(method, "__ray_method_options__", {}).get("num_returns", 1)
+        return ActorMethod(self, name, num_returns)
+
+    def __repr__(self) -> str:
+        return f"Actor({self._cls.__name__}, {self._actor.hex()})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "an ActorHandle of the sim backend cannot be pickled outside a simray session; pass "
+            "it to tasks and actors as an argument instead"
+        )
+
+
+class ActorMethod:
+    """One method of an actor handle; `.remote()` calls it, `.options()` overrides options."""
+
+    def __init__(self, handle: ActorHandle, name: str, num_returns: int):
+        self._handle = handle
+        self._name = name
+        self._num_returns = num_returns
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Actor methods cannot be called directly. Instead of running "
+            f"'object.{self._name}()', try 'object.{self._name}.remote()'."
+        )
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return _session.backend().submit_actor_task(
+            self._handle._actor, self._name, args, kwargs, self._num_returns
+        )
+
+    def options(self, **options: Any) -> ActorMethod:
+        unknown = set(options) - {"num_returns", "name", "concurrency_group", "retry_exceptions"}
+        if unknown:
+            raise ValueError(f"Invalid option keyword {sorted(unknown)[0]} for actor methods.")
+        return ActorMethod(self._handle, self._name, options.get("num_returns", self._num_returns))

@@ -1,0 +1,414 @@
+"""Actors on the sim backend: creation, mailboxes, sync/threaded/async execution, kill, names.
+
+An actor is created by a task (its `__init__`) placed with the actor's placement demand; when
+that succeeds the actor holds its lifetime demand and runs calls from its mailbox: one at a time
+in submission order (sync), up to `max_concurrency` interleaved at blocking points (threaded),
+or as coroutines on its own asyncio loop in virtual time (async).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+from simray import exceptions as exc
+from simray._actor import ActorHandle, ActorOptions
+from simray._sim.kernel import Unit
+from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+
+PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
+
+
+class SimActor:
+    """One actor's record: where it lives, what it holds, its mailbox and its fate."""
+
+    def __init__(self, actor_id: int, cls: type, opts: ActorOptions, namespace: str):
+        self.actor_id = actor_id
+        self.cls = cls
+        self.opts = opts
+        self.namespace = namespace
+        self.state = PENDING_CREATION
+        self.instance: Any = None
+        self.node: Any = None
+        self.gpu_shares: list[tuple[int, int]] = []
+        self.holds: dict[str, int] = {}
+        self.mailbox: deque[ActorCall] = deque()
+        self.running: dict[ActorCall, None] = {}
+        self.death: BaseException | None = None
+        self.loop_unit: ActorLoop | None = None
+        self.env: Any = None
+        self.creation: Any = None
+        self.handle: ActorHandle | None = None
+
+    def hex(self) -> str:
+        return f"{self.actor_id:032x}"
+
+    def label(self) -> str:
+        return f"actor {self.opts.class_name}({self.actor_id})"
+
+    def gpu_ids(self) -> list[int]:
+        return sorted({i for i, _ in self.gpu_shares})
+
+
+class ActorCall(Unit):
+    """One method call; a unit of its own on sync and threaded actors."""
+
+    __slots__ = (
+        "call_id",
+        "actor",
+        "method",
+        "args",
+        "kwargs",
+        "returns",
+        "deps_left",
+        "state",
+        "cancelled",
+        "demand",
+        "cpu_released",
+    )
+
+    def __init__(self, call_id: int, actor: SimActor, method: str, args: Any, kwargs: Any):
+        super().__init__()
+        self.call_id = call_id
+        self.actor = actor
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs
+        self.returns: list[SimRef] = []
+        self.deps_left = 0
+        self.state = "waiting for arguments"
+        self.cancelled = False
+        self.demand: dict[str, int] = {}
+        self.cpu_released = False
+
+    @property
+    def node(self) -> Any:
+        return self.actor.node
+
+    def hex(self) -> str:
+        return f"{self.call_id:048x}"
+
+    def label(self) -> str:
+        return f"call {self.actor.opts.class_name}.{self.method}() of {self.actor.label()}"
+
+
+class ActorLoop(Unit):
+    """The unit that runs an async actor's event loop."""
+
+    __slots__ = ("actor", "aloop")
+
+    def __init__(self, actor: SimActor):
+        super().__init__()
+        self.actor = actor
+        self.aloop: asyncio.AbstractEventLoop | None = None
+
+    def label(self) -> str:
+        return f"the event loop of {self.actor.label()}"
+
+
+class _CreationOptions:
+    """The options of an actor's creation task."""
+
+    def __init__(self, opts: ActorOptions):
+        self.demand = opts.placement_demand
+        self.strategy = opts.strategy
+        self.sched_key = opts.sched_key
+        self.max_retries = 0
+        self.retry_exceptions = False
+        self.name = f"{opts.class_name}.__init__"
+        self.num_returns = 1
+        self.submit_error = None
+
+
+class Actors:
+    """The actors of one sim session."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.kernel = backend.kernel
+        self.named: dict[tuple[str, str], SimActor] = {}
+        self.all: list[SimActor] = []
+        self._next_id = 0
+
+    # -- creation ----------------------------------------------------------------------------
+    def create(self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: ActorOptions) -> ActorHandle:
+        namespace = opts.namespace or self.backend.namespace
+        if opts.name is not None:
+            existing = self.named.get((namespace, opts.name))
+            if existing is not None:
+                if opts.get_if_exists:
+                    assert existing.handle is not None
+                    return existing.handle
+                raise exc.ActorAlreadyExistsError(
+                    f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
+                    f"different name or get the existing actor using ray.get_actor('{opts.name}', "
+                    f"namespace='{namespace}')"
+                )
+        self._next_id += 1
+        actor = SimActor(self._next_id, cls, opts, namespace)
+        actor.handle = ActorHandle(actor, cls)
+        self.all.append(actor)
+        if opts.name is not None:
+            self.named[(namespace, opts.name)] = actor
+
+        def construct(*a: Any, **k: Any) -> None:
+            task = self.kernel.current
+            actor.node = task.node
+            actor.env = task.env
+            if opts.lifetime_demand == opts.placement_demand:
+                # The actor keeps what its creation task was placed with, for its whole life.
+                actor.holds = dict(opts.lifetime_demand)
+                actor.gpu_shares, task.gpu_shares = task.gpu_shares, []
+                task.node = None
+            actor.instance = cls(*a, **k)
+
+        ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts))
+        actor.creation = ref
+        ref.on_ready(lambda r: self._created(actor, r))
+        return actor.handle
+
+    def _created(self, actor: SimActor, ref: SimRef) -> None:
+        if actor.state == DEAD:
+            return
+        if ref.state == FAILED:
+            cause = ref.stored
+            self._die(actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None))
+            return
+        actor.state = ALIVE
+        self.backend._trace("actor_alive", actor=actor.actor_id, node=actor.node.index)
+        if actor.opts.is_async:
+            loop_unit = actor.loop_unit = ActorLoop(actor)
+            loop_unit.env = actor.env
+            self.kernel.spawn(loop_unit, self._run_loop)
+        self._pump(actor)
+
+    # -- calls -------------------------------------------------------------------------------
+    def submit(self, actor: SimActor, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], num_returns: int) -> Any:
+        backend = self.backend
+        backend._next_task += 1
+        name = f"{actor.opts.class_name}.{method}"
+        packed = [backend._pack_arg(a, name) for a in args]
+        packed_kwargs = {k: backend._pack_arg(v, name) for k, v in kwargs.items()}
+        call = ActorCall(backend._next_task, actor, method, packed, packed_kwargs)
+        call.env = actor.env
+        for _ in range(num_returns):
+            backend._next_object += 1
+            call.returns.append(SimRef(backend._next_object, call))
+        backend._trace("submit", task=call.call_id, name=name, actor=actor.actor_id)
+        if actor.state == DEAD:
+            self._fail(call, actor.death)
+        else:
+            deps = [a for a in packed if type(a) is SimRef and a.state != READY]
+            deps += [v for v in packed_kwargs.values() if type(v) is SimRef and v.state != READY]
+            call.deps_left = len(deps)
+            for dep in deps:
+                dep.on_ready(lambda ref, call=call: self._dep_resolved(call, ref))
+            actor.mailbox.append(call)
+            self._pump(actor)
+        returns = call.returns
+        if num_returns == 1:
+            return returns[0]
+        return returns if num_returns else None
+
+    def _dep_resolved(self, call: ActorCall, ref: SimRef) -> None:
+        call.deps_left -= 1
+        if call.deps_left == 0:
+            self._pump(call.actor)
+
+    def _pump(self, actor: SimActor) -> None:
+        """Start calls from the head of the mailbox while concurrency allows (in order)."""
+        if actor.state != ALIVE:
+            return
+        mailbox = actor.mailbox
+        while mailbox and mailbox[0].deps_left == 0 and len(actor.running) < actor.opts.max_concurrency:
+            call = mailbox.popleft()
+            if call.cancelled:
+                continue
+            call.state = "running"
+            actor.running[call] = None
+            self.backend._trace("start", task=call.call_id, actor=actor.actor_id)
+            if actor.loop_unit is not None:
+                self._to_loop(actor, call)
+            else:
+                self.kernel.spawn(call, self._run_call)
+
+    def _args(self, call: ActorCall) -> tuple[list[Any], dict[str, Any]]:
+        failed = next(
+            (a for a in [*call.args, *call.kwargs.values()] if type(a) is SimRef and a.state == FAILED),
+            None,
+        )
+        if failed is not None:
+            from simray._sim.backend import raise_if_dependency_failed
+
+            raise_if_dependency_failed(failed.stored)
+        args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in call.args]
+        kwargs = {k: unpack(v.stored) if type(v) is SimRef else unpack(v) for k, v in call.kwargs.items()}
+        return args, kwargs
+
+    def _run_call(self, call: ActorCall) -> None:
+        """Body of a call on a sync or threaded actor."""
+        from greenlet import GreenletExit
+
+        try:
+            if call.env is not self.kernel.env_now or call.interrupt:
+                self.backend._switch_in(call)
+            if call.method == "__ray_terminate__":
+                self._terminate(call)
+                return
+            args, kwargs = self._args(call)
+            result = getattr(call.actor.instance, call.method)(*args, **kwargs)
+        except GreenletExit:
+            raise
+        except BaseException as error:  # the method's failure is its result
+            self._call_done(call, error=error)
+        else:
+            self._call_done(call, result=result)
+
+    def _call_done(self, call: ActorCall, result: Any = None, error: BaseException | None = None) -> None:
+        actor = call.actor
+        if call not in actor.running:
+            return  # the actor died meanwhile and already failed this call
+        del actor.running[call]
+        call.state = "finished"
+        if error is None:
+            n = len(call.returns)
+            outputs = [result] if n == 1 else list(result) if n else []
+            try:
+                stored = [v if type(v) in ATOMIC else pack(v) for v in outputs]
+            except Exception as e:
+                error = TypeError(f"Could not serialize the return value of {call.method}(): {e}")
+            else:
+                for ref, value in zip(call.returns, stored, strict=True):
+                    ref.resolve(READY, value)
+        if error is not None:
+            if call.cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+                error = exc.TaskCancelledError(call.hex())
+            stored_error = exc._make_task_error(
+                f"{actor.opts.class_name}.{call.method}",
+                error,
+                pid=4242,
+                ip=actor.node.ip,
+                actor_repr=f"<{actor.opts.class_name} object>",
+                actor_id=actor.hex(),
+            )
+            for ref in call.returns:
+                ref.resolve(FAILED, stored_error)
+        self.backend._trace("finish", task=call.call_id, ok=error is None)
+        call.args = call.kwargs = None
+        self._pump(actor)
+
+    def _fail(self, call: ActorCall, error: BaseException | None) -> None:
+        call.state = "finished"
+        for ref in call.returns:
+            if ref.state == PENDING:
+                ref.resolve(FAILED, error)
+
+    # -- async actors ------------------------------------------------------------------------
+    def _run_loop(self, unit: ActorLoop) -> None:
+        from greenlet import GreenletExit
+
+        loop = asyncio.new_event_loop()
+        unit.aloop = loop
+        try:
+            loop.run_forever()
+        except GreenletExit:
+            raise
+        finally:
+            if not loop.is_running():
+                loop.close()
+
+    def _to_loop(self, actor: SimActor, call: ActorCall) -> None:
+        unit = actor.loop_unit
+        assert unit is not None
+        loop = unit.aloop
+        if loop is None:  # the loop unit has not started yet: it picks calls up when it does
+            self.kernel.call_soon(lambda _: self._to_loop(actor, call))
+            return
+        loop.call_soon(lambda: loop.create_task(self._run_async_call(call)))
+        if unit.blocked_on is not None and unit.blocked_on[0] == "asyncio":
+            self.kernel.wake(unit)
+
+    async def _run_async_call(self, call: ActorCall) -> None:
+        if call.method == "__ray_terminate__":
+            self._terminate(call)
+            return
+        try:
+            args, kwargs = self._args(call)
+            result = getattr(call.actor.instance, call.method)(*args, **kwargs)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except BaseException as error:  # the method's failure is its result
+            self._call_done(call, error=error)
+        else:
+            self._call_done(call, result=result)
+
+    # -- death -------------------------------------------------------------------------------
+    def _terminate(self, call: ActorCall) -> None:
+        actor = call.actor
+        actor.running.pop(call, None)
+        for ref in call.returns:
+            ref.resolve(READY, None)
+        self._die(
+            actor,
+            exc.ActorDiedError(
+                class_name=actor.opts.class_name,
+                actor_id=actor.hex(),
+                namespace=actor.namespace,
+                ip=actor.node.ip,
+                error_message="The actor is dead because its worker process has died. Worker exit "
+                "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
+                "exit_actor() is called.",
+            ),
+        )
+
+    def kill(self, actor: SimActor) -> None:
+        if actor.state == DEAD:
+            return
+        self._die(
+            actor,
+            exc.ActorDiedError(
+                class_name=actor.opts.class_name,
+                actor_id=actor.hex(),
+                namespace=actor.namespace,
+                ip=actor.node.ip if actor.node else "",
+                reason="it was killed by `ray.kill`",
+            ),
+        )
+
+    def _die(self, actor: SimActor, error: BaseException) -> None:
+        actor.state = DEAD
+        actor.death = error
+        self.backend._trace("actor_died", actor=actor.actor_id)
+        if actor.opts.name is not None:
+            self.named.pop((actor.namespace, actor.opts.name), None)
+        creation = actor.creation.task if actor.creation is not None else None
+        if creation is not None and creation.state != "finished":
+            self.backend._cancel_task(creation, force=True, recursive=False)
+        current = self.kernel.current
+        for call in list(actor.running):
+            actor.running.pop(call, None)
+            if call is not current and call.glet is not None:
+                self.kernel.abandon(call)
+            self._fail(call, error)
+        if actor.loop_unit is not None and actor.loop_unit is not current:
+            self.kernel.abandon(actor.loop_unit)
+        while actor.mailbox:
+            self._fail(actor.mailbox.popleft(), error)
+        if actor.node is not None and (actor.holds or actor.gpu_shares):
+            actor.node.resources.release(actor.holds, actor.gpu_shares)
+            actor.holds, actor.gpu_shares = {}, []
+            self.backend.scheduler.dispatch()
+        self.backend.locks.release_all_of(lambda unit: getattr(unit, "actor", None) is actor)
+
+    def get_named(self, name: str, namespace: str | None) -> ActorHandle:
+        if not name:
+            raise ValueError("Please supply a non-empty value to get_actor")
+        actor = self.named.get((namespace or self.backend.namespace, name))
+        if actor is None or actor.handle is None:
+            raise ValueError(
+                f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
+                "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
+                "not use a namespace matching the namespace of the actor."
+            )
+        return actor.handle
