@@ -7,6 +7,8 @@ through `simray exec`, where `import ray` resolves to simray.
 from simray import exceptions as exceptions
 from simray import sim as sim
 from simray import util as util
+from simray._actor import ActorClass as ActorClass
+from simray._actor import ActorHandle as ActorHandle
 from simray._api import RuntimeContext as RuntimeContext
 from simray._api import available_resources as available_resources
 from simray._api import cancel as cancel
@@ -24,8 +26,6 @@ from simray._api import put as put
 from simray._api import remote as remote
 from simray._api import shutdown as shutdown
 from simray._api import wait as wait
-from simray._actor import ActorClass as ActorClass
-from simray._actor import ActorHandle as ActorHandle
 from simray._object_ref import ObjectRef as ObjectRef
 from simray._remote_function import RemoteFunction as RemoteFunction
 

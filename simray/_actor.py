@@ -37,7 +37,8 @@ class ActorOptions:
         # Ray: an actor that names no resource needs 1 CPU to be placed and holds none while it
         # lives; one that names any resource holds it (CPU defaulting to 1) for its life.
         named = any(
-            raw.get(k) is not None for k in ("num_cpus", "num_gpus", "resources", "accelerator_type")
+            raw.get(k) is not None
+            for k in ("num_cpus", "num_gpus", "resources", "accelerator_type")
         )
         self.lifetime_demand: Demand = demand_from_options(
             raw.get("num_cpus"),

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from simray import _session
-from simray._object_ref import ObjectRef
 from simray._actor import ActorClass, ActorHandle
+from simray._object_ref import ObjectRef
 from simray._remote_function import RemoteFunction
 
 _RAY_INIT_ARGS = frozenset(

@@ -19,6 +19,7 @@ ALIASES = {
     "ray.util.accelerators": "simray.util.accelerators",
     "ray.util.scheduling_strategies": "simray.util.scheduling_strategies",
     "ray.cluster_utils": "simray.cluster",
+    "ray.util.placement_group": "simray.util.placement_group",
     "ray._common.test_utils": "simray.util.test_utils",
     "ray._private.test_utils": "simray.util.test_utils",
 }

@@ -128,3 +128,55 @@ def node_affinity(
     elif not soft:
         return None
     return hybrid(nodes, demand, rng, None)
+
+
+class _Scratch:
+    """A copy of a node's free resources to try placements on without touching the node."""
+
+    def __init__(self, res: NodeResources, empty: bool):
+        self.res = NodeResources(res.total)
+        if not empty:
+            self.res.available = dict(res.available)
+            self.res.gpu_free = list(res.gpu_free)
+
+
+def place_bundles(
+    nodes: Sequence[PlacementNode], bundles: Sequence[Mapping[str, int]], strategy: str, empty: bool
+) -> list[PlacementNode] | None:
+    """Nodes for each bundle of a placement group under `strategy`, or None if they do not fit.
+
+    `empty=True` asks whether they could ever fit (on an idle cluster). Nodes are tried in id
+    order, first fit: PACK and STRICT_PACK try one node for all bundles first; STRICT_SPREAD
+    needs a distinct node per bundle; SPREAD prefers distinct nodes and falls back to reuse.
+    """
+    scratch = {id(n): _Scratch(n.resources, empty) for n in nodes}
+
+    def fits(node: PlacementNode, bundle: Mapping[str, int]) -> bool:
+        return scratch[id(node)].res.fits(bundle)
+
+    def take(node: PlacementNode, bundle: Mapping[str, int]) -> None:
+        scratch[id(node)].res.allocate(bundle)
+
+    if strategy in ("PACK", "STRICT_PACK"):
+        for node in nodes:
+            trial = _Scratch(scratch[id(node)].res, empty=False)
+            if all(trial.res.fits(b) and (trial.res.allocate(b) or True) for b in bundles):
+                return [node] * len(bundles)
+        if strategy == "STRICT_PACK":
+            return None
+    chosen: list[PlacementNode] = []
+    for bundle in bundles:
+        spread = strategy in ("SPREAD", "STRICT_SPREAD")
+        candidates = (
+            [n for n in nodes if n not in chosen]
+            if spread
+            else list(chosen) + [n for n in nodes if n not in chosen]
+        )
+        if strategy == "SPREAD":
+            candidates += [n for n in nodes if n in chosen]
+        node = next((n for n in candidates if fits(n, bundle)), None)
+        if node is None:
+            return None
+        take(node, bundle)
+        chosen.append(node)
+    return chosen

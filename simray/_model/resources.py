@@ -72,12 +72,21 @@ class NodeResources:
     Ray's instance allocator); a whole request takes whole free instances, lowest ids first.
     """
 
-    __slots__ = ("total", "available", "gpu_free")
+    __slots__ = ("total", "available", "gpu_free", "gpu_capacity", "gpu_ids")
 
-    def __init__(self, total: Demand):
+    def __init__(self, total: Demand, gpu_shares: list[tuple[int, int]] | None = None):
+        """A node's resources; with `gpu_shares`, a pool carved out of a node's GPU instances
+        (a placement group bundle): `(instance id, units)` pairs it may use."""
         self.total = dict(total)
         self.available = dict(total)
-        self.gpu_free = [UNIT] * (total.get("GPU", 0) // UNIT)
+        if gpu_shares is None:
+            count = total.get("GPU", 0) // UNIT
+            self.gpu_capacity = [UNIT] * count
+            self.gpu_ids = list(range(count))
+        else:
+            self.gpu_capacity = [u for _, u in gpu_shares]
+            self.gpu_ids = [i for i, _ in gpu_shares]
+        self.gpu_free = list(self.gpu_capacity)
 
     def feasible(self, demand: Mapping[str, int]) -> bool:
         """Whether the node could ever run `demand` (its totals suffice)."""
@@ -86,7 +95,7 @@ class NodeResources:
             if total.get(k, 0) < v:
                 return False
         gpus = demand.get("GPU")
-        return gpus is None or self._gpu_fit(gpus, [UNIT] * len(self.gpu_free)) is not None
+        return gpus is None or self._gpu_fit(gpus, self.gpu_capacity) is not None
 
     def fits(self, demand: Mapping[str, int]) -> bool:
         """Whether `demand` fits in what is available now."""
@@ -106,7 +115,7 @@ class NodeResources:
                 if f >= units and (best < 0 or f < free[best]):
                     best = i
             return None if best < 0 else [(best, units)]
-        whole = [i for i, f in enumerate(free) if f == UNIT]
+        whole = [i for i, f in enumerate(free) if f >= UNIT]
         need = units // UNIT
         return [(i, UNIT) for i in whole[:need]] if len(whole) >= need else None
 

@@ -32,6 +32,7 @@ class SimActor:
         self.instance: Any = None
         self.node: Any = None
         self.gpu_shares: list[tuple[int, int]] = []
+        self.pool: Any = None
         self.holds: dict[str, int] = {}
         self.mailbox: deque[ActorCall] = deque()
         self.running: dict[ActorCall, None] = {}
@@ -48,7 +49,8 @@ class SimActor:
         return f"actor {self.opts.class_name}({self.actor_id})"
 
     def gpu_ids(self) -> list[int]:
-        return sorted({i for i, _ in self.gpu_shares})
+        ids = self.pool.gpu_ids if self.pool is not None else []
+        return sorted({ids[i] for i, _ in self.gpu_shares})
 
 
 class ActorCall(Unit):
@@ -132,7 +134,9 @@ class Actors:
         self._next_id = 0
 
     # -- creation ----------------------------------------------------------------------------
-    def create(self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: ActorOptions) -> ActorHandle:
+    def create(
+        self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: ActorOptions
+    ) -> ActorHandle:
         namespace = opts.namespace or self.backend.namespace
         if opts.name is not None:
             existing = self.named.get((namespace, opts.name))
@@ -155,6 +159,7 @@ class Actors:
         def construct(*a: Any, **k: Any) -> None:
             task = self.kernel.current
             actor.node = task.node
+            actor.pool = task.pool
             actor.env = task.env
             if opts.lifetime_demand == opts.placement_demand:
                 # The actor keeps what its creation task was placed with, for its whole life.
@@ -173,7 +178,9 @@ class Actors:
             return
         if ref.state == FAILED:
             cause = ref.stored
-            self._die(actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None))
+            self._die(
+                actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None)
+            )
             return
         actor.state = ALIVE
         self.backend._trace("actor_alive", actor=actor.actor_id, node=actor.node.index)
@@ -184,7 +191,14 @@ class Actors:
         self._pump(actor)
 
     # -- calls -------------------------------------------------------------------------------
-    def submit(self, actor: SimActor, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], num_returns: int) -> Any:
+    def submit(
+        self,
+        actor: SimActor,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        num_returns: int,
+    ) -> Any:
         backend = self.backend
         backend._next_task += 1
         name = f"{actor.opts.class_name}.{method}"
@@ -221,7 +235,11 @@ class Actors:
         if actor.state != ALIVE:
             return
         mailbox = actor.mailbox
-        while mailbox and mailbox[0].deps_left == 0 and len(actor.running) < actor.opts.max_concurrency:
+        while (
+            mailbox
+            and mailbox[0].deps_left == 0
+            and len(actor.running) < actor.opts.max_concurrency
+        ):
             call = mailbox.popleft()
             if call.cancelled:
                 continue
@@ -235,7 +253,11 @@ class Actors:
 
     def _args(self, call: ActorCall) -> tuple[list[Any], dict[str, Any]]:
         failed = next(
-            (a for a in [*call.args, *call.kwargs.values()] if type(a) is SimRef and a.state == FAILED),
+            (
+                a
+                for a in [*call.args, *call.kwargs.values()]
+                if type(a) is SimRef and a.state == FAILED
+            ),
             None,
         )
         if failed is not None:
@@ -243,7 +265,9 @@ class Actors:
 
             raise_if_dependency_failed(failed.stored)
         args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in call.args]
-        kwargs = {k: unpack(v.stored) if type(v) is SimRef else unpack(v) for k, v in call.kwargs.items()}
+        kwargs = {
+            k: unpack(v.stored) if type(v) is SimRef else unpack(v) for k, v in call.kwargs.items()
+        }
         return args, kwargs
 
     def _run_call(self, call: ActorCall) -> None:
@@ -265,7 +289,9 @@ class Actors:
         else:
             self._call_done(call, result=result)
 
-    def _call_done(self, call: ActorCall, result: Any = None, error: BaseException | None = None) -> None:
+    def _call_done(
+        self, call: ActorCall, result: Any = None, error: BaseException | None = None
+    ) -> None:
         actor = call.actor
         if call not in actor.running:
             return  # the actor died meanwhile and already failed this call
@@ -396,7 +422,7 @@ class Actors:
         while actor.mailbox:
             self._fail(actor.mailbox.popleft(), error)
         if actor.node is not None and (actor.holds or actor.gpu_shares):
-            actor.node.resources.release(actor.holds, actor.gpu_shares)
+            actor.pool.release(actor.holds, actor.gpu_shares)
             actor.holds, actor.gpu_shares = {}, []
             self.backend.scheduler.dispatch()
         self.backend.locks.release_all_of(lambda unit: getattr(unit, "actor", None) is actor)

@@ -24,10 +24,12 @@ from simray._sim.actors import ActorCall, ActorLoop, Actors
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import Scheduler, SimNode, node_total
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
 from simray._sim.trace import Trace
 from simray._sim.vtime import VirtualTime
+from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 log = logging.getLogger("simray")
 
@@ -103,6 +105,8 @@ class SimBackend:
         self.running: dict[int, Task] = {}
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
+        self.pgs = PlacementGroups(self)
+        self.scheduler.pgs = self.pgs
         self.clock = VirtualTime(self.kernel)
         self._driver_cuda = os.environ.get(_CUDA)
         self.kernel.env_now = self._driver_cuda
@@ -247,14 +251,26 @@ class SimBackend:
         if kwargs:
             plain = False
             kwargs = {k: self._pack_arg(v, opts.name) for k, v in kwargs.items()}
+        parent_task = parent if type(parent) is Task else None
         task = Task(
             self._next_task,
             fn,
             args if plain else packed,
             kwargs,
             opts,
-            parent if type(parent) is Task else None,
+            parent_task,
         )
+        if opts.strategy is None and parent_task is not None:
+            inherited = parent_task.strategy
+            if (
+                isinstance(inherited, PlacementGroupSchedulingStrategy)
+                and inherited.placement_group_capture_child_tasks
+            ):
+                # A child of a capturing group task runs in the same group (any bundle).
+                task.strategy = PlacementGroupSchedulingStrategy(
+                    inherited.placement_group, -1, True
+                )
+                task.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
         task.plain_args = plain
         if task.parent is not None:
             if task.parent.children is None:
@@ -428,10 +444,11 @@ class SimBackend:
         if node is None:
             return
         demand = task.demand
+        pool = task.pool
         if task.cpu_released:
             task.cpu_released = False
-            node.resources.available["CPU"] -= demand["CPU"]
-        node.resources.release(demand, task.gpu_shares)
+            pool.available["CPU"] -= demand["CPU"]
+        pool.release(demand, task.gpu_shares)
         task.gpu_shares = []
         task.node = None
 
@@ -448,6 +465,7 @@ class SimBackend:
                 del self.scheduler.queues[task.sched_key]
             task.node = None
             nxt.gpu_shares = []
+            nxt.pool = task.pool
             self._start_task(nxt, node, here=self.kernel.current is task)
             return
         self._release(task)
@@ -526,7 +544,7 @@ class SimBackend:
             cpu = task.demand.get("CPU")
             if cpu:
                 task.cpu_released = True
-                task.node.resources.available["CPU"] += cpu
+                task.pool.available["CPU"] += cpu
                 self.scheduler.dispatch()
         try:
             result = kernel.block(("objects", pending))
@@ -534,7 +552,7 @@ class SimBackend:
             waiter.active = False
             if task is not None and task.cpu_released:
                 task.cpu_released = False
-                task.node.resources.available["CPU"] -= task.demand["CPU"]
+                task.pool.available["CPU"] -= task.demand["CPU"]
                 self._trace("unblock", task=task.task_id)
         return result is not _TIMED_OUT
 
@@ -611,12 +629,55 @@ class SimBackend:
         ref.resolve(READY, stored)
         return ref
 
+    # -- placement groups ----------------------------------------------------------------------
+    def create_placement_group(
+        self, bundles: list[dict[str, float]], strategy: str, name: str
+    ) -> Any:
+        return self.pgs.create(bundles, strategy, name)
+
+    def remove_placement_group(self, record: Any) -> None:
+        self.pgs.remove(record)
+
+    def placement_group_table(self, record: Any) -> dict[str, Any]:
+        return self.pgs.table(record)
+
+    def placement_groups(self) -> list[Any]:
+        return list(self.pgs.all)
+
+    def wait_placement_group(self, record: Any, timeout: float | None) -> bool:
+        ref = record.ready_ref
+        if ref.state == PENDING and (timeout is None or timeout > 0):
+            self._wait_refs([ref], 1, False, timeout)
+        return ref.state == READY
+
+    def current_placement_group(self) -> Any:
+        unit = self.kernel.current
+        strategy = getattr(unit, "strategy", None)
+        if isinstance(strategy, PlacementGroupSchedulingStrategy):
+            return strategy.placement_group
+        return None
+
+    def placement_group_removed(self, pg: Any, pools: set[int]) -> None:
+        """Work inside a removed group fails, as Ray kills it."""
+        for task in [t for t in self.running.values() if id(t.pool) in pools]:
+            self.kernel.abandon(task)
+            task.node = None  # its pool went with the group
+            self._finish(task, FAILED, exc.TaskPlacementGroupRemoved())
+        self.scheduler.dispatch()
+
     # -- actors --------------------------------------------------------------------------------
-    def create_actor(self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+    def create_actor(
+        self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
+    ) -> Any:
         return self.actors.create(cls, args, kwargs, opts)
 
     def submit_actor_task(
-        self, actor: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], num_returns: int
+        self,
+        actor: Any,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        num_returns: int,
     ) -> Any:
         return self.actors.submit(actor, method, args, kwargs, num_returns)
 

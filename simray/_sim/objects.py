@@ -15,10 +15,11 @@ import cloudpickle
 
 from simray._actor import ActorHandle
 from simray._object_ref import ObjectRef
+from simray.util.placement_group import PlacementGroup
 
 PENDING, READY, FAILED = 0, 1, 2
 # Copied values keep these by identity: a ref or an actor handle names the same thing anywhere.
-_BY_IDENTITY = (ObjectRef, ActorHandle)
+_BY_IDENTITY = (ObjectRef, ActorHandle, PlacementGroup)
 ATOMIC = _ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 

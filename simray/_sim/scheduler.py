@@ -16,7 +16,10 @@ from typing import Any
 
 from simray._model import placement
 from simray._model.resources import UNIT, Demand, NodeResources, format_demand
-from simray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+from simray.util.scheduling_strategies import (
+    NodeAffinitySchedulingStrategy,
+    PlacementGroupSchedulingStrategy,
+)
 
 log = logging.getLogger("simray")
 
@@ -84,6 +87,7 @@ class Scheduler:
         self._spread = placement.SpreadCursor()
         self._warned: set[str] = set()
         self.on_unschedulable: Callable[[Any], None] | None = None
+        self.pgs: Any = None  # the session's placement groups, created before tasks at dispatch
 
     def add_node(self, node: SimNode) -> None:
         self.all_nodes.append(node)
@@ -116,6 +120,9 @@ class Scheduler:
 
     def dispatch(self) -> None:
         """After resources free up: place queue heads, oldest class first."""
+        pgs = self.pgs
+        if pgs is not None and pgs.pending:
+            pgs.schedule()
         queues = self.queues
         if not queues:
             return
@@ -157,6 +164,10 @@ class Scheduler:
                 assert self.on_unschedulable is not None
                 self.on_unschedulable(task)
                 return True
+        elif isinstance(strategy, PlacementGroupSchedulingStrategy):
+            choice = self._in_placement_group(task, strategy)
+            if choice is None:
+                return True  # failed: the group was removed
         else:
             raise NotImplementedError(f"scheduling strategy {strategy!r} is not supported yet")
         if choice is placement.WAIT:
@@ -164,9 +175,29 @@ class Scheduler:
         if choice is placement.INFEASIBLE:
             self._warn_infeasible(demand)
             return False
-        task.gpu_shares = choice.resources.allocate(demand)
-        self._start(task, choice)
+        pool = choice.resources
+        task.pool = pool
+        task.gpu_shares = pool.allocate(demand)
+        self._start(task, getattr(choice, "node", choice))
         return True
+
+    def _in_placement_group(self, task: Any, strategy: PlacementGroupSchedulingStrategy) -> Any:
+        """A bundle of the task's group that fits now, WAIT, INFEASIBLE, or None if removed."""
+        pg = strategy.placement_group._record
+        if pg.state == "REMOVED":
+            assert self.on_unschedulable is not None
+            self.on_unschedulable(task)
+            return None
+        if pg.state != "CREATED":
+            return placement.WAIT
+        index = strategy.placement_group_bundle_index
+        bundles = pg.bundles if index == -1 else [pg.bundles[index]]
+        for bundle in bundles:
+            if bundle.resources.fits(task.demand):
+                return bundle
+        if any(b.resources.feasible(task.demand) for b in bundles):
+            return placement.WAIT
+        return placement.INFEASIBLE
 
     def _warn_infeasible(self, demand: Demand) -> None:
         text = format_demand(demand)

@@ -29,6 +29,7 @@ class Task(Unit):
         "attempt",
         "node",
         "gpu_shares",
+        "pool",
         "state",
         "cpu_released",
         "parent",
@@ -67,6 +68,7 @@ class Task(Unit):
         self.attempt = 0
         self.node: Any = None
         self.gpu_shares: list[tuple[int, int]] = []
+        self.pool: Any = None  # the NodeResources it took its resources from (node or bundle)
         self.state = WAITING_DEPS
         self.cpu_released = False
         self.parent = parent
@@ -102,4 +104,5 @@ class Task(Unit):
         return f"task {self.task_id} {self.name}()"
 
     def gpu_ids(self) -> list[int]:
-        return sorted({i for i, _ in self.gpu_shares})
+        ids = self.pool.gpu_ids if self.pool is not None else []
+        return sorted({ids[i] for i, _ in self.gpu_shares})

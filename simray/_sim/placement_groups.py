@@ -1,0 +1,158 @@
+"""Placement groups on the sim backend: gang reservation of bundles, and pools tasks run in.
+
+A group is created atomically (every bundle or none) when its strategy can be met; until then
+it is PENDING and retried whenever resources free up or nodes join. Each bundle becomes a pool
+carved out of its node, and tasks with a `PlacementGroupSchedulingStrategy` run in that pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray._model import placement
+from simray._model.resources import NodeResources, format_demand, to_units
+from simray._sim.objects import READY, SimRef, pack
+from simray._sim.scheduler import log
+
+PENDING, CREATED, REMOVED = "PENDING", "CREATED", "REMOVED"
+STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
+
+
+class Bundle:
+    """One reserved bundle: a resource pool on a node."""
+
+    __slots__ = ("index", "node", "resources", "shares")
+
+    def __init__(
+        self, index: int, node: Any, demand: dict[str, int], shares: list[tuple[int, int]]
+    ):
+        self.index = index
+        self.node = node
+        self.shares = shares  # what the bundle took from its node
+        self.resources = NodeResources(
+            demand, gpu_shares=[(node.resources.gpu_ids[i], u) for i, u in shares]
+        )
+
+
+class SimPlacementGroup:
+    """One placement group's record."""
+
+    def __init__(self, pg_id: int, bundles: list[dict[str, int]], strategy: str, name: str):
+        self.pg_id = pg_id
+        self.demands = bundles
+        self.strategy = strategy
+        self.name = name
+        self.state = PENDING
+        self.bundles: list[Bundle] = []
+        self.ready_ref: SimRef | None = None
+        self.handle: Any = None
+
+    def hex(self) -> str:
+        return f"{self.pg_id:036x}"
+
+    def label(self) -> str:
+        return f"placement group {self.name or self.hex()} ({self.strategy}, {len(self.demands)} bundles)"
+
+
+class PlacementGroups:
+    """The placement groups of one sim session."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.pending: list[SimPlacementGroup] = []
+        self.all: list[SimPlacementGroup] = []
+        self._warned: set[int] = set()
+
+    def create(
+        self, bundles: list[dict[str, float]], strategy: str, name: str
+    ) -> SimPlacementGroup:
+        if strategy not in STRATEGIES:
+            raise ValueError(
+                f"Invalid placement group strategy {strategy}. Supported strategies are: "
+                f"{list(STRATEGIES)}."
+            )
+        if not bundles or not all(isinstance(b, dict) for b in bundles):
+            raise ValueError(
+                "The placement group `bundles` argument cannot contain an empty list; give a "
+                f"list of resource dicts, got {bundles!r}"
+            )
+        demands = []
+        for bundle in bundles:
+            if not bundle or all(v == 0 for v in bundle.values()):
+                raise ValueError(
+                    f"Bundles cannot be an empty dictionary or resources with only 0 values. "
+                    f"Bundles: {bundles}"
+                )
+            demands.append({k: to_units(k, v) for k, v in bundle.items() if v})
+        backend = self.backend
+        backend._next_object += 1
+        pg = SimPlacementGroup(backend._next_object, demands, strategy, name)
+        pg.ready_ref = SimRef(backend._next_object)
+        self.all.append(pg)
+        self.pending.append(pg)
+        backend._trace("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
+        # Creation is asynchronous, as in Ray: the group is placed once the caller yields.
+        backend.kernel.call_soon(lambda _: backend.scheduler.dispatch())
+        return pg
+
+    def schedule(self) -> bool:
+        """Try to create pending groups, oldest first; True if any was created."""
+        created = False
+        nodes = self.backend.scheduler.nodes
+        for pg in list(self.pending):
+            chosen = placement.place_bundles(nodes, pg.demands, pg.strategy, empty=False)
+            if chosen is None:
+                if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
+                    self._warn_infeasible(pg)
+                continue
+            pg.bundles = [
+                Bundle(i, node, demand, node.resources.allocate(demand))
+                for i, (node, demand) in enumerate(zip(chosen, pg.demands, strict=True))
+            ]
+            pg.state = CREATED
+            self.pending.remove(pg)
+            self.backend._trace("pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles])
+            assert pg.ready_ref is not None
+            pg.ready_ref.resolve(READY, pack(pg.handle))
+            created = True
+        return created
+
+    def _warn_infeasible(self, pg: SimPlacementGroup) -> None:
+        if pg.pg_id not in self._warned:
+            self._warned.add(pg.pg_id)
+            log.warning(
+                "(autoscaler +%ds) Error: No available node types can fulfill placement group "
+                "%s with bundles %s. Add suitable node types to this cluster to resolve this issue.",
+                int(self.backend.kernel.now),
+                pg.strategy,
+                [format_demand(d) for d in pg.demands],
+            )
+
+    def infeasible(self, pg: SimPlacementGroup) -> bool:
+        nodes = self.backend.scheduler.nodes
+        return placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None
+
+    def remove(self, pg: SimPlacementGroup) -> None:
+        if pg.state == REMOVED:
+            return
+        if pg in self.pending:
+            self.pending.remove(pg)
+        for bundle in pg.bundles:
+            if bundle.node.alive:
+                bundle.node.resources.release(pg.demands[bundle.index], bundle.shares)
+        pools = {id(b.resources) for b in pg.bundles}
+        pg.bundles = []
+        pg.state = REMOVED
+        self.backend._trace("pg_removed", pg=pg.pg_id)
+        self.backend.placement_group_removed(pg, pools)
+
+    def table(self, pg: SimPlacementGroup) -> dict[str, Any]:
+        return {
+            "placement_group_id": pg.hex(),
+            "name": pg.name,
+            "bundles": {i: {k: v / 10_000 for k, v in d.items()} for i, d in enumerate(pg.demands)},
+            "bundles_to_node_id": {b.index: b.node.node_id for b in pg.bundles},
+            "strategy": pg.strategy,
+            "state": pg.state,
+            "stats": {},
+        }
