@@ -14,7 +14,7 @@ from typing import Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
-from simray._sim.kernel import Unit
+from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 
 PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
@@ -41,6 +41,8 @@ class SimActor:
         self.env: Any = None
         self.creation: Any = None
         self.handle: ActorHandle | None = None
+        self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+        self.restarts = 0
 
     def hex(self) -> str:
         return f"{self.actor_id:032x}"
@@ -68,6 +70,7 @@ class ActorCall(Unit):
         "cancelled",
         "demand",
         "cpu_released",
+        "attempts",
     )
 
     def __init__(self, call_id: int, actor: SimActor, method: str, args: Any, kwargs: Any):
@@ -83,6 +86,7 @@ class ActorCall(Unit):
         self.cancelled = False
         self.demand: dict[str, int] = {}
         self.cpu_released = False
+        self.attempts = 1
 
     @property
     def node(self) -> Any:
@@ -156,6 +160,14 @@ class Actors:
         if opts.name is not None:
             self.named[(namespace, opts.name)] = actor
 
+        actor.init_args = (args, kwargs)
+        self._start_creation(actor)
+        return actor.handle
+
+    def _start_creation(self, actor: SimActor) -> None:
+        """Run the actor's `__init__` as a task placed with the placement demand."""
+        opts, cls = actor.opts, actor.cls
+
         def construct(*a: Any, **k: Any) -> None:
             task = self.kernel.current
             actor.node = task.node
@@ -168,10 +180,15 @@ class Actors:
                 task.node = None
             actor.instance = cls(*a, **k)
 
+        args, kwargs = actor.init_args
         ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts))
         actor.creation = ref
         ref.on_ready(lambda r: self._created(actor, r))
-        return actor.handle
+
+    def restart(self, actor: SimActor) -> None:
+        """Create the actor again after its process died (its mailbox waits meanwhile)."""
+        self.backend._trace("actor_restarting", actor=actor.actor_id, restart=actor.restarts)
+        self._start_creation(actor)
 
     def _created(self, actor: SimActor, ref: SimRef) -> None:
         if actor.state == DEAD:
@@ -284,6 +301,8 @@ class Actors:
             result = getattr(call.actor.instance, call.method)(*args, **kwargs)
         except GreenletExit:
             raise
+        except WorkerExit:
+            self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
         else:
@@ -364,6 +383,8 @@ class Actors:
             result = getattr(call.actor.instance, call.method)(*args, **kwargs)
             if asyncio.iscoroutine(result):
                 result = await result
+        except WorkerExit:
+            self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
         else:

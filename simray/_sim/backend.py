@@ -21,8 +21,9 @@ from simray._model.resources import UNIT, to_float
 from simray._object_ref import ObjectRef
 from simray._sim import deadlock
 from simray._sim.actors import ActorCall, ActorLoop, Actors
+from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
-from simray._sim.kernel import Kernel, Unit
+from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import Scheduler, SimNode, node_total
@@ -106,6 +107,7 @@ class SimBackend:
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
+        self.faults = Faults(self)
         self.scheduler.pgs = self.pgs
         self.clock = VirtualTime(self.kernel)
         self._driver_cuda = os.environ.get(_CUDA)
@@ -125,6 +127,7 @@ class SimBackend:
             self.add_node(**spec)
         self.clock.install()
         self.locks.install()
+        self.faults.install()
         # The simulator allocates many small objects that live for one task; collecting the
         # youngest generation every 700 allocations costs a third of the run, so the session
         # raises that threshold and puts it back at shutdown.
@@ -158,32 +161,9 @@ class SimBackend:
         return node
 
     def remove_node(self, node_id: str) -> None:
-        """The node dies now: tasks running there fail as on a dead node (retried while they
-        have `max_retries` left, else `NodeDiedError`); queued work goes elsewhere."""
-        node = self._node_by_id(node_id)
-        self.scheduler.remove_node(node)
-        self._trace("node_removed", node=node.index)
-        for task in [t for t in self.running.values() if t.node is node]:
-            self.kernel.abandon(task)
-            task.node = None  # its resources died with the node
-            task.gpu_shares = []
-            task.cpu_released = False
-            if task.retries_left != 0 and not task.cancelled:
-                if task.retries_left > 0:
-                    task.retries_left -= 1
-                self._retry(task)
-            else:
-                self._finish(
-                    task,
-                    FAILED,
-                    exc.NodeDiedError(
-                        "Task failed because the node it was running on is dead or unavailable. "
-                        f"Node IP: {node.ip}, node ID: {node.node_id}. This can happen if the "
-                        "node was preempted, had a hardware failure, or its raylet crashed "
-                        "unexpectedly."
-                    ),
-                )
-        self.scheduler.dispatch()
+        """The node dies now: its tasks fail or retry, its actors die or restart, objects only
+        it held are rebuilt or lost (see `_sim.faults`)."""
+        self.faults.kill_node(self._node_by_id(node_id))
 
     async def await_ref(self, ref: SimRef) -> Any:
         """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
@@ -342,6 +322,8 @@ class SimBackend:
         self.running[task.task_id] = task
         if self.trace is not None:
             self._trace("start", task=task.task_id, node=node.index, attempt=task.attempt)
+        if self.faults.on_start:
+            self.faults.task_started(task)
         if here:
             self.kernel.handoff = (task, self._run_task_fn)
         else:
@@ -362,6 +344,8 @@ class SimBackend:
                 result = task.fn(*args, **kwargs)
         except GreenletExit:
             raise
+        except WorkerExit:
+            self.faults.crash_task(task, "the worker process exited (os._exit)")
         except BaseException as e:  # the task's own failure, whatever it is, is its result
             self._task_raised(task, e)
         else:
@@ -489,7 +473,15 @@ class SimBackend:
                     ok=task.returns[0].state == READY if task.returns else True,
                 )
             task.state = FINISHED
-            task.args = task.kwargs = None  # type: ignore[assignment]
+            node = task.node
+            if node is not None and not node.is_head and task.returns:
+                # Its outputs live only on a worker node: keep the lineage to rebuild them.
+                for ref in task.returns:
+                    if ref.state == READY:
+                        ref.lineage = task
+                        self.faults.stored_on(ref, node)
+            else:
+                task.args = task.kwargs = None  # type: ignore[assignment]
             self._hand_over_or_release(task)
         else:
             task.state = FINISHED
@@ -815,6 +807,7 @@ class SimBackend:
         gc.set_threshold(*self._gc_threshold)
         self.clock.uninstall()
         self.locks.uninstall()
+        self.faults.uninstall()
         if self.kernel.env_now != self._driver_cuda:
             if self._driver_cuda is None:
                 os.environ.pop(_CUDA, None)

@@ -22,8 +22,8 @@ from greenlet import GreenletExit, getcurrent, greenlet
 Callback = Callable[[Any], Any]
 
 
-class Stalled(Exception):
-    """Raised in the driver when no event is left while it waits (the backend explains why)."""
+class WorkerExit(BaseException):
+    """Raised by `os._exit` inside a simulated worker: the worker process dies, not simray."""
 
 
 class Unit:

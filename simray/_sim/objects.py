@@ -26,7 +26,7 @@ ATOMIC = _ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex}
 class SimRef(ObjectRef):
     """An ObjectRef of the sim backend; the ref is the store entry (freed with its last ref)."""
 
-    __slots__ = ("state", "stored", "callbacks", "task")
+    __slots__ = ("state", "stored", "callbacks", "task", "lineage", "__weakref__")
 
     def __init__(self, object_id: int, task: Any = None):
         self._id = object_id
@@ -34,6 +34,7 @@ class SimRef(ObjectRef):
         self.stored: Any = None  # packed value, or the exception when FAILED
         self.callbacks: list[Any] | None = None
         self.task = task  # the task that makes it (None for put), for cancel and explanations
+        self.lineage: Any = None  # the finished task that can make it again, if it may be lost
 
     def resolve(self, state: int, stored: Any) -> None:
         """Set the value or error once and run everyone waiting for it."""

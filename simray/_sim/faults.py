@@ -1,0 +1,194 @@
+"""Failures on the sim backend: dead nodes, crashed workers, killed actor processes.
+
+Consequences follow Ray: a task whose worker or node dies is retried while `max_retries` lasts
+(system failures only), else it fails with `WorkerCrashedError` / `NodeDiedError`; an actor whose
+process dies restarts while `max_restarts` lasts, its in-flight calls retried while
+`max_task_retries` lasts; an object whose only copy was on a dead node is rebuilt by re-running
+the task that made it when that task may retry, else reading it raises `ObjectLostError`.
+Every fault and its consequence goes to the trace.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from typing import Any
+
+from simray import exceptions as exc
+from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
+from simray._sim.kernel import WorkerExit
+from simray._sim.objects import FAILED, PENDING, READY
+from simray._sim.tasks import FINISHED, QUEUED, Task
+
+RESTARTING = "restarting"
+
+
+class Faults:
+    """Applies failures to one sim session."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.kernel = backend.kernel
+        self.on_start: dict[str, list[Any]] = {}
+        self._saved_exit: Any = None
+        # Objects whose only copy lives on a worker node, so that node's death loses them.
+        self.objects_on: dict[int, weakref.WeakSet[Any]] = {}
+
+    # -- os._exit ------------------------------------------------------------------------------
+    def install(self) -> None:
+        self._saved_exit = os._exit
+        real_exit = self._saved_exit
+        kernel = self.kernel
+
+        def _exit(status: int) -> None:
+            if kernel.current is kernel.driver:
+                real_exit(status)
+            raise WorkerExit(status)
+
+        os._exit = _exit
+
+    def uninstall(self) -> None:
+        if self._saved_exit is not None:
+            os._exit = self._saved_exit
+            self._saved_exit = None
+
+    # -- triggers ------------------------------------------------------------------------------
+    def at(self, when: float, action: Any) -> None:
+        """Run `action()` at virtual time `when`."""
+        self.kernel.call_at(when, lambda _: action())
+
+    def task_started(self, task: Task) -> None:
+        actions = self.on_start.get(task.name)
+        if actions:
+            self.kernel.call_soon(lambda _: [a(task) for a in list(actions)])
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def crash_task(self, task: Task, reason: str) -> None:
+        """The worker running `task` dies (a crash or `os._exit`)."""
+        if task.state != "running":
+            return
+        self.backend._trace("worker_crashed", task=task.task_id, reason=reason)
+        self.kernel.abandon(task)
+        self._lost_attempt(task, exc.WorkerCrashedError())
+
+    def _lost_attempt(self, task: Task, error: BaseException) -> None:
+        backend = self.backend
+        backend._release(task)
+        task.cpu_released = False
+        if task.retries_left != 0 and not task.cancelled:
+            if task.retries_left > 0:
+                task.retries_left -= 1
+            backend._retry(task)
+        else:
+            backend._finish(task, FAILED, error)
+        backend.scheduler.dispatch()
+
+    # -- nodes -----------------------------------------------------------------------------------
+    def kill_node(self, node: Any) -> None:
+        """The node dies now, with everything on it."""
+        backend = self.backend
+        if not node.alive:
+            return
+        backend.scheduler.remove_node(node)
+        backend._trace("node_died", node=node.index)
+        died = exc.NodeDiedError(
+            "Task failed because the node it was running on is dead or unavailable. Node IP: "
+            f"{node.ip}, node ID: {node.node_id}. This can happen if the node was preempted, had a "
+            "hardware failure, or its raylet crashed unexpectedly."
+        )
+        for task in [t for t in backend.running.values() if t.node is node]:
+            self.kernel.abandon(task)
+            task.pool = None  # its resources died with the node
+            task.gpu_shares = []
+            task.node = None
+            self._lost_attempt(task, died)
+        for actor in [a for a in backend.actors.all if a.node is node and a.state == ALIVE]:
+            actor.pool = None
+            actor.holds, actor.gpu_shares = {}, []
+            self.actor_process_died(actor, "the node it was running on died")
+        for ref in list(self.objects_on.pop(node.index, ())):
+            self._object_lost(ref)
+        backend.scheduler.dispatch()
+
+    def stored_on(self, ref: Any, node: Any) -> None:
+        """Remember that `ref`'s value lives on `node` (worker nodes only: the head never dies
+        without the driver)."""
+        if not node.is_head:
+            self.objects_on.setdefault(node.index, weakref.WeakSet()).add(ref)
+
+    def _object_lost(self, ref: Any) -> None:
+        task = ref.lineage
+        if ref.state != READY:
+            return
+        if task is not None and task.retries_left != 0 and task.state == FINISHED:
+            # Rebuilt from lineage: the task runs again and resolves its outputs anew.
+            if task.retries_left > 0:
+                task.retries_left -= 1
+            self.backend._trace("object_lost", object=ref._id, rebuild=task.task_id)
+            for out in task.returns:
+                out.state, out.stored = PENDING, None
+                out.task = task
+            task.attempt += 1
+            task.state = QUEUED
+            self.backend.scheduler.submit(task)
+            return
+        self.backend._trace("object_lost", object=ref._id, rebuild=None)
+        ref.state = FAILED
+        ref.stored = exc.ObjectLostError(ref.hex(), None, "")
+
+    # -- actors ----------------------------------------------------------------------------------
+    def actor_process_died(self, actor: SimActor, detail: str) -> None:
+        """The actor's worker process died: restart it if it may, else it is dead."""
+        backend = self.backend
+        actors = backend.actors
+        backend._trace("actor_process_died", actor=actor.actor_id, detail=detail)
+        restarts = actor.opts.max_restarts
+        can_restart = restarts == -1 or actor.restarts < restarts
+        current = self.kernel.current
+        in_flight = list(actor.running)
+        actor.running.clear()
+        for call in in_flight:
+            if call is not current and call.glet is not None:
+                self.kernel.abandon(call)
+        if actor.loop_unit is not None and actor.loop_unit is not current:
+            self.kernel.abandon(actor.loop_unit)
+        actor.loop_unit = None
+        if actor.pool is not None and (actor.holds or actor.gpu_shares):
+            actor.pool.release(actor.holds, actor.gpu_shares)
+        actor.holds, actor.gpu_shares = {}, []
+        if not can_restart:
+            actors._die(
+                actor,
+                exc.ActorDiedError(
+                    class_name=actor.opts.class_name,
+                    actor_id=actor.hex(),
+                    namespace=actor.namespace,
+                    ip=actor.node.ip if actor.node else "",
+                    error_message="The actor is dead because its worker process has died. Worker "
+                    f"exit type: SYSTEM_ERROR Worker exit detail: {detail}",
+                ),
+            )
+            for call in in_flight:
+                actors._fail(call, actor.death)
+            return
+        actor.restarts += 1
+        actor.state = RESTARTING
+        retry = actor.opts.max_task_retries
+        for call in reversed(in_flight):
+            if retry == -1 or call.attempts <= retry:
+                call.attempts += 1
+                call.state = "waiting for arguments"
+                actor.mailbox.appendleft(call)
+            else:
+                actors._fail(
+                    call,
+                    exc.ActorUnavailableError(
+                        f"The actor is temporarily unavailable: {detail}", actor.hex()
+                    ),
+                )
+        actors.restart(actor)
+        backend.scheduler.dispatch()
+
+    def crash_actor_call(self, call: ActorCall) -> None:
+        if call.actor.state != DEAD:
+            self.actor_process_died(call.actor, "the worker process exited (os._exit)")
