@@ -491,15 +491,8 @@ class SimBackend:
             del parent.children[task]
             task.parent = None
 
-    def _unschedulable(self, task: Task) -> None:
-        self._finish(
-            task,
-            FAILED,
-            exc.TaskUnschedulableError(
-                "The node specified via NodeAffinitySchedulingStrategy doesn't exist any more or "
-                f"is infeasible, and soft=False was specified. task_id={task.hex()}"
-            ),
-        )
+    def _unschedulable(self, task: Task, error: BaseException) -> None:
+        self._finish(task, FAILED, error)
 
     # -- switching in and blocking ------------------------------------------------------------
     def _switch_in(self, unit: Unit) -> None:

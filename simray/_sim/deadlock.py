@@ -26,6 +26,9 @@ def explain(backend: Any) -> str:
         lines.append("Other queued tasks:")
         for task in queued:
             _describe_task(backend, task, lines, seen, depth=1)
+    for pg in backend.pgs.pending:
+        why = "can never be placed" if backend.pgs.infeasible(pg) else "waits for resources"
+        lines.append(f"{pg.label()} is pending: it {why}")
     lines.append(
         "Fix: add the missing resources, lower the demand, or wait with a timeout "
         "(get(..., timeout=...) raises GetTimeoutError at the virtual deadline)."
@@ -70,12 +73,38 @@ def _describe_unit(
         lines.append(f"{pad}{who} waits on {kind}")
 
 
-def _describe_task(backend: Any, task: Task, lines: list[str], seen: set[int], depth: int) -> None:
+def _describe_call(backend: Any, call: Any, lines: list[str], seen: set[int], depth: int) -> None:
     pad = "  " * depth
-    if task.task_id in seen:
+    actor = call.actor
+    if call.state == "running":
+        unit = actor.loop_unit if actor.loop_unit is not None else call
+        lines.append(f"{pad}{call.label()} is running")
+        _describe_unit(backend, unit, call.label(), lines, seen, depth + 1)
+        return
+    if actor.state != "alive":
+        lines.append(f"{pad}{call.label()} waits: the actor is {actor.state}")
+        if actor.creation is not None and actor.creation.task is not None:
+            _describe_task(backend, actor.creation.task, lines, seen, depth + 1)
+        return
+    busy = [c for c in actor.running]
+    lines.append(
+        f"{pad}{call.label()} waits in the actor's mailbox: max_concurrency="
+        f"{actor.opts.max_concurrency} and {len(busy)} call(s) run"
+    )
+    for other in busy:
+        _describe_task(backend, other, lines, seen, depth + 1)
+
+
+def _describe_task(backend: Any, task: Any, lines: list[str], seen: set[int], depth: int) -> None:
+    pad = "  " * depth
+    key = getattr(task, "task_id", None) or getattr(task, "call_id", None)
+    if key in seen:
         lines.append(f"{pad}{task.label()}: see above (a cycle)")
         return
-    seen.add(task.task_id)
+    seen.add(key)
+    if not isinstance(task, Task):
+        _describe_call(backend, task, lines, seen, depth)
+        return
     if task.state == RUNNING:
         held = dict(task.demand)
         if task.cpu_released:
@@ -108,6 +137,10 @@ def _describe_task(backend: Any, task: Task, lines: list[str], seen: set[int], d
                 for t in backend.running.values()
                 if t.node is node
                 and any(k in t.demand and not (k == "CPU" and t.cpu_released) for k in task.demand)
+            ] + [
+                f"{a.label()} (for its lifetime)"
+                for a in backend.actors.all
+                if a.node is node and any(k in a.holds for k in task.demand)
             ]
             lines.append(
                 f"{pad}  node {node.index} has {', '.join(short) or 'too little free'}"

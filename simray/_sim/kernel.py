@@ -89,6 +89,7 @@ class Kernel:
         if loop is not None:
             me.loop = loop
             _set_running_loop(None)
+        self.current = None  # callbacks run by the hub belong to no unit
         result = self._hub.switch()
         self.current = me
         me.blocked_on = None
@@ -121,6 +122,7 @@ class Kernel:
         if loop is not None:
             me.loop = loop
             _set_running_loop(None)
+        self.current = None  # callbacks run by the hub belong to no unit
         result = self._hub.switch()
         self.current = me
         me.blocked_on = None
@@ -180,6 +182,7 @@ class Kernel:
                 arg, self.handoff = self.handoff, None
                 continue
             idle.append(me)
+            self.current = None
             arg = hub.switch()
 
     def abandon(self, unit: Unit) -> None:

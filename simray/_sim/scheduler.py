@@ -16,6 +16,7 @@ from typing import Any
 
 from simray._model import placement
 from simray._model.resources import UNIT, Demand, NodeResources, format_demand
+from simray.exceptions import TaskPlacementGroupRemoved, TaskUnschedulableError
 from simray.util.scheduling_strategies import (
     NodeAffinitySchedulingStrategy,
     PlacementGroupSchedulingStrategy,
@@ -86,7 +87,7 @@ class Scheduler:
         self._start = start
         self._spread = placement.SpreadCursor()
         self._warned: set[str] = set()
-        self.on_unschedulable: Callable[[Any], None] | None = None
+        self.on_unschedulable: Callable[[Any, BaseException], None] | None = None
         self.pgs: Any = None  # the session's placement groups, created before tasks at dispatch
 
     def add_node(self, node: SimNode) -> None:
@@ -162,7 +163,14 @@ class Scheduler:
             )
             if choice is None:
                 assert self.on_unschedulable is not None
-                self.on_unschedulable(task)
+                self.on_unschedulable(
+                    task,
+                    TaskUnschedulableError(
+                        "The node specified via NodeAffinitySchedulingStrategy doesn't exist any "
+                        "more or is infeasible, and soft=False was specified. "
+                        f"task_id={task.hex()}"
+                    ),
+                )
                 return True
         elif isinstance(strategy, PlacementGroupSchedulingStrategy):
             choice = self._in_placement_group(task, strategy)
@@ -186,7 +194,7 @@ class Scheduler:
         pg = strategy.placement_group._record
         if pg.state == "REMOVED":
             assert self.on_unschedulable is not None
-            self.on_unschedulable(task)
+            self.on_unschedulable(task, TaskPlacementGroupRemoved())
             return None
         if pg.state != "CREATED":
             return placement.WAIT

@@ -14,7 +14,7 @@ class Recorder:
 
     def append(self, i):
         # Earlier calls sleep longer; they must still be recorded first.
-        time.sleep(0.01 * (20 - i) / 20)
+        time.sleep(0.01 * max(0, 20 - i) / 20)
         self.items.append(i)
         return len(self.items)
 
