@@ -176,3 +176,174 @@ def test_same_seed_same_trace(nodes, specs, seed):
     _, second = run_workload(nodes, specs, seed, trace=True)
     assert first == second
     assert first
+
+
+# -- placement groups, actors and faults --------------------------------------------------------
+
+bundle_st = st.fixed_dictionaries(
+    {"CPU": st.sampled_from([0, 0.5, 1, 2, 3])}, optional={"GPU": st.sampled_from([0.5, 1, 2])}
+).filter(lambda b: any(b.values()))
+
+
+@SETTINGS
+@given(
+    nodes=nodes_st,
+    groups=st.lists(
+        st.tuples(
+            st.lists(bundle_st, min_size=1, max_size=4),
+            st.sampled_from(["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    remove_first=st.booleans(),
+)
+def test_placement_groups_respect_nodes_and_strategies(nodes, groups, remove_first):
+    from simray.util.placement_group import (
+        placement_group,
+        placement_group_table,
+        remove_placement_group,
+    )
+
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": nodes[0][0], "num_gpus": nodes[0][1]}
+    )
+    for cpus, gpus in nodes[1:]:
+        cluster.add_node(num_cpus=cpus, num_gpus=gpus)
+    simray.init(address=cluster.address)
+    try:
+        backend = _session.active()
+        handles = [placement_group(bundles, strategy=strategy) for bundles, strategy in groups]
+        time.sleep(1)
+        if remove_first:
+            remove_placement_group(handles[0])
+            time.sleep(1)
+        for handle, (bundles, strategy) in zip(handles, groups, strict=True):
+            table = placement_group_table(handle)
+            if table["state"] != "CREATED":
+                continue
+            placed = [table["bundles_to_node_id"][i] for i in range(len(bundles))]
+            if strategy == "STRICT_PACK":
+                assert len(set(placed)) == 1
+            if strategy == "STRICT_SPREAD":
+                assert len(set(placed)) == len(bundles)
+        for node in backend.scheduler.nodes:
+            res = node.resources
+            assert all(v >= 0 for v in res.available.values()), res.available
+            assert all(0 <= f <= c for f, c in zip(res.gpu_free, res.gpu_capacity, strict=True))
+            reserved = {}
+            for pg in backend.pgs.all:
+                for b in pg.bundles:
+                    if b.node is node:
+                        for k, v in pg.demands[b.index].items():
+                            reserved[k] = reserved.get(k, 0) + v
+            for k, v in reserved.items():
+                assert res.total[k] - res.available[k] == v
+    finally:
+        simray.shutdown()
+        cluster.shutdown()
+
+
+@SETTINGS
+@given(
+    concurrency=st.sampled_from([1, 1, 2, 3]),
+    calls=st.lists(
+        st.tuples(st.integers(0, 2), st.sampled_from([0, 0.5, 1])), min_size=1, max_size=12
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_sync_actor_calls_never_overlap_and_threaded_ones_respect_max_concurrency(
+    concurrency, calls, seed
+):
+    simray.init(num_cpus=3, seed=seed)
+    try:
+
+        @simray.remote
+        class Recorder:
+            def __init__(self) -> None:
+                self.active = 0
+                self.peak = 0
+                self.order: list[int] = []
+
+            def work(self, i: int, seconds: float) -> int:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+                self.order.append(i)
+                time.sleep(seconds)
+                self.active -= 1
+                return i
+
+            def stats(self) -> tuple[int, list[int]]:
+                return self.peak, self.order
+
+        actor = Recorder.options(max_concurrency=concurrency).remote()
+
+        @simray.remote
+        def caller(a, items):  # type: ignore[no-untyped-def]
+            return simray.get([a.work.remote(i, s) for i, s in items])
+
+        by_caller: dict[int, list] = {}
+        for n, (who, seconds) in enumerate(calls):
+            by_caller.setdefault(who, []).append((n, seconds))
+        results = simray.get([caller.remote(actor, items) for items in by_caller.values()])
+        peak, order = simray.get(actor.stats.remote())
+        assert peak <= concurrency
+        if concurrency == 1:
+            # Each caller's calls ran in its submission order.
+            for items in by_caller.values():
+                mine = [i for i in order if i in {n for n, _ in items}]
+                assert mine == [n for n, _ in items]
+        assert [sorted(r) for r in results] == [
+            sorted(n for n, _ in items) for items in by_caller.values()
+        ]
+    finally:
+        simray.shutdown()
+
+
+@SETTINGS
+@given(
+    specs=workloads(),
+    faults=st.lists(
+        st.tuples(st.sampled_from(["kill_node", "crash"]), st.sampled_from([0.1, 0.5, 1, 2, 3])),
+        max_size=4,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_with_faults_every_task_ends_in_a_value_or_a_ray_exception(specs, faults, seed):
+    from simray.exceptions import RayError
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+    workers = [cluster.add_node(num_cpus=2) for _ in range(2)]
+    simray.init(address=cluster.address, seed=seed)
+    try:
+
+        @simray.remote
+        def body(i, duration, *deps):  # type: ignore[no-untyped-def]
+            time.sleep(duration)
+            return i + sum(deps)
+
+        refs = []
+        for i, s in enumerate(specs):
+            deps = [refs[d] for d in s.deps]
+            refs.append(
+                body.options(num_cpus=min(s.cpus, 2), max_retries=s.retries).remote(
+                    i, s.duration, *deps
+                )
+            )
+        for n, (fault, at) in enumerate(faults):
+            if fault == "kill_node":
+                simray.sim.kill_node(workers[n % 2].node_id, at=at)
+            else:
+                simray.sim.crash_worker(refs[n % len(refs)], at=at) if refs[
+                    n % len(refs)
+                ].task else None
+        for i, ref in enumerate(refs):
+            try:
+                value = simray.get(ref)
+            except RayError as e:
+                assert not isinstance(e, simray.exceptions.DeadlockError), str(e)
+            else:
+                assert value == i + sum(simray.get(refs[d]) for d in specs[i].deps)
+    finally:
+        simray.shutdown()
+        cluster.shutdown()

@@ -318,14 +318,25 @@ class Actors:
         call.state = "finished"
         if error is None:
             n = len(call.returns)
-            outputs = [result] if n == 1 else list(result) if n else []
             try:
-                stored = [v if type(v) in ATOMIC else pack(v) for v in outputs]
-            except Exception as e:
-                error = TypeError(f"Could not serialize the return value of {call.method}(): {e}")
+                outputs = [result] if n == 1 else list(result) if n else []
+            except TypeError:
+                outputs = None
+            if outputs is None or len(outputs) != n:
+                error = ValueError(
+                    f"Task returned {len(outputs) if outputs else 'a non-sequence'} objects, "
+                    f"but num_returns={n}."
+                )
             else:
-                for ref, value in zip(call.returns, stored, strict=True):
-                    ref.resolve(READY, value)
+                try:
+                    stored = [v if type(v) in ATOMIC else pack(v) for v in outputs]
+                except Exception as e:
+                    error = TypeError(
+                        f"Could not serialize the return value of {call.method}(): {e}"
+                    )
+                else:
+                    for ref, value in zip(call.returns, stored, strict=True):
+                        ref.resolve(READY, value)
         if error is not None:
             if call.cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
                 error = exc.TaskCancelledError(call.hex())
@@ -447,6 +458,13 @@ class Actors:
             actor.holds, actor.gpu_shares = {}, []
             self.backend.scheduler.dispatch()
         self.backend.locks.release_all_of(lambda unit: getattr(unit, "actor", None) is actor)
+
+    def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
+        return [
+            {"name": name, "namespace": ns}
+            for (ns, name), actor in self.named.items()
+            if all_namespaces or ns == self.backend.namespace
+        ]
 
     def get_named(self, name: str, namespace: str | None) -> ActorHandle:
         if not name:

@@ -672,6 +672,9 @@ class SimBackend:
     def get_actor(self, name: str, namespace: str | None) -> Any:
         return self.actors.get_named(name, namespace)
 
+    def list_named_actors(self, all_namespaces: bool) -> list[Any]:
+        return self.actors.list_named(all_namespaces)
+
     def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
         if type(ref) is not SimRef:
             raise TypeError(

@@ -1,6 +1,8 @@
 """Ray's `ray.util` names that simray provides: accelerators, scheduling strategies, the
 test-coordination actors and placement groups."""
 
+from typing import Any
+
 from simray.util import accelerators as accelerators
 from simray.util import scheduling_strategies as scheduling_strategies
 from simray.util.placement_group import get_current_placement_group as get_current_placement_group
@@ -11,7 +13,18 @@ from simray.util.placement_group import remove_placement_group as remove_placeme
 from simray.util.test_utils import Semaphore as Semaphore
 from simray.util.test_utils import SignalActor as SignalActor
 
+
+def list_named_actors(all_namespaces: bool = False) -> list[Any]:
+    """Names of the live named actors: names in the current namespace, or dicts with
+    `name` and `namespace` for every namespace."""
+    from simray import _session
+
+    found = _session.backend().list_named_actors(all_namespaces)
+    return found if all_namespaces else [entry["name"] for entry in found]
+
+
 __all__ = [
+    "list_named_actors",
     "Semaphore",
     "SignalActor",
     "accelerators",

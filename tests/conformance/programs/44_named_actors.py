@@ -63,9 +63,11 @@ def bump_by_name(name):
 
 print("task by name", ray.get(bump_by_name.remote("counter")))
 
-d = Counter.options(name="detached-one", lifetime="detached").remote(start=7)
+# An explicit namespace: in the job's anonymous namespace real Ray prints a notice (with the
+# namespace's random name) about detached actors on stdout.
+d = Counter.options(name="detached-one", lifetime="detached", namespace="keep").remote(start=7)
 print("detached", ray.get(d.incr.remote()))
-print("detached by name", ray.get(ray.get_actor("detached-one").incr.remote()))
+print("detached by name", ray.get(ray.get_actor("detached-one", namespace="keep").incr.remote()))
 ray.kill(d)
 
 # After ray.kill the name is released (eventually) and can be reused.
@@ -73,7 +75,7 @@ ray.kill(c)
 reused = None
 for _ in range(100):
     try:
-        reused = Counter.options(name="counter").remote(start=-1)
+        reused = Counter.options(name="counter").remote(start=10)
         break
     except ValueError:
         time.sleep(0.1)
