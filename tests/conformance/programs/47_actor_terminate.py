@@ -31,18 +31,39 @@ for label in ("after terminate", "after terminate again"):
     except Exception as e:
         print(label, type(e).__name__, isinstance(e, ray.exceptions.RayActorError))
 
-# ray.get_actor no longer finds a terminated named actor.
+# A named actor that exited through __ray_terminate__ keeps its name while handles to it exist:
+# get_actor still returns a handle (calls through it fail) and the name cannot be reused. Once the
+# handles are gone, the name is released.
 n = Worker.options(name="graceful").remote()
 print("named step", ray.get(n.step.remote()))
 n.__ray_terminate__.remote()
+time.sleep(2)
+try:
+    print("named call after terminate", ray.get(n.step.remote(), timeout=60))
+except Exception as e:
+    print("named call after terminate", type(e).__name__)
+try:
+    h = ray.get_actor("graceful")
+    print("get_actor after terminate", type(h).__name__)
+    ray.get(h.step.remote(), timeout=60)
+except Exception as e:
+    print("call via get_actor", type(e).__name__)
+try:
+    Worker.options(name="graceful").remote()
+    print("name reuse accepted")
+except Exception as e:
+    print("name reuse while handles exist", type(e).__name__)
+del n, h
 gone = False
-for _ in range(100):
+for _ in range(200):
     try:
         ray.get_actor("graceful")
         time.sleep(0.1)
     except ValueError:
         gone = True
         break
-print("named actor gone", gone)
+print("name released after handles deleted", gone)
+n2 = Worker.options(name="graceful").remote()
+print("new actor with the name", ray.get(n2.step.remote()))
 
 ray.shutdown()

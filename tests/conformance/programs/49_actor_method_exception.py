@@ -7,8 +7,14 @@ ray.init(num_cpus=2, num_gpus=0, include_dashboard=False)
 
 class CustomError(Exception):
     def __init__(self, code):
-        super().__init__("custom %d" % code)
+        super().__init__(code)
         self.code = code
+
+
+class BadPickleError(Exception):
+    # Unpickling calls BadPickleError("bad 7"), which fails: the driver cannot rebuild it.
+    def __init__(self, code):
+        super().__init__("bad %d" % code)
 
 
 @ray.remote
@@ -32,6 +38,9 @@ class Account:
 
     def custom(self):
         raise CustomError(42)
+
+    def bad_pickle(self):
+        raise BadPickleError(7)
 
     def get(self):
         return self.balance
@@ -64,6 +73,12 @@ try:
     ray.get(a.custom.remote())
 except CustomError as e:
     print("custom", type(e).__name__, e.cause.code, str(e.cause))
+
+try:
+    ray.get(a.bad_pickle.remote())
+except Exception as e:
+    print("bad pickle", type(e).__name__, isinstance(e, ray.exceptions.RayError),
+          isinstance(e, ray.exceptions.RayTaskError))
 
 # A failed call feeding a task: the task fails with the same cause.
 @ray.remote

@@ -1,5 +1,18 @@
 """System-failure retries: a task whose worker process dies (os._exit) in its first two attempts
 succeeds on attempt 3 with max_retries=3; with max_retries=0 ray.get raises WorkerCrashedError."""
+import sys
+
+# Real Ray prints a "(raylet) A worker died or was killed ..." notice (with ids and pids) on the
+# driver's sys.stdout whenever a worker process dies, and no setting turns it off. So this program
+# writes its own lines to the original stdout and points sys.stdout at stderr.
+OUT = sys.stdout
+sys.stdout = sys.stderr
+
+
+def emit(*args):
+    print(*args, file=OUT, flush=True)
+
+
 import os
 import tempfile
 
@@ -42,7 +55,7 @@ def show(label, ref, name):
         out = ray.get(ref, timeout=120)
     except Exception as e:
         out = "%s RayTaskError=%s" % (type(e).__name__, isinstance(e, ray.exceptions.RayTaskError))
-    print(label, "|", out, "| attempts", attempts(name))
+    emit(label, "|", out, "| attempts", attempts(name))
 
 
 show("crash twice, max_retries=3", crashy.remote("a", 2), "a")
@@ -61,6 +74,6 @@ def crashy_default(name, crash_times):
 
 
 show("default, crash 3 times", crashy_default.remote("e", 3), "e")
-print("cluster still works", ray.get(crashy.remote("f", 0)))
+emit("cluster still works", ray.get(crashy.remote("f", 0)))
 
 ray.shutdown()

@@ -1,5 +1,18 @@
 """An actor with max_restarts=1, max_task_retries=1 whose method kills its process once: the actor is
 restarted (__init__ runs again, state reset) and the failed call is retried and succeeds."""
+import sys
+
+# Real Ray prints a "(raylet) A worker died or was killed ..." notice (with ids and pids) on the
+# driver's sys.stdout whenever a worker process dies, and no setting turns it off. So this program
+# writes its own lines to the original stdout and points sys.stdout at stderr.
+OUT = sys.stdout
+sys.stdout = sys.stderr
+
+
+def emit(*args):
+    print(*args, file=OUT, flush=True)
+
+
 import os
 import tempfile
 
@@ -54,22 +67,22 @@ class Phoenix:
 
 p = Phoenix.remote()
 ray.get(p.ready.remote())
-print("calls before", ray.get(p.incr.remote()), ray.get(p.incr.remote()))
-print("crash_once", ray.get(p.crash_once.remote(), timeout=120))
-print("init runs", count("init"))
-print("state after restart", ray.get(p.incr.remote()))
+emit("calls before", ray.get(p.incr.remote()), ray.get(p.incr.remote()))
+emit("crash_once", ray.get(p.crash_once.remote(), timeout=120))
+emit("init runs", count("init"))
+emit("state after restart", ray.get(p.incr.remote()))
 
 # The one restart is used up: the next crash kills it for good.
 try:
     ray.get(p.crash_always.remote(), timeout=120)
-    print("crash_always value")
+    emit("crash_always value")
 except Exception as e:
-    print("crash_always", type(e).__name__, isinstance(e, ray.exceptions.RayActorError))
-print("crash_always attempts", count("crash_always"))
+    emit("crash_always", type(e).__name__, isinstance(e, ray.exceptions.RayActorError))
+emit("crash_always attempts", count("crash_always"))
 try:
     ray.get(p.incr.remote(), timeout=120)
 except Exception as e:
-    print("after final death", type(e).__name__)
-print("init runs at end", count("init"))
+    emit("after final death", type(e).__name__)
+emit("init runs at end", count("init"))
 
 ray.shutdown()
