@@ -268,19 +268,11 @@ class SimBackend:
         task.returns = returns
         if self.trace is not None:
             self._trace("submit", task=task.task_id, name=task.name, demand=_floats(task.demand))
-        pending = None
-        if not plain:
-            deps = [a for a in packed if type(a) is SimRef]
-            if kwargs:
-                deps += [v for v in kwargs.values() if type(v) is SimRef]
-            pending = [d for d in deps if d.state != READY]
-        if pending:
-            task.deps_left = len(pending)
-            for dep in pending:
-                dep.on_ready(lambda ref, task=task: self._dep_resolved(task, ref))
-        else:
+        if plain:
             task.state = QUEUED
             self.scheduler.submit(task)
+        else:
+            self.submit_when_ready(task)
         if n == 1:
             return returns[0]
         return returns if n else None
@@ -296,6 +288,21 @@ class SimBackend:
                 f"{type(e).__name__}: {e}. Arguments cross task boundaries as copies "
                 "(cloudpickle); pass a picklable value, or create the object inside the task."
             ) from e
+
+    def submit_when_ready(self, task: Task) -> None:
+        """Queue `task` once its top-level ref arguments resolve (at once if they have)."""
+        deps = [a for a in task.args if type(a) is SimRef]
+        if task.kwargs:
+            deps += [v for v in task.kwargs.values() if type(v) is SimRef]
+        pending = [d for d in deps if d.state != READY]
+        task.state = WAITING_DEPS
+        if pending:
+            task.deps_left = len(pending)
+            for dep in pending:
+                dep.on_ready(lambda ref, task=task: self._dep_resolved(task, ref))
+        else:
+            task.state = QUEUED
+            self.scheduler.submit(task)
 
     def _dep_resolved(self, task: Task, ref: SimRef) -> None:
         if task.state != WAITING_DEPS:

@@ -18,7 +18,7 @@ from simray import exceptions as exc
 from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
 from simray._sim.kernel import WorkerExit
 from simray._sim.objects import FAILED, PENDING, READY
-from simray._sim.tasks import FINISHED, QUEUED, Task
+from simray._sim.tasks import FINISHED, Task
 
 RESTARTING = "restarting"
 
@@ -129,8 +129,7 @@ class Faults:
                 out.state, out.stored = PENDING, None
                 out.task = task
             task.attempt += 1
-            task.state = QUEUED
-            self.backend.scheduler.submit(task)
+            self.backend.submit_when_ready(task)
             return
         self.backend._trace("object_lost", object=ref._id, rebuild=None)
         ref.state = FAILED
