@@ -76,6 +76,7 @@ class ActorClass:
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         """Create the actor; returns its handle at once (creation is asynchronous)."""
+        _check_init_args(self._cls, args, kwargs)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
     def options(self, **actor_options: Any) -> _BoundActorOptions:
@@ -91,7 +92,20 @@ class _BoundActorOptions:
         self._resolved = resolved
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
+        _check_init_args(self._cls, args, kwargs)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
+
+
+def _check_init_args(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Ray binds the constructor's arguments at `.remote()`: a mismatch is a TypeError there."""
+    try:
+        signature = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):  # a builtin __init__ without a signature: nothing to check
+        return
+    try:
+        signature.bind(None, *args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{cls.__name__}.__init__(): {e}") from None
 
 
 class ActorHandle:

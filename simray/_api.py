@@ -324,6 +324,9 @@ class RuntimeContext:
         }
 
     def is_canceled(self) -> bool:
+        """Whether the current task (or sync actor call) was cancelled."""
+        if self._info.get("async_actor"):
+            raise RuntimeError("This method is not supported in an async actor.")
         return bool(self._info.get("cancelled"))
 
     @property

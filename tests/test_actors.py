@@ -285,3 +285,34 @@ def test_actors_starving_tasks_of_cpus_is_explained():
 
     with pytest.raises(DeadlockError, match=r"held by actor Counter\(\d+\) \(for its lifetime\)"):
         simray.get(work.remote())
+
+
+def test_cancel_running_actor_calls_sync_flag_and_async_task():
+    simray.init(num_cpus=1)
+
+    @simray.remote
+    class Worker:
+        def poll(self) -> str:
+            while not simray.get_runtime_context().is_canceled():
+                time.sleep(0.5)
+            return f"saw cancel at {simray.sim.now()}"
+
+    w = Worker.remote()
+    polling = w.poll.remote()
+    time.sleep(2)
+    simray.cancel(polling)
+    assert simray.get(polling) == "saw cancel at 2.0"
+
+    @simray.remote
+    class Napper:
+        async def nap(self) -> str:
+            await asyncio.sleep(100)
+            return "slept"
+
+    n = Napper.remote()
+    napping = n.nap.remote()
+    time.sleep(1)
+    simray.cancel(napping)
+    with pytest.raises(TaskCancelledError):
+        simray.get(napping)
+    assert simray.sim.now() == 3.0

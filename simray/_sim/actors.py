@@ -9,6 +9,7 @@ or as coroutines on its own asyncio loop in virtual time (async).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from typing import Any
 
@@ -40,7 +41,8 @@ class SimActor:
         self.loop_unit: ActorLoop | None = None
         self.env: Any = None
         self.creation: Any = None
-        self.handle: ActorHandle | None = None
+        self._handle: Any = None  # a weak reference: the name of a gracefully ended actor
+        # stays taken while user code holds a handle, as in Ray
         self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         self.restarts = 0
 
@@ -49,6 +51,17 @@ class SimActor:
 
     def label(self) -> str:
         return f"actor {self.opts.class_name}({self.actor_id})"
+
+    def live_handle(self) -> ActorHandle | None:
+        return self._handle() if self._handle is not None else None
+
+    def handle(self) -> ActorHandle:
+        """A handle to this actor (the live one if user code holds one)."""
+        handle = self.live_handle()
+        if handle is None:
+            handle = ActorHandle(self, self.cls)
+            self._handle = weakref.ref(handle)
+        return handle
 
     def gpu_ids(self) -> list[int]:
         ids = self.pool.gpu_ids if self.pool is not None else []
@@ -71,6 +84,7 @@ class ActorCall(Unit):
         "demand",
         "cpu_released",
         "attempts",
+        "atask",
     )
 
     def __init__(self, call_id: int, actor: SimActor, method: str, args: Any, kwargs: Any):
@@ -87,6 +101,7 @@ class ActorCall(Unit):
         self.demand: dict[str, int] = {}
         self.cpu_released = False
         self.attempts = 1
+        self.atask: asyncio.Task[None] | None = None  # its asyncio task, on an async actor
 
     @property
     def node(self) -> Any:
@@ -143,11 +158,10 @@ class Actors:
     ) -> ActorHandle:
         namespace = opts.namespace or self.backend.namespace
         if opts.name is not None:
-            existing = self.named.get((namespace, opts.name))
+            existing = self._lookup(namespace, opts.name)
             if existing is not None:
                 if opts.get_if_exists:
-                    assert existing.handle is not None
-                    return existing.handle
+                    return existing.handle()
                 raise exc.ActorAlreadyExistsError(
                     f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
                     f"different name or get the existing actor using ray.get_actor('{opts.name}', "
@@ -155,14 +169,14 @@ class Actors:
                 )
         self._next_id += 1
         actor = SimActor(self._next_id, cls, opts, namespace)
-        actor.handle = ActorHandle(actor, cls)
+        handle = actor.handle()
         self.all.append(actor)
         if opts.name is not None:
             self.named[(namespace, opts.name)] = actor
 
         actor.init_args = (args, kwargs)
         self._start_creation(actor)
-        return actor.handle
+        return handle
 
     def _start_creation(self, actor: SimActor) -> None:
         """Run the actor's `__init__` as a task placed with the placement demand."""
@@ -336,26 +350,30 @@ class Actors:
                     )
                 else:
                     for ref, value in zip(call.returns, stored, strict=True):
-                        ref.resolve(READY, value)
+                        if ref.state == PENDING:  # not failed already by a cancel
+                            ref.resolve(READY, value)
         if error is not None:
             if call.cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
                 error = exc.TaskCancelledError(call.hex())
-            stored_error = exc._make_task_error(
+            from simray._sim.backend import task_error
+
+            stored_error = task_error(
                 f"{actor.opts.class_name}.{call.method}",
                 error,
-                pid=4242,
-                ip=actor.node.ip,
+                actor.node.ip,
                 actor_repr=f"<{actor.opts.class_name} object>",
                 actor_id=actor.hex(),
             )
             for ref in call.returns:
-                ref.resolve(FAILED, stored_error)
+                if ref.state == PENDING:
+                    ref.resolve(FAILED, stored_error)
         self.backend._trace("finish", task=call.call_id, ok=error is None)
         call.args = call.kwargs = None
         self._pump(actor)
 
     def _fail(self, call: ActorCall, error: BaseException | None) -> None:
-        call.state = "finished"
+        if call not in call.actor.running:
+            call.state = "finished"
         for ref in call.returns:
             if ref.state == PENDING:
                 ref.resolve(FAILED, error)
@@ -386,6 +404,7 @@ class Actors:
             self.kernel.wake(unit)
 
     async def _run_async_call(self, call: ActorCall) -> None:
+        call.atask = asyncio.current_task()
         if call.method == "__ray_terminate__":
             self._terminate(call)
             return
@@ -409,7 +428,8 @@ class Actors:
             ref.resolve(READY, None)
         self._die(
             actor,
-            exc.ActorDiedError(
+            release_name=False,
+            error=exc.ActorDiedError(
                 class_name=actor.opts.class_name,
                 actor_id=actor.hex(),
                 namespace=actor.namespace,
@@ -434,11 +454,11 @@ class Actors:
             ),
         )
 
-    def _die(self, actor: SimActor, error: BaseException) -> None:
+    def _die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
         self.backend._trace("actor_died", actor=actor.actor_id)
-        if actor.opts.name is not None:
+        if actor.opts.name is not None and release_name:
             self.named.pop((actor.namespace, actor.opts.name), None)
         creation = actor.creation.task if actor.creation is not None else None
         if creation is not None and creation.state != "finished":
@@ -459,21 +479,42 @@ class Actors:
             self.backend.scheduler.dispatch()
         self.backend.locks.release_all_of(lambda unit: getattr(unit, "actor", None) is actor)
 
+    def cancel_running(self, call: ActorCall) -> None:
+        """Ray cancels a running async call as an asyncio task; a sync one only sees
+        `get_runtime_context().is_canceled()` turn true."""
+        unit = call.actor.loop_unit
+        if call.atask is not None and unit is not None and unit.aloop is not None:
+            unit.aloop.call_soon(call.atask.cancel)
+            if unit.blocked_on is not None and unit.blocked_on[0] == "asyncio":
+                self.kernel.wake(unit)
+        else:
+            # Ray answers the caller at once; the method runs on and its result is dropped.
+            self._fail(call, exc.TaskCancelledError(call.hex()))
+
     def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
         return [
             {"name": name, "namespace": ns}
-            for (ns, name), actor in self.named.items()
-            if all_namespaces or ns == self.backend.namespace
+            for (ns, name) in list(self.named)
+            if self._lookup(ns, name) is not None
+            and (all_namespaces or ns == self.backend.namespace)
         ]
+
+    def _lookup(self, namespace: str, name: str) -> SimActor | None:
+        """The actor holding a name; a dead one holds it only while a handle lives."""
+        actor = self.named.get((namespace, name))
+        if actor is not None and actor.state == DEAD and actor.live_handle() is None:
+            del self.named[(namespace, name)]
+            return None
+        return actor
 
     def get_named(self, name: str, namespace: str | None) -> ActorHandle:
         if not name:
             raise ValueError("Please supply a non-empty value to get_actor")
-        actor = self.named.get((namespace or self.backend.namespace, name))
-        if actor is None or actor.handle is None:
+        actor = self._lookup(namespace or self.backend.namespace, name)
+        if actor is None:
             raise ValueError(
                 f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
                 "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
                 "not use a namespace matching the namespace of the actor."
             )
-        return actor.handle
+        return actor.handle()

@@ -11,9 +11,11 @@ import logging
 import os
 import random
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
+import cloudpickle
 from greenlet import GreenletExit
 
 from simray import exceptions as exc
@@ -417,9 +419,7 @@ class SimBackend:
             self._retry(task)
             self.scheduler.dispatch()
             return
-        self._finish(
-            task, FAILED, exc._make_task_error(task.name, error, pid=_SIM_PID, ip=task.node.ip)
-        )
+        self._finish(task, FAILED, task_error(task.name, error, task.node.ip))
 
     def _retry(self, task: Task) -> None:
         del self.running[task.task_id]
@@ -655,6 +655,17 @@ class SimBackend:
             self.kernel.abandon(task)
             task.node = None  # its pool went with the group
             self._finish(task, FAILED, exc.TaskPlacementGroupRemoved())
+        for actor in [a for a in self.actors.all if id(a.pool) in pools and a.state != "dead"]:
+            actor.pool, actor.holds, actor.gpu_shares = None, {}, []
+            self.actors._die(
+                actor,
+                exc.ActorDiedError(
+                    class_name=actor.opts.class_name,
+                    actor_id=actor.hex(),
+                    namespace=actor.namespace,
+                    error_message="The actor is dead because its placement group was removed.",
+                ),
+            )
         self.scheduler.dispatch()
 
     # -- actors --------------------------------------------------------------------------------
@@ -710,6 +721,8 @@ class SimBackend:
         if call in actor.mailbox:
             actor.mailbox.remove(call)
             self.actors._fail(call, exc.TaskCancelledError(call.hex()))
+        elif call.state == "running":
+            self.actors.cancel_running(call)
 
     def _cancel_task(self, task: Task, force: bool, recursive: bool) -> None:
         if task.state == FINISHED:
@@ -773,8 +786,9 @@ class SimBackend:
                 "actor_id": actor.hex(),
                 "assigned": _floats(actor.holds),
                 "gpu_ids": actor.gpu_ids(),
-                "namespace": actor.namespace,
+                "namespace": self.namespace,  # the job's, even for an actor named elsewhere
                 "cancelled": getattr(unit, "cancelled", False),
+                "async_actor": type(unit) is ActorLoop,
                 "worker": True,
             }
         if type(unit) is Task:
@@ -821,6 +835,16 @@ class SimBackend:
         if self.trace is not None and self.trace_path:
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
+
+
+def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseException:
+    """What a failed task stores: Ray's RayTaskError, or UnserializableException when the
+    exception cannot be rebuilt from its pickle (the driver could not deserialize it)."""
+    try:
+        cloudpickle.loads(cloudpickle.dumps(error))
+    except Exception:
+        return exc.UnserializableException("".join(traceback.format_exception(error)))
+    return exc._make_task_error(name, error, pid=_SIM_PID, ip=ip, **actor)
 
 
 def raise_if_dependency_failed(error: BaseException) -> None:

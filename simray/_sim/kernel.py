@@ -103,36 +103,15 @@ class Kernel:
         return result
 
     def sleep_until(self, until: float) -> None:
-        """Suspend the current unit until virtual time `until` (`block` with a timer, inlined
-        because every simulated sleep comes through here)."""
+        """Suspend the current unit until virtual time `until` (every simulated sleep)."""
         me = self.current
         assert me is not None
         self._seq += 1
+        when = until if until > self.now else self.now
         heapq.heappush(
-            self._heap,
-            (
-                until if until > self.now else self.now,
-                self._seq,
-                self._timed_wake,
-                (me, me.wake_token + 1, None),
-            ),
+            self._heap, (when, self._seq, self._timed_wake, (me, me.wake_token + 1, None))
         )
-        me.blocked_on = SLEEPING
-        loop = _get_running_loop()
-        if loop is not None:
-            me.loop = loop
-            _set_running_loop(None)
-        self.current = None  # callbacks run by the hub belong to no unit
-        result = self._hub.switch()
-        self.current = me
-        me.blocked_on = None
-        if me.loop is not None:
-            _set_running_loop(me.loop)
-            me.loop = None
-        if me.env is not self.env_now or me.interrupt:
-            self.on_switch_in(me)
-        if type(result) is _Throw:
-            raise result.exc
+        self.block(SLEEPING)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
         """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""

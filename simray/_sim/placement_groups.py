@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from simray._model import placement
-from simray._model.resources import NodeResources, format_demand, to_units
+from simray._model.resources import NodeResources, format_demand
 from simray._sim.objects import READY, SimRef, pack
 from simray._sim.scheduler import log
 
@@ -83,7 +83,8 @@ class PlacementGroups:
                     f"Bundles cannot be an empty dictionary or resources with only 0 values. "
                     f"Bundles: {bundles}"
                 )
-            demands.append({k: to_units(k, v) for k, v in bundle.items() if v})
+            # Ray 2.60 does not check signs here (a negative bundle adds capacity); neither do we.
+            demands.append({k: round(v * 10_000) for k, v in bundle.items() if v})
         backend = self.backend
         backend._next_object += 1
         pg = SimPlacementGroup(backend._next_object, demands, strategy, name)

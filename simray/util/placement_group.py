@@ -25,7 +25,7 @@ class PlacementGroup:
 
     def __init__(self, record: Any, bundles: list[dict[str, float]]):
         self._record = record
-        self._bundles = [dict(b) for b in bundles]
+        self._bundles = [{k: float(v) for k, v in b.items()} for b in bundles]
         self.id = PlacementGroupID(record.hex())
 
     @property

@@ -73,7 +73,8 @@ try:
 except Exception as e:
     print("actor force cancel", type(e).__name__)
 
-# force=False on a running sync actor task sets the cancel flag; the task sees it.
+# force=False on a running sync actor task only sets the cancel flag (the method checks it and
+# returns), yet ray.get raises TaskCancelledError rather than returning the method's value.
 ray.cancel(t)
 try:
     print("actor task", ray.get(t, timeout=60))
