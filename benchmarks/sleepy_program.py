@@ -20,8 +20,8 @@ def parent(n):
 
 start = time.monotonic()
 print(ray.get([work.remote(i) for i in range(8)]))
+print("8 tasks of 1 s on 2 CPUs took", round(time.monotonic() - start), "s")
 print(ray.get(parent.remote(4)))
 ready, rest = ray.wait([work.remote(i) for i in range(4)], num_returns=2, timeout=10)
 print(len(ready), len(rest))
-print("elapsed", round(time.monotonic() - start))
 ray.shutdown()
