@@ -20,12 +20,12 @@ from greenlet import GreenletExit
 
 from simray import exceptions as exc
 from simray._model.resources import UNIT, to_float
-from simray._object_ref import ObjectRef
 from simray._sim import deadlock
 from simray._sim.actors import ActorCall, ActorLoop, Actors
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
+from simray._sim.object_api import ObjectAPI, as_raised
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import Scheduler, SimNode, node_total
@@ -38,37 +38,12 @@ log = logging.getLogger("simray")
 
 GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
-_TIMED_OUT = object()
 _CUDA = "CUDA_VISIBLE_DEVICES"
 _SIM_PID = 4242
 _DRIVER_IP = "127.0.0.1"
 
 
-class _Waiter:
-    """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get)."""
-
-    __slots__ = ("kernel", "unit", "need", "stop_on_error", "active")
-
-    def __init__(self, kernel: Kernel, unit: Unit, need: int, stop_on_error: bool):
-        self.kernel = kernel
-        self.unit = unit
-        self.need = need
-        self.stop_on_error = stop_on_error
-        self.active = True
-
-    def __call__(self, ref: SimRef) -> None:
-        if not self.active:
-            return
-        if ref.state == FAILED and self.stop_on_error:
-            self.need = 0
-        else:
-            self.need -= 1
-        if self.need <= 0:
-            self.active = False
-            self.kernel.wake(self.unit)
-
-
-class SimBackend:
+class SimBackend(ObjectAPI):
     """One sim session: created by `init`, ended by `shutdown`."""
 
     name = "sim"
@@ -166,46 +141,6 @@ class SimBackend:
         """The node dies now: its tasks fail or retry, its actors die or restart, objects only
         it held are rebuilt or lost (see `_sim.faults`)."""
         self.faults.kill_node(self._node_by_id(node_id))
-
-    async def await_ref(self, ref: SimRef) -> Any:
-        """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
-        if type(ref) is not SimRef:
-            _not_a_ref("await", ref)
-        if ref.state == PENDING:
-            import asyncio
-
-            loop = asyncio.get_running_loop()
-            future = loop.create_future()
-            unit = self.kernel.current
-
-            def resolved(_ref: SimRef) -> None:
-                if not future.done():
-                    future.set_result(None)
-                if (
-                    unit is not None
-                    and unit.blocked_on is not None
-                    and unit.blocked_on[0] == "asyncio"
-                ):
-                    self.kernel.wake(unit)
-
-            ref.on_ready(resolved)
-            await future
-        return self.get(ref, None)
-
-    def ref_future(self, ref: SimRef) -> Any:
-        """A concurrent.futures.Future set when `ref` resolves."""
-        from concurrent.futures import Future
-
-        future: Future[Any] = Future()
-
-        def resolved(_ref: SimRef) -> None:
-            if ref.state == READY:
-                future.set_result(unpack(ref.stored))
-            else:
-                future.set_exception(_as_raised(ref.stored))
-
-        ref.on_ready(resolved)
-        return future
 
     def _node_by_id(self, node_id: str) -> SimNode:
         for node in self.scheduler.all_nodes:
@@ -517,109 +452,8 @@ class SimBackend:
             unit.interrupt = False
             raise KeyboardInterrupt
 
-    def _wait_refs(
-        self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
-    ) -> bool:
-        """Block the current unit until `need` refs resolve; False if the timeout came first."""
-        kernel = self.kernel
-        unit = kernel.current
-        waiter = _Waiter(kernel, unit, need, stop_on_error)
-        for ref in pending:
-            ref.on_ready(waiter)
-            if not waiter.active:
-                return True
-        if timeout is not None:
-            kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
-        task = unit if type(unit) is Task else None
-        if task is not None:
-            self._trace("block", task=task.task_id)
-            cpu = task.demand.get("CPU")
-            if cpu:
-                task.cpu_released = True
-                task.pool.available["CPU"] += cpu
-                self.scheduler.dispatch()
-        try:
-            result = kernel.block(("objects", pending))
-        finally:
-            waiter.active = False
-            if task is not None and task.cpu_released:
-                task.cpu_released = False
-                task.pool.available["CPU"] -= task.demand["CPU"]
-                self._trace("unblock", task=task.task_id)
-        return result is not _TIMED_OUT
-
     def _explain_stall(self) -> BaseException:
         return exc.DeadlockError(deadlock.explain(self))
-
-    # -- the object API -----------------------------------------------------------------------
-    def get(self, refs: Any, timeout: float | None) -> Any:
-        single = isinstance(refs, ObjectRef)
-        if single:
-            refs = [refs]
-        elif not isinstance(refs, list):
-            raise ValueError(
-                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
-                "either be an ObjectRef or a list of ObjectRefs."
-            )
-        pending = []
-        failed = False
-        for ref in refs:
-            if type(ref) is not SimRef:
-                _not_a_ref("get", ref)
-            state = ref.state
-            if state == PENDING:
-                pending.append(ref)
-            elif state == FAILED:
-                failed = True
-        if pending and not failed:
-            if (
-                timeout is not None
-                and timeout <= 0
-                or not self._wait_refs(pending, len(pending), True, timeout)
-            ):
-                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
-        values = []
-        for ref in refs:
-            state = ref.state
-            if state == READY:
-                values.append(unpack(ref.stored))
-            elif state == FAILED:
-                raise _as_raised(ref.stored)
-            else:  # a failure ended the wait before this one resolved
-                continue
-        return values[0] if single else values
-
-    def wait(
-        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
-    ) -> tuple[list[Any], list[Any]]:
-        for ref in refs:
-            if type(ref) is not SimRef:
-                _not_a_ref("wait", ref)
-        done = sum(1 for r in refs if r.state != PENDING)
-        if done < num_returns and (timeout is None or timeout > 0):
-            pending = [r for r in refs if r.state == PENDING]
-            self._wait_refs(pending, num_returns - done, False, timeout)
-        ready: list[Any] = []
-        not_ready: list[Any] = []
-        for ref in refs:
-            if ref.state != PENDING and len(ready) < num_returns:
-                ready.append(ref)
-            else:
-                not_ready.append(ref)
-        return ready, not_ready
-
-    def put(self, value: Any) -> SimRef:
-        try:
-            stored = pack(value)
-        except Exception as e:
-            raise TypeError(
-                f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
-                "Objects are stored as copies (cloudpickle); put a picklable value."
-            ) from e
-        self._next_object += 1
-        ref = SimRef(self._next_object)
-        ref.resolve(READY, stored)
-        return ref
 
     # -- placement groups ----------------------------------------------------------------------
     def create_placement_group(
@@ -849,25 +683,8 @@ def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseEx
 
 def raise_if_dependency_failed(error: BaseException) -> None:
     """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
-    raise _as_raised(error)
+    raise as_raised(error)
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:
     return {k: v / UNIT for k, v in units.items()}
-
-
-def _as_raised(error: BaseException) -> BaseException:
-    if isinstance(error, exc.RayTaskError):
-        return error.as_instanceof_cause()
-    return error
-
-
-def _not_a_ref(what: str, value: Any) -> None:
-    if isinstance(value, ObjectRef):
-        raise ValueError(
-            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
-            "(init/shutdown) that made them"
-        )
-    raise TypeError(
-        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
-    )

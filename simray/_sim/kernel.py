@@ -198,10 +198,6 @@ class Kernel:
             # Nothing left to do while the driver waits: let the backend explain it.
             self.driver.glet.switch(_Throw(self._on_stall()))
 
-    def pending_events(self) -> int:
-        """Timers and ready callbacks not yet run."""
-        return len(self._heap) + len(self._ready)
-
     def close(self) -> None:
         """Forget every unit and event; suspended greenlets are discarded."""
         self.closed = True

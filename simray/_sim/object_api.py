@@ -1,0 +1,210 @@
+"""The object API of the sim backend: `get`, `wait`, `put`, `await ref`, and blocking on refs.
+
+A normal task blocked here gives its CPU back until it resumes (Ray's rule for nested tasks);
+actors and the driver keep everything they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray import exceptions as exc
+from simray._object_ref import ObjectRef
+from simray._sim.kernel import Kernel, Unit
+from simray._sim.objects import FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.tasks import Task
+
+_TIMED_OUT = object()
+
+
+class _Waiter:
+    """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get)."""
+
+    __slots__ = ("kernel", "unit", "need", "stop_on_error", "active")
+
+    def __init__(self, kernel: Kernel, unit: Unit, need: int, stop_on_error: bool):
+        self.kernel = kernel
+        self.unit = unit
+        self.need = need
+        self.stop_on_error = stop_on_error
+        self.active = True
+
+    def __call__(self, ref: SimRef) -> None:
+        if not self.active:
+            return
+        if ref.state == FAILED and self.stop_on_error:
+            self.need = 0
+        else:
+            self.need -= 1
+        if self.need <= 0:
+            self.active = False
+            self.kernel.wake(self.unit)
+
+
+class ObjectAPI:
+    """Mixed into SimBackend: everything that reads or waits for objects."""
+
+    kernel: Kernel
+    scheduler: Any
+    _next_object: int
+
+    def _trace(self, event: str, **fields: Any) -> None:
+        raise NotImplementedError
+
+    def _wait_refs(
+        self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
+    ) -> bool:
+        """Block the current unit until `need` refs resolve; False if the timeout came first."""
+        kernel = self.kernel
+        unit = kernel.current
+        waiter = _Waiter(kernel, unit, need, stop_on_error)
+        for ref in pending:
+            ref.on_ready(waiter)
+            if not waiter.active:
+                return True
+        if timeout is not None:
+            kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
+        task = unit if type(unit) is Task else None
+        if task is not None:
+            self._trace("block", task=task.task_id)
+            cpu = task.demand.get("CPU")
+            if cpu:
+                task.cpu_released = True
+                task.pool.available["CPU"] += cpu
+                self.scheduler.dispatch()
+        try:
+            result = kernel.block(("objects", pending))
+        finally:
+            waiter.active = False
+            if task is not None and task.cpu_released:
+                task.cpu_released = False
+                task.pool.available["CPU"] -= task.demand["CPU"]
+                self._trace("unblock", task=task.task_id)
+        return result is not _TIMED_OUT
+
+    # -- the object API -----------------------------------------------------------------------
+    def get(self, refs: Any, timeout: float | None) -> Any:
+        single = isinstance(refs, ObjectRef)
+        if single:
+            refs = [refs]
+        elif not isinstance(refs, list):
+            raise ValueError(
+                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
+                "either be an ObjectRef or a list of ObjectRefs."
+            )
+        pending = []
+        failed = False
+        for ref in refs:
+            if type(ref) is not SimRef:
+                _not_a_ref("get", ref)
+            state = ref.state
+            if state == PENDING:
+                pending.append(ref)
+            elif state == FAILED:
+                failed = True
+        if pending and not failed:
+            if (
+                timeout is not None
+                and timeout <= 0
+                or not self._wait_refs(pending, len(pending), True, timeout)
+            ):
+                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
+        values = []
+        for ref in refs:
+            state = ref.state
+            if state == READY:
+                values.append(unpack(ref.stored))
+            elif state == FAILED:
+                raise as_raised(ref.stored)
+            else:  # a failure ended the wait before this one resolved
+                continue
+        return values[0] if single else values
+
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
+    ) -> tuple[list[Any], list[Any]]:
+        for ref in refs:
+            if type(ref) is not SimRef:
+                _not_a_ref("wait", ref)
+        done = sum(1 for r in refs if r.state != PENDING)
+        if done < num_returns and (timeout is None or timeout > 0):
+            pending = [r for r in refs if r.state == PENDING]
+            self._wait_refs(pending, num_returns - done, False, timeout)
+        ready: list[Any] = []
+        not_ready: list[Any] = []
+        for ref in refs:
+            if ref.state != PENDING and len(ready) < num_returns:
+                ready.append(ref)
+            else:
+                not_ready.append(ref)
+        return ready, not_ready
+
+    def put(self, value: Any) -> SimRef:
+        try:
+            stored = pack(value)
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
+                "Objects are stored as copies (cloudpickle); put a picklable value."
+            ) from e
+        self._next_object += 1
+        ref = SimRef(self._next_object)
+        ref.resolve(READY, stored)
+        return ref
+
+    async def await_ref(self, ref: SimRef) -> Any:
+        """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
+        if type(ref) is not SimRef:
+            _not_a_ref("await", ref)
+        if ref.state == PENDING:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            future = loop.create_future()
+            unit = self.kernel.current
+
+            def resolved(_ref: SimRef) -> None:
+                if not future.done():
+                    future.set_result(None)
+                if (
+                    unit is not None
+                    and unit.blocked_on is not None
+                    and unit.blocked_on[0] == "asyncio"
+                ):
+                    self.kernel.wake(unit)
+
+            ref.on_ready(resolved)
+            await future
+        return self.get(ref, None)
+
+    def ref_future(self, ref: SimRef) -> Any:
+        """A concurrent.futures.Future set when `ref` resolves."""
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+
+        def resolved(_ref: SimRef) -> None:
+            if ref.state == READY:
+                future.set_result(unpack(ref.stored))
+            else:
+                future.set_exception(as_raised(ref.stored))
+
+        ref.on_ready(resolved)
+        return future
+
+
+def as_raised(error: BaseException) -> BaseException:
+    if isinstance(error, exc.RayTaskError):
+        return error.as_instanceof_cause()
+    return error
+
+
+def _not_a_ref(what: str, value: Any) -> None:
+    if isinstance(value, ObjectRef):
+        raise ValueError(
+            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
+            "(init/shutdown) that made them"
+        )
+    raise TypeError(
+        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
+    )
