@@ -37,3 +37,19 @@ def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout:
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def ray_tmpdir():
+    """A fresh, short RAY_TMPDIR for one real-Ray run.
+
+    `ray.cluster_utils.Cluster.shutdown()` leaves Ray's address file behind, and a later bare
+    `ray.init()` would try to join that dead cluster; a private temp dir keeps runs apart. It
+    is short because Ray puts unix sockets under it (path length limit).
+    """
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -27,9 +27,14 @@ def _expected(name: str) -> str:
         return f.read()
 
 
-def _run(name: str, backend: str, tmp_path) -> str:
+def _run(name: str, backend: str, tmp_path, env: dict[str, str] | None = None) -> str:
     proc = run_simray(
-        "exec", "--backend", backend, os.path.join(PROGRAMS_DIR, name + ".py"), cwd=str(tmp_path)
+        "exec",
+        "--backend",
+        backend,
+        os.path.join(PROGRAMS_DIR, name + ".py"),
+        cwd=str(tmp_path),
+        env=env,
     )
     assert proc.returncode == 0, (
         f"{name} on {backend} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
@@ -53,9 +58,9 @@ def _ray_available() -> bool:
 @pytest.mark.real_ray
 @pytest.mark.xdist_group("real_ray")
 @pytest.mark.parametrize("name", PROGRAMS)
-def test_program_on_real_ray(name, tmp_path):
+def test_program_on_real_ray(name, tmp_path, ray_tmpdir):
     if not _ray_available():
         if os.environ.get("CI"):
             pytest.fail("CI must run the conformance programs on real Ray: install simray[ray]")
         pytest.skip("real Ray is not installed (pip install -e '.[ray]')")
-    assert _run(name, "ray", tmp_path) == _expected(name)
+    assert _run(name, "ray", tmp_path, env={"RAY_TMPDIR": ray_tmpdir}) == _expected(name)

@@ -52,7 +52,7 @@ simray.shutdown()
 
 @pytest.mark.real_ray
 @pytest.mark.xdist_group("real_ray")
-def test_simray_program_on_real_ray(tmp_path):
+def test_simray_program_on_real_ray(tmp_path, ray_tmpdir):
     if importlib.util.find_spec("ray") is None:
         if os.environ.get("CI"):
             pytest.fail("CI must exercise the ray backend: install simray[ray]")
@@ -61,6 +61,7 @@ def test_simray_program_on_real_ray(tmp_path):
     script.write_text(PROGRAM)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMRAY_")}
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["RAY_TMPDIR"] = ray_tmpdir
     proc = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
