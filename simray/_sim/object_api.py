@@ -6,6 +6,7 @@ actors and the driver keep everything they hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simray import exceptions as exc
@@ -44,12 +45,11 @@ class _Waiter:
 class ObjectAPI:
     """Mixed into SimBackend: everything that reads or waits for objects."""
 
+    # Provided by SimBackend.
     kernel: Kernel
     scheduler: Any
     _next_object: int
-
-    def _trace(self, event: str, **fields: Any) -> None:
-        raise NotImplementedError
+    _trace: Callable[..., None]
 
     def _wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None

@@ -119,10 +119,5 @@ def unpack(stored: Any) -> Any:
     return _RefKeepingUnpickler(io.BytesIO(stored.data), stored.refs).load()
 
 
-def contained_refs(stored: Any) -> list[ObjectRef]:
-    """Refs inside a stored value."""
-    return stored.refs if type(stored) is Packed else []
-
-
 # Programs print type(ref).__name__; in Ray it is "ObjectRef".
 SimRef.__name__ = SimRef.__qualname__ = "ObjectRef"
