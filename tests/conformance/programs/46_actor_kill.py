@@ -59,6 +59,8 @@ print("queued calls", names)
 n = Victim.options(name="victim").remote()
 ray.get(n.ping.remote())
 ray.kill(ray.get_actor("victim"))
+# ray.kill is asynchronous in Ray: a call sent in the same instant may still be served.
+time.sleep(2)
 show("named after kill", n.ping.remote())
 
 # A non-handle argument is rejected.
