@@ -1,4 +1,5 @@
-"""The `simray` command: `simray exec` runs an unmodified Ray script on a chosen backend."""
+"""The `simray` command: `exec` runs an unmodified Ray script on a chosen backend, `timeline`
+converts a trace; each subcommand's logic lives in its own module."""
 
 from __future__ import annotations
 
@@ -34,11 +35,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
+    timeline = sub.add_parser(
+        "timeline",
+        help="convert a sim trace to Chrome trace format (Perfetto, chrome://tracing)",
+        description="Convert TRACE (JSON lines from `simray exec --trace`) to a Chrome trace: "
+        "tasks as slices per node and worker, blocked intervals, node lifetimes, faults.",
+    )
+    timeline.add_argument("trace", metavar="TRACE")
+    timeline.add_argument("-o", "--output", required=True, metavar="OUT", help="JSON file")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "timeline":
+        from simray._timeline import timeline_main
+
+        return timeline_main(args.trace, args.output)
     return exec_script(args.script, args.args, args.backend, args.seed, args.trace)
 
 
