@@ -104,7 +104,9 @@ def one_million_rss() -> None:
         "import json; print(json.dumps({'wall': wall, 'n': len(done)}))"
     )
     here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, here], capture_output=True, text=True, check=True
+    )
     result = json.loads(proc.stdout)
     rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(

@@ -67,11 +67,12 @@ def test_tasks_are_slices_per_node_and_worker_never_overlapping(events):
     assert {e["name"] for e in tasks} >= {"parent", "leaf", "Counter.inc", "doomed"}
     by_thread: dict = {}
     for e in tasks:
-        assert e["ph"] == "X" and e["dur"] >= 0
+        assert e["ph"] == "X"
+        assert e["dur"] >= 0
         by_thread.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
     for spans in by_thread.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert start >= end  # one worker runs one task at a time
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e["name"] == "thread_name"}
     for key in by_thread:
@@ -84,7 +85,8 @@ def test_blocked_interval_nests_in_the_task_that_blocked(events):
     assert blocked
     b = next(e for e in blocked if e["args"]["task"] == parent["args"]["task"])
     assert (b["pid"], b["tid"]) == (parent["pid"], parent["tid"])
-    assert parent["ts"] <= b["ts"] and b["ts"] + b["dur"] <= parent["ts"] + parent["dur"]
+    assert parent["ts"] <= b["ts"]
+    assert b["ts"] + b["dur"] <= parent["ts"] + parent["dur"]
     assert b["dur"] == pytest.approx(5_000_000)  # the leaves sleep 5 virtual seconds
 
 
@@ -92,12 +94,14 @@ def test_node_lifetime_ends_at_its_death_and_faults_are_instants(events):
     lives = {e["pid"]: e for e in events if e.get("cat") == "node"}
     assert set(lives) == {0, 1, 2}
     died = next(e for e in events if e["name"] == "node_died")
-    assert died["ph"] == "i" and died["pid"] == 1
+    assert died["ph"] == "i"
+    assert died["pid"] == 1
     assert lives[1]["ts"] + lives[1]["dur"] == died["ts"]
     assert lives[0]["ts"] + lives[0]["dur"] >= died["ts"]
     doomed = [e for e in events if e["name"] == "doomed"]
     assert [e["args"]["ok"] for e in doomed] == [False, True]  # killed, then retried
-    assert doomed[0]["pid"] == 1 and doomed[0]["ts"] + doomed[0]["dur"] == died["ts"]
+    assert doomed[0]["pid"] == 1
+    assert doomed[0]["ts"] + doomed[0]["dur"] == died["ts"]
     assert any(e["name"] == "retry" and e["ph"] == "i" for e in events)
 
 
@@ -119,7 +123,8 @@ def test_cli_writes_a_chrome_trace(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("wrote ")
     data = json.loads(out.read_text())
-    assert isinstance(data, list) and any(e.get("ph") == "X" for e in data)
+    assert isinstance(data, list)
+    assert any(e.get("ph") == "X" for e in data)
 
 
 def test_cli_names_a_missing_or_broken_trace(tmp_path):
