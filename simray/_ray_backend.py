@@ -106,6 +106,69 @@ class RayBackend:
             "worker": worker,
         }
 
+    @property
+    def namespace(self) -> str:
+        return self._ray.get_runtime_context().namespace
+
+    async def await_ref(self, ref: Any) -> Any:
+        return await ref
+
+    def ref_future(self, ref: Any) -> Any:
+        return ref.future()
+
+    def create_actor(
+        self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
+    ) -> Any:
+        return self._ray.remote(cls).options(**opts.raw).remote(*args, **kwargs)
+
+    def submit_actor_task(
+        self,
+        actor: Any,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        num_returns: int,
+    ) -> Any:
+        return getattr(actor, method).options(num_returns=num_returns).remote(*args, **kwargs)
+
+    def kill(self, handle: Any, no_restart: bool) -> None:
+        self._ray.kill(handle, no_restart=no_restart)
+
+    def get_actor(self, name: str, namespace: str | None) -> Any:
+        return self._ray.get_actor(name, namespace)
+
+    def list_named_actors(self, all_namespaces: bool) -> list[Any]:
+        return self._ray.util.list_named_actors(all_namespaces)
+
+    def create_placement_group(
+        self, bundles: list[dict[str, float]], strategy: str, name: str
+    ) -> Any:
+        return self._ray.util.placement_group(bundles, strategy=strategy, name=name)
+
+    def remove_placement_group(self, record: Any) -> None:
+        self._ray.util.remove_placement_group(record)
+
+    def placement_group_table(self, record: Any) -> dict[str, Any]:
+        return self._ray.util.placement_group_table(record)
+
+    def placement_groups(self) -> list[Any]:
+        return list(self._ray.util.placement_group_table().values())
+
+    def wait_placement_group(self, record: Any, timeout: float | None) -> bool:
+        return record.wait(timeout)
+
+    def current_placement_group(self) -> Any:
+        return self._ray.util.get_current_placement_group()
+
+    def add_node(self, **spec: Any) -> Any:
+        raise NotImplementedError(
+            "simray.cluster.Cluster builds sim and local clusters; on backend 'ray' use "
+            "ray.cluster_utils.Cluster"
+        )
+
+    def remove_node(self, node_id: str) -> None:
+        self.add_node()
+
     def shutdown(self) -> None:
         if self._owns:
             self._ray.shutdown()

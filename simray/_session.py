@@ -2,6 +2,7 @@
 
 The api layer asks this module for the backend and never imports one itself; backends are
 looked up by name so that importing simray imports neither greenlet-heavy sim code nor Ray.
+What a backend must provide is `simray._backend.Backend`.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simray._backend import Backend
 
 BACKENDS = {
     "sim": "simray._sim.backend:SimBackend",
     "ray": "simray._ray_backend:RayBackend",
 }
-_active: Any = None
+_active: Backend | None = None
 
 
-def backend() -> Any:
+def backend() -> Backend:
     """The running backend; starts a default one, as Ray's API calls auto-init.
 
     Inside a real Ray worker (a task of the `ray` backend calling simray), it is that Ray.
@@ -35,7 +39,7 @@ def backend() -> Any:
     return _active
 
 
-def active() -> Any:
+def active() -> Backend | None:
     """The running backend or None."""
     return _active
 
@@ -56,7 +60,7 @@ def resolve_backend_name(name: str | None) -> str:
     return chosen
 
 
-def init(backend: str | None = None, **kwargs: Any) -> Any:
+def init(backend: str | None = None, **kwargs: Any) -> Backend:
     """Start a session on the chosen backend."""
     global _active
     name = resolve_backend_name(backend)

@@ -139,8 +139,8 @@ class Cluster:
 
     def _attach(self, session: Any) -> None:
         self._session = session
-        for node, sim_node in zip(self._order, session.scheduler.all_nodes, strict=True):
-            node.node_id = sim_node.node_id
+        for node, info in zip(self._order, session.nodes(), strict=True):
+            node.node_id = info["NodeID"]
 
     def connect(self, namespace: str | None = None) -> Any:
         """Start a sim session on this cluster (`init(address=self.address)`)."""

@@ -201,7 +201,9 @@ class Actors:
 
     def restart(self, actor: SimActor) -> None:
         """Create the actor again after its process died (its mailbox waits meanwhile)."""
-        self.backend._trace("actor_restarting", actor=actor.actor_id, restart=actor.restarts)
+        self.backend.recorder.record(
+            "actor_restarting", actor=actor.actor_id, restart=actor.restarts
+        )
         self._start_creation(actor)
 
     def _created(self, actor: SimActor, ref: SimRef) -> None:
@@ -214,7 +216,7 @@ class Actors:
             )
             return
         actor.state = ALIVE
-        self.backend._trace("actor_alive", actor=actor.actor_id, node=actor.node.index)
+        self.backend.recorder.record("actor_alive", actor=actor.actor_id, node=actor.node.index)
         if actor.opts.is_async:
             loop_unit = actor.loop_unit = ActorLoop(actor)
             loop_unit.env = actor.env
@@ -231,16 +233,15 @@ class Actors:
         num_returns: int,
     ) -> Any:
         backend = self.backend
-        backend._next_task += 1
+        call_id = backend.ids.new_task()
         name = f"{actor.opts.class_name}.{method}"
-        packed = [backend._pack_arg(a, name) for a in args]
-        packed_kwargs = {k: backend._pack_arg(v, name) for k, v in kwargs.items()}
-        call = ActorCall(backend._next_task, actor, method, packed, packed_kwargs)
+        packed = [backend.pack_arg(a, name) for a in args]
+        packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
+        call = ActorCall(call_id, actor, method, packed, packed_kwargs)
         call.env = actor.env
         for _ in range(num_returns):
-            backend._next_object += 1
-            call.returns.append(SimRef(backend._next_object, call))
-        backend._trace("submit", task=call.call_id, name=name, actor=actor.actor_id)
+            call.returns.append(SimRef(backend.ids.new_object(), call))
+        backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
         if actor.state == DEAD:
             self._fail(call, actor.death)
         else:
@@ -276,7 +277,7 @@ class Actors:
                 continue
             call.state = "running"
             actor.running[call] = None
-            self.backend._trace("start", task=call.call_id, actor=actor.actor_id)
+            self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
             if actor.loop_unit is not None:
                 self._to_loop(actor, call)
             else:
@@ -367,7 +368,7 @@ class Actors:
             for ref in call.returns:
                 if ref.state == PENDING:
                     ref.resolve(FAILED, stored_error)
-        self.backend._trace("finish", task=call.call_id, ok=error is None)
+        self.backend.recorder.record("finish", task=call.call_id, ok=error is None)
         call.args = call.kwargs = None
         self._pump(actor)
 
@@ -457,7 +458,7 @@ class Actors:
     def _die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
-        self.backend._trace("actor_died", actor=actor.actor_id)
+        self.backend.recorder.record("actor_died", actor=actor.actor_id)
         if actor.opts.name is not None and release_name:
             self.named.pop((actor.namespace, actor.opts.name), None)
         creation = actor.creation.task if actor.creation is not None else None

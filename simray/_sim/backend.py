@@ -19,6 +19,8 @@ import cloudpickle
 from greenlet import GreenletExit
 
 from simray import exceptions as exc
+from simray._args import ArgPacker
+from simray._ids import IdAllocator
 from simray._model.resources import UNIT, to_float
 from simray._sim import deadlock
 from simray._sim.actors import ActorCall, ActorLoop, Actors
@@ -30,7 +32,7 @@ from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, un
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import Scheduler, SimNode, node_total
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
-from simray._sim.trace import Trace
+from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
@@ -78,8 +80,9 @@ class SimBackend(ObjectAPI):
         trace_path = trace_path or os.environ.get("SIMRAY_TRACE") or None
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
-        self._next_object = 0
-        self._next_task = 0
+        self.recorder = TraceRecorder(self.trace, lambda: self.kernel.now)
+        self.ids = IdAllocator()
+        self.pack_arg = ArgPacker(pack, SimRef)
         self.running: dict[int, Task] = {}
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
@@ -133,7 +136,7 @@ class SimBackend(ObjectAPI):
         ip = f"127.0.0.{index + 1}"
         total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
         node = SimNode(index, total, labels, is_head)
-        self._trace("node_added", node=node.index, resources=_floats(total))
+        self.recorder.record("node_added", node=node.index, resources=_floats(total))
         self.scheduler.add_node(node)
         return node
 
@@ -153,7 +156,7 @@ class SimBackend(ObjectAPI):
         """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
         if opts.submit_error:
             raise ValueError(opts.submit_error)
-        self._next_task += 1
+        task_id = self.ids.new_task()
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
         # kept to be resolved, and a call with only immutable scalars skips all of it.
@@ -164,13 +167,13 @@ class SimBackend(ObjectAPI):
                 packed.append(a)
             else:
                 plain = False
-                packed.append(self._pack_arg(a, opts.name))
+                packed.append(self.pack_arg(a, opts.name))
         if kwargs:
             plain = False
-            kwargs = {k: self._pack_arg(v, opts.name) for k, v in kwargs.items()}
+            kwargs = {k: self.pack_arg(v, opts.name) for k, v in kwargs.items()}
         parent_task = parent if type(parent) is Task else None
         task = Task(
-            self._next_task,
+            task_id,
             fn,
             args if plain else packed,
             kwargs,
@@ -194,17 +197,16 @@ class SimBackend(ObjectAPI):
                 task.parent.children = {}
             task.parent.children[task] = None
         n = opts.num_returns
+        new_object = self.ids.new_object
         if n == 1:
-            self._next_object += 1
-            returns = [SimRef(self._next_object, task)]
+            returns = [SimRef(new_object(), task)]
         else:
-            returns = []
-            for _ in range(n):
-                self._next_object += 1
-                returns.append(SimRef(self._next_object, task))
+            returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
         if self.trace is not None:
-            self._trace("submit", task=task.task_id, name=task.name, demand=_floats(task.demand))
+            self.recorder.record(
+                "submit", task=task.task_id, name=task.name, demand=_floats(task.demand)
+            )
         if plain:
             task.state = QUEUED
             self.scheduler.submit(task)
@@ -213,18 +215,6 @@ class SimBackend(ObjectAPI):
         if n == 1:
             return returns[0]
         return returns if n else None
-
-    def _pack_arg(self, value: Any, fn_name: str) -> Any:
-        if type(value) is SimRef:
-            return value  # a top-level ref: resolved to its value before the task runs
-        try:
-            return pack(value)
-        except Exception as e:
-            raise TypeError(
-                f"Could not serialize the argument {value!r} for a task or actor {fn_name}: "
-                f"{type(e).__name__}: {e}. Arguments cross task boundaries as copies "
-                "(cloudpickle); pass a picklable value, or create the object inside the task."
-            ) from e
 
     def submit_when_ready(self, task: Task) -> None:
         """Queue `task` once its top-level ref arguments resolve (at once if they have)."""
@@ -265,7 +255,7 @@ class SimBackend(ObjectAPI):
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
         self.running[task.task_id] = task
         if self.trace is not None:
-            self._trace("start", task=task.task_id, node=node.index, attempt=task.attempt)
+            self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
         if self.faults.on_start:
             self.faults.task_started(task)
         if here:
@@ -361,7 +351,7 @@ class SimBackend(ObjectAPI):
         task.attempt += 1
         task.state = QUEUED
         self.locks.release_all(task)
-        self._trace("retry", task=task.task_id, attempt=task.attempt)
+        self.recorder.record("retry", task=task.task_id, attempt=task.attempt)
         self.scheduler.submit(task)
 
     def _release(self, task: Task) -> None:
@@ -409,7 +399,7 @@ class SimBackend(ObjectAPI):
             if self.locks.table:
                 self.locks.release_all(task)
             if self.trace is not None:
-                self._trace(
+                self.recorder.record(
                     "finish",
                     task=task.task_id,
                     ok=task.returns[0].state == READY if task.returns else True,
@@ -427,7 +417,7 @@ class SimBackend(ObjectAPI):
             self._hand_over_or_release(task)
         else:
             task.state = FINISHED
-            self._trace("finish", task=task.task_id, ok=False)
+            self.recorder.record("finish", task=task.task_id, ok=False)
         parent = task.parent
         if parent is not None and parent.children is not None:
             del parent.children[task]
@@ -562,7 +552,7 @@ class SimBackend(ObjectAPI):
         if task.state == FINISHED:
             return
         task.cancelled = True
-        self._trace("cancel", task=task.task_id, force=force)
+        self.recorder.record("cancel", task=task.task_id, force=force)
         if recursive and task.children:
             for child in list(task.children):
                 self._cancel_task(child, force, recursive)
@@ -649,11 +639,7 @@ class SimBackend(ObjectAPI):
     def now(self) -> float:
         return self.kernel.now
 
-    # -- trace and end --------------------------------------------------------------------------
-    def _trace(self, event: str, **fields: Any) -> None:
-        if self.trace is not None:
-            self.trace.add(self.kernel.now, event, **fields)
-
+    # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         gc.set_threshold(*self._gc_threshold)
         self.clock.uninstall()

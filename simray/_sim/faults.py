@@ -67,7 +67,7 @@ class Faults:
         """The worker running `task` dies (a crash or `os._exit`)."""
         if task.state != "running":
             return
-        self.backend._trace("worker_crashed", task=task.task_id, reason=reason)
+        self.backend.recorder.record("worker_crashed", task=task.task_id, reason=reason)
         self.kernel.abandon(task)
         self._lost_attempt(task, exc.WorkerCrashedError())
 
@@ -90,7 +90,7 @@ class Faults:
         if not node.alive:
             return
         backend.scheduler.remove_node(node)
-        backend._trace("node_died", node=node.index)
+        backend.recorder.record("node_died", node=node.index)
         died = exc.NodeDiedError(
             "Task failed because the node it was running on is dead or unavailable. Node IP: "
             f"{node.ip}, node ID: {node.node_id}. This can happen if the node was preempted, had a "
@@ -124,14 +124,14 @@ class Faults:
             # Rebuilt from lineage: the task runs again and resolves its outputs anew.
             if task.retries_left > 0:
                 task.retries_left -= 1
-            self.backend._trace("object_lost", object=ref._id, rebuild=task.task_id)
+            self.backend.recorder.record("object_lost", object=ref._id, rebuild=task.task_id)
             for out in task.returns:
                 out.state, out.stored = PENDING, None
                 out.task = task
             task.attempt += 1
             self.backend.submit_when_ready(task)
             return
-        self.backend._trace("object_lost", object=ref._id, rebuild=None)
+        self.backend.recorder.record("object_lost", object=ref._id, rebuild=None)
         ref.state = FAILED
         ref.stored = exc.ObjectLostError(ref.hex(), None, "")
 
@@ -140,7 +140,7 @@ class Faults:
         """The actor's worker process died: restart it if it may, else it is dead."""
         backend = self.backend
         actors = backend.actors
-        backend._trace("actor_process_died", actor=actor.actor_id, detail=detail)
+        backend.recorder.record("actor_process_died", actor=actor.actor_id, detail=detail)
         restarts = actor.opts.max_restarts
         can_restart = restarts == -1 or actor.restarts < restarts
         current = self.kernel.current

@@ -6,14 +6,15 @@ actors and the driver keep everything they hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from simray import exceptions as exc
+from simray._ids import IdAllocator
 from simray._object_ref import ObjectRef
 from simray._sim.kernel import Kernel, Unit
 from simray._sim.objects import FAILED, PENDING, READY, SimRef, pack, unpack
 from simray._sim.tasks import Task
+from simray._sim.trace import TraceRecorder
 
 _TIMED_OUT = object()
 
@@ -48,8 +49,8 @@ class ObjectAPI:
     # Provided by SimBackend.
     kernel: Kernel
     scheduler: Any
-    _next_object: int
-    _trace: Callable[..., None]
+    ids: IdAllocator
+    recorder: TraceRecorder
 
     def _wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
@@ -66,7 +67,7 @@ class ObjectAPI:
             kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
         task = unit if type(unit) is Task else None
         if task is not None:
-            self._trace("block", task=task.task_id)
+            self.recorder.record("block", task=task.task_id)
             cpu = task.demand.get("CPU")
             if cpu:
                 task.cpu_released = True
@@ -79,7 +80,7 @@ class ObjectAPI:
             if task is not None and task.cpu_released:
                 task.cpu_released = False
                 task.pool.available["CPU"] -= task.demand["CPU"]
-                self._trace("unblock", task=task.task_id)
+                self.recorder.record("unblock", task=task.task_id)
         return result is not _TIMED_OUT
 
     # -- the object API -----------------------------------------------------------------------
@@ -147,8 +148,7 @@ class ObjectAPI:
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
-        self._next_object += 1
-        ref = SimRef(self._next_object)
+        ref = SimRef(self.ids.new_object())
         ref.resolve(READY, stored)
         return ref
 

@@ -86,12 +86,12 @@ class PlacementGroups:
             # Ray 2.60 does not check signs here (a negative bundle adds capacity); neither do we.
             demands.append({k: round(v * 10_000) for k, v in bundle.items() if v})
         backend = self.backend
-        backend._next_object += 1
-        pg = SimPlacementGroup(backend._next_object, demands, strategy, name)
-        pg.ready_ref = SimRef(backend._next_object)
+        pg_id = backend.ids.new_object()
+        pg = SimPlacementGroup(pg_id, demands, strategy, name)
+        pg.ready_ref = SimRef(pg_id)
         self.all.append(pg)
         self.pending.append(pg)
-        backend._trace("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
+        backend.recorder.record("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
         # Creation is asynchronous, as in Ray: the group is placed once the caller yields.
         backend.kernel.call_soon(lambda _: backend.scheduler.dispatch())
         return pg
@@ -112,7 +112,9 @@ class PlacementGroups:
             ]
             pg.state = CREATED
             self.pending.remove(pg)
-            self.backend._trace("pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles])
+            self.backend.recorder.record(
+                "pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles]
+            )
             assert pg.ready_ref is not None
             pg.ready_ref.resolve(READY, pack(pg.handle))
             created = True
@@ -144,7 +146,7 @@ class PlacementGroups:
         pools = {id(b.resources) for b in pg.bundles}
         pg.bundles = []
         pg.state = REMOVED
-        self.backend._trace("pg_removed", pg=pg.pg_id)
+        self.backend.recorder.record("pg_removed", pg=pg.pg_id)
         self.backend.placement_group_removed(pg, pools)
 
     def table(self, pg: SimPlacementGroup) -> dict[str, Any]:

@@ -7,6 +7,7 @@ end; every field is derived from the program and the seed, so the same seed give
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
 
@@ -30,3 +31,18 @@ class Trace:
     def write(self, out: TextIO) -> None:
         for line in self.lines():
             out.write(line + "\n")
+
+
+class TraceRecorder:
+    """The session's one place to record trace events: stamps them with the clock's time, and
+    costs one attribute test when tracing is off (`trace` is None)."""
+
+    __slots__ = ("trace", "clock")
+
+    def __init__(self, trace: Trace | None, clock: Callable[[], float]):
+        self.trace = trace
+        self.clock = clock
+
+    def record(self, event: str, **fields: Any) -> None:
+        if self.trace is not None:
+            self.trace.add(self.clock(), event, **fields)
