@@ -1,8 +1,10 @@
 """ray.wait: num_returns caps the ready list, timeout=0 polls, the not-ready list keeps input order,
-and an empty list gives ([], [])."""
-import time
+and an empty list gives ([], []).
 
+The unfinished tasks wait on a SignalActor rather than sleeping, so that no line depends on how
+fast a loaded machine starts workers."""
 import ray
+from ray._common.test_utils import SignalActor
 
 ray.init(num_cpus=4, num_gpus=0, include_dashboard=False)
 
@@ -13,8 +15,8 @@ def quick(i):
 
 
 @ray.remote
-def slow(i, delay):
-    time.sleep(delay)
+def slow(i, signal):
+    ray.get(signal.wait.remote())
     return i
 
 
@@ -33,10 +35,10 @@ ready, not_ready = ray.wait(refs)
 print("default num_returns", len(ready), len(not_ready))
 
 # Unfinished tasks: timeout=0 returns nothing ready.
-slow_refs = [slow.remote(i, 3) for i in range(3)]
-t0 = time.time()
+signal = SignalActor.remote()
+slow_refs = [slow.remote(i, signal) for i in range(3)]
 ready, not_ready = ray.wait(slow_refs, num_returns=3, timeout=0)
-print("unfinished timeout=0", len(ready), len(not_ready), round(time.time() - t0))
+print("unfinished timeout=0", len(ready), len(not_ready))
 print("not ready keeps order", not_ready == slow_refs)
 
 # Mixed: one quick (finished) among slow ones.
@@ -51,7 +53,8 @@ print("mixed not ready order", not_ready == [slow_refs[2], slow_refs[0], slow_re
 ready, not_ready = ray.wait(mixed, num_returns=2, timeout=0.5)
 print("timeout expired", len(ready), len(not_ready), ray.get(ready))
 
-# Wait without timeout for all of them.
+# Release the slow ones, then wait without timeout for all of them.
+ray.get(signal.send.remote())
 ready, not_ready = ray.wait(mixed, num_returns=4)
 print("all ready", len(ready), len(not_ready), sorted(ray.get(ready)))
 print("all ready in input order", ready == mixed)

@@ -44,7 +44,8 @@ print("cancelled counts as ready", len(ready), len(not_ready))
 
 print("running", ray.get(running, timeout=30))
 elapsed = time.time() - start
-print("elapsed", round(elapsed))
+# At least the 3 s of busy's sleep; how much more depends on worker start-up, so only the bound.
+print("elapsed at least 3 s", elapsed >= 3)
 print("raw elapsed", elapsed, file=sys.stderr)
 
 # Cancelling twice, or cancelling a finished task, does not raise.
