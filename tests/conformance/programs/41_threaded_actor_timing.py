@@ -1,10 +1,15 @@
 """Threaded actors: with max_concurrency=2, four 1 s calls take 2 s; with max_concurrency=4 they
-take 1 s; a default actor (max_concurrency=1) runs them one after another (4 s)."""
+take 1 s; a default actor (max_concurrency=1) runs them one after another (4 s).
+
+Durations are multiples of UNIT = 2 s and elapsed times are printed in UNITs, so a loaded
+machine's overhead of up to a second cannot change a line."""
 import sys
 import threading
 import time
 
 import ray
+
+UNIT = 2  # seconds
 
 ray.init(num_cpus=2, num_gpus=0, include_dashboard=False)
 
@@ -23,7 +28,7 @@ class Sleeper:
         with self.lock:
             self.running += 1
             self.max_running = max(self.max_running, self.running)
-        time.sleep(1)
+        time.sleep(UNIT)
         with self.lock:
             self.running -= 1
         return i
@@ -37,7 +42,7 @@ def timed(label, actor, n):
     start = time.time()
     out = ray.get([actor.nap.remote(i) for i in range(n)])
     elapsed = time.time() - start
-    print(label, "results", out, "elapsed", round(elapsed), "peak", ray.get(actor.peak.remote()))
+    print(label, "results", out, "elapsed", round(elapsed / UNIT), "peak", ray.get(actor.peak.remote()))
     print("raw", label, elapsed, file=sys.stderr)
 
 
