@@ -4,11 +4,17 @@
 `time.sleep` suspends the calling unit until the virtual deadline. asyncio loops read the same
 clock through `time.monotonic`, and their selector sleeps in virtual time instead of blocking
 the process. `uninstall` puts every original back.
+
+Only the simulator's own thread (the driver and every unit) sees the virtual clock: a real
+thread that a library starts (concurrent.futures, logging handlers, multiprocessing's helpers)
+reads real time and sleeps for real, and a forked child gets the real `time` module back.
 """
 
 from __future__ import annotations
 
+import os
 import selectors
+import threading
 import time
 from typing import Any
 
@@ -27,6 +33,18 @@ _NAMES = (
 )
 
 
+# The session whose clock is installed, so a forked child can put the real one back.
+_installed: VirtualTime | None = None
+
+
+def _after_fork_in_child() -> None:
+    if _installed is not None:
+        _installed.uninstall()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class VirtualTime:
     """Installs and removes the virtual clock on the `time` and `selectors` modules."""
 
@@ -34,31 +52,62 @@ class VirtualTime:
         self.kernel = kernel
         self._saved: dict[str, Any] = {}
         self._saved_selector: Any = None
+        self._thread = threading.get_ident()  # the simulator's thread: only it is virtual
 
     def sleep(self, seconds: float) -> None:
         """Suspend the current unit for `seconds` of virtual time (it keeps its resources)."""
+        if threading.get_ident() != self._thread:
+            return self._saved["sleep"](seconds)  # a real thread sleeps for real
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         kernel = self.kernel
         kernel.sleep_until(kernel.now + seconds)
 
     def install(self) -> None:
+        global _installed
         kernel = self.kernel
+        sim_thread = self._thread
+        get_ident = threading.get_ident
+        real = {name: getattr(time, name) for name in _NAMES}
+        real_time, real_monotonic = real["time"], real["monotonic"]
+        real_perf, real_time_ns = real["perf_counter"], real["time_ns"]
+        real_monotonic_ns, real_perf_ns = real["monotonic_ns"], real["perf_counter_ns"]
 
-        def now() -> float:
-            return kernel.now
+        def virtual_time() -> float:
+            return EPOCH + kernel.now if get_ident() == sim_thread else real_time()
+
+        def monotonic() -> float:
+            return kernel.now if get_ident() == sim_thread else real_monotonic()
+
+        def perf_counter() -> float:
+            return kernel.now if get_ident() == sim_thread else real_perf()
+
+        def time_ns() -> int:
+            if get_ident() == sim_thread:
+                return int(round((EPOCH + kernel.now) * 1e9))
+            return real_time_ns()
+
+        def monotonic_ns() -> int:
+            if get_ident() == sim_thread:
+                return int(round(kernel.now * 1e9))
+            return real_monotonic_ns()
+
+        def perf_counter_ns() -> int:
+            if get_ident() == sim_thread:
+                return int(round(kernel.now * 1e9))
+            return real_perf_ns()
 
         replacements = {
-            "time": lambda: EPOCH + kernel.now,
-            "monotonic": now,
-            "perf_counter": now,
+            "time": virtual_time,
+            "monotonic": monotonic,
+            "perf_counter": perf_counter,
             "sleep": self.sleep,
-            "time_ns": lambda: int(round((EPOCH + kernel.now) * 1e9)),
-            "monotonic_ns": lambda: int(round(kernel.now * 1e9)),
-            "perf_counter_ns": lambda: int(round(kernel.now * 1e9)),
+            "time_ns": time_ns,
+            "monotonic_ns": monotonic_ns,
+            "perf_counter_ns": perf_counter_ns,
         }
+        self._saved.update(real)
         for name in _NAMES:
-            self._saved[name] = getattr(time, name)
             setattr(time, name, replacements[name])
         self._saved_selector = selectors.DefaultSelector
         real_selector = self._saved_selector
@@ -67,6 +116,8 @@ class VirtualTime:
             """Polls real file descriptors without blocking; waits in virtual time instead."""
 
             def select(self, timeout: float | None = None) -> Any:
+                if get_ident() != sim_thread:
+                    return super().select(timeout)  # an event loop in a real thread
                 events = super().select(0)
                 if events or timeout is not None and timeout <= 0:
                     return events
@@ -78,8 +129,12 @@ class VirtualTime:
                 return super().select(0)
 
         selectors.DefaultSelector = VirtualSelector  # type: ignore[misc]
+        _installed = self
 
     def uninstall(self) -> None:
+        global _installed
+        if _installed is self:
+            _installed = None
         for name, fn in self._saved.items():
             setattr(time, name, fn)
         self._saved.clear()
