@@ -7,7 +7,7 @@ from typing import Any
 
 from simray import _session
 from simray._model.resources import Demand, demand_from_options
-from simray._options import validate_actor_options
+from simray._options import is_default_strategy, validate_actor_options
 
 DEFAULT_ASYNC_CONCURRENCY = 1000
 
@@ -52,7 +52,7 @@ class ActorOptions:
             self.lifetime_demand if named else {"CPU": 10_000, **self.lifetime_demand}
         )
         strategy = raw.get("scheduling_strategy")
-        self.strategy: Any = None if strategy == "DEFAULT" else strategy
+        self.strategy: Any = None if is_default_strategy(strategy) else strategy
         self.sched_key = ("actor", tuple(sorted(self.placement_demand.items())), id(self))
 
 

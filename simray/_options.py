@@ -226,7 +226,7 @@ class TaskOptions:
             tuple(retry) if isinstance(retry, (list, tuple)) else retry
         )
         strategy = raw.get("scheduling_strategy")
-        self.strategy: Any = None if strategy == "DEFAULT" else strategy
+        self.strategy: Any = None if is_default_strategy(strategy) else strategy
         if isinstance(strategy, str) and strategy not in ("DEFAULT", "SPREAD"):
             # Ray checks this at .remote(), in its core worker.
             self.submit_error = (
@@ -246,6 +246,13 @@ class TaskOptions:
         )
         # Tasks of one scheduling class queue FIFO behind each other, as in the raylet.
         self.sched_key = (tuple(sorted(self.demand.items())), _strategy_key(self.strategy))
+
+
+def is_default_strategy(strategy: Any) -> bool:
+    """ "DEFAULT", or a placement group strategy without a group (Ray schedules those normally)."""
+    return strategy == "DEFAULT" or (
+        isinstance(strategy, PlacementGroupSchedulingStrategy) and not strategy.placement_group
+    )
 
 
 def _strategy_key(strategy: Any) -> Any:
