@@ -46,6 +46,13 @@ class SimPlacementGroup:
         self.bundles: list[Bundle] = []
         self.ready_ref: SimRef | None = None
         self.handle: Any = None
+        # What `placement_group_table()` reports, as Ray's GCS fills it: where each bundle was
+        # placed (kept after removal), creation times and scheduling attempts.
+        self.bundle_nodes: dict[int, str] = {}
+        self.requested_at = 0.0
+        self.placed_at: float | None = None
+        self.attempts = 0
+        self.sched_state = "QUEUED"
 
     def hex(self) -> str:
         return f"{self.pg_id:036x}"
@@ -89,6 +96,7 @@ class PlacementGroups:
         pg_id = backend.ids.new_object()
         pg = SimPlacementGroup(pg_id, demands, strategy, name)
         pg.ready_ref = SimRef(pg_id)
+        pg.requested_at = backend.kernel.now
         self.all.append(pg)
         self.pending.append(pg)
         backend.recorder.record("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
@@ -101,16 +109,23 @@ class PlacementGroups:
         created = False
         nodes = self.backend.scheduler.nodes
         for pg in list(self.pending):
+            pg.attempts += 1
             chosen = placement.place_bundles(nodes, pg.demands, pg.strategy, empty=False)
             if chosen is None:
                 if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
+                    pg.sched_state = "INFEASIBLE"
                     self._warn_infeasible(pg)
+                else:
+                    pg.sched_state = "NO_RESOURCES"
                 continue
             pg.bundles = [
                 Bundle(i, node, demand, node.resources.allocate(demand))
                 for i, (node, demand) in enumerate(zip(chosen, pg.demands, strict=True))
             ]
             pg.state = CREATED
+            pg.sched_state = "FINISHED"
+            pg.placed_at = self.backend.kernel.now
+            pg.bundle_nodes = {b.index: b.node.node_id for b in pg.bundles}
             self.pending.remove(pg)
             self.backend.recorder.record(
                 "pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles]
@@ -146,6 +161,7 @@ class PlacementGroups:
         pools = {id(b.resources) for b in pg.bundles}
         pg.bundles = []
         pg.state = REMOVED
+        pg.sched_state = "REMOVED"
         self.backend.recorder.record("pg_removed", pg=pg.pg_id)
         self.backend.placement_group_removed(pg, pools)
 
@@ -154,8 +170,19 @@ class PlacementGroups:
             "placement_group_id": pg.hex(),
             "name": pg.name,
             "bundles": {i: {k: v / 10_000 for k, v in d.items()} for i, d in enumerate(pg.demands)},
-            "bundles_to_node_id": {b.index: b.node.node_id for b in pg.bundles},
+            "bundles_to_node_id": dict(pg.bundle_nodes),
             "strategy": pg.strategy,
             "state": pg.state,
-            "stats": {},
+            "stats": {
+                "end_to_end_creation_latency_ms": _ms(pg.placed_at, pg.requested_at),
+                "scheduling_latency_ms": _ms(pg.placed_at, pg.requested_at),
+                "scheduling_attempt": pg.attempts,
+                "highest_retry_delay_ms": 0.0,
+                "scheduling_state": pg.sched_state,
+            },
         }
+
+
+def _ms(end: float | None, start: float) -> float:
+    """A latency in virtual milliseconds, 0 until the group is placed."""
+    return 0.0 if end is None else round((end - start) * 1000, 3)
