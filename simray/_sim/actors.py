@@ -238,7 +238,6 @@ class Actors:
         packed = [backend.pack_arg(a, name) for a in args]
         packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
-        call.env = actor.env
         for _ in range(num_returns):
             call.returns.append(SimRef(backend.ids.new_object(), call))
         backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
@@ -276,6 +275,7 @@ class Actors:
             if call.cancelled:
                 continue
             call.state = "running"
+            call.env = actor.env  # set by the constructor, which may run after the submission
             actor.running[call] = None
             self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
             if actor.loop_unit is not None:
@@ -331,6 +331,10 @@ class Actors:
             return  # the actor died meanwhile and already failed this call
         del actor.running[call]
         call.state = "finished"
+        if call.cancelled and call.atask is not None:
+            # Ray answers a cancelled async call with TaskCancelledError even when the
+            # coroutine caught the CancelledError and returned.
+            error, result = exc.TaskCancelledError(call.hex()), None
         if error is None:
             n = len(call.returns)
             try:
