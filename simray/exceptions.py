@@ -1072,6 +1072,9 @@ def _format_task_traceback(exc: BaseException) -> str:
         linked = (current.__cause__, current.__context__, *group)
         pending.extend(t for t in linked if t is not None)
     text = "".join(te.format())
+    if sys.modules.get("ray") is sys.modules.get("simray"):
+        # Under `import ray` (simray exec), a stored Ray error's type reads as Ray names it.
+        text = text.replace("\nsimray.exceptions.", "\nray.exceptions.")
     if not te.stack and getattr(te, "exceptions", None) is None:
         # Raised before any user frame ran: keep the header line that str() turns into the
         # "ray::f() (pid=..., ip=...)" line, as Ray's worker frame keeps it there.

@@ -27,7 +27,7 @@ from simray._sim.actors import ActorCall, ActorLoop, Actors
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
-from simray._sim.object_api import ObjectAPI, as_raised
+from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import Scheduler, SimNode, node_total
@@ -668,8 +668,12 @@ def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseEx
 
 
 def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
-    raise as_raised(error)
+    """Raise a failed argument's error; named as Ray's, so error texts say an input failed.
+
+    Ray raises the stored error itself (not the dual instance) in a fresh frame: nothing that
+    the simulator was handling when the argument failed is chained to it.
+    """
+    raise error from None
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:
