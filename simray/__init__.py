@@ -4,9 +4,8 @@ The names here mirror `ray`'s, so a Ray program runs unchanged with `import simr
 through `simray exec`, where `import ray` resolves to simray.
 """
 
-from simray import exceptions as exceptions
-from simray import sim as sim
-from simray import util as util
+from typing import Any
+
 from simray._actor import ActorClass as ActorClass
 from simray._actor import ActorHandle as ActorHandle
 from simray._api import RuntimeContext as RuntimeContext
@@ -30,6 +29,23 @@ from simray._object_ref import ObjectRef as ObjectRef
 from simray._remote_function import RemoteFunction as RemoteFunction
 
 __version__ = "0.1.0"
+
+# Submodules imported on first use, so that `import simray` stays cheap (exceptions pull in
+# traceback machinery, util the test actors and with them asyncio).
+_LAZY_SUBMODULES = frozenset({"exceptions", "sim", "util"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"simray.{name}")
+    raise AttributeError(f"module 'simray' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBMODULES)
+
 
 __all__ = [
     "ActorClass",

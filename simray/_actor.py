@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
+import functools
 from typing import Any
 
 from simray import _session
@@ -22,6 +22,8 @@ class ActorOptions:
         self.namespace: str | None = raw.get("namespace")
         self.get_if_exists: bool = raw.get("get_if_exists", False)
         self.lifetime = raw.get("lifetime")
+        import inspect  # here, not at module level: `import simray` need not load it
+
         self.is_async = any(
             inspect.iscoroutinefunction(m) or inspect.isasyncgenfunction(m)
             for _, m in inspect.getmembers(cls, inspect.isfunction)
@@ -96,11 +98,24 @@ class _BoundActorOptions:
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
 
+@functools.lru_cache(maxsize=1024)
+def _init_signature(init: Any) -> Any:
+    """The signature of a constructor, computed once per class (it costs ~100 µs)."""
+    import inspect
+
+    try:
+        return inspect.signature(init)
+    except (TypeError, ValueError):  # a builtin __init__ without a signature: nothing to check
+        return None
+
+
 def _check_init_args(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Ray binds the constructor's arguments at `.remote()`: a mismatch is a TypeError there."""
     try:
-        signature = inspect.signature(cls.__init__)
-    except (TypeError, ValueError):  # a builtin __init__ without a signature: nothing to check
+        signature = _init_signature(cls.__init__)
+    except TypeError:  # an unhashable __init__: compute it each time
+        signature = _init_signature.__wrapped__(cls.__init__)
+    if signature is None:
         return
     try:
         signature.bind(None, *args, **kwargs)

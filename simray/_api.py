@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -161,7 +160,7 @@ def remote(*args: Any, **options: Any) -> Any:
 
 
 def _make_remote(target: Any, options: dict[str, Any]) -> Any:
-    if inspect.isclass(target):
+    if isinstance(target, type):
         return ActorClass(target, options)
     if not callable(target):
         raise TypeError(f"@remote applies to functions and classes, got {target!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import sys
 import types
 from typing import Any
@@ -39,17 +40,36 @@ class _Refuse(importlib.abc.MetaPathFinder):
         return None
 
 
+class _Aliases(importlib.abc.MetaPathFinder):
+    """Resolves an aliased Ray name to simray's module when the script first imports it, so a
+    script pays only for the modules it uses (`ray._common.test_utils` brings asyncio)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        module = ALIASES.get(fullname)
+        if module is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module))
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Loads an alias as the simray module itself (imported once, shared by both names)."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def create_module(self, spec: Any) -> Any:
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module: Any) -> None:
+        pass  # already executed under its simray name
+
+
 def install() -> None:
-    """Alias the Ray module names to simray's modules in `sys.modules`."""
-    for alias, target in ALIASES.items():
-        sys.modules[alias] = importlib.import_module(target)
+    """Make `import ray` resolve to simray, and Ray's aliased submodules on first import."""
+    sys.modules["ray"] = importlib.import_module(ALIASES["ray"])
     for parent in _EMPTY_PARENTS:
         module = types.ModuleType(parent, f"simray exec: the parent of {parent}.test_utils")
         module.__path__ = []  # a package, so `import ray._common.test_utils` works
         sys.modules[parent] = module
-    # `import ray.cluster_utils` then `ray.cluster_utils.X` needs the child set on its parent.
-    for alias in ALIASES:
-        parent, _, child = alias.rpartition(".")
-        if parent:
-            setattr(sys.modules[parent], child, sys.modules[alias])
+    sys.meta_path.insert(0, _Aliases())
     sys.meta_path.append(_Refuse())

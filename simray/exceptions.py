@@ -4,7 +4,6 @@ followed by simray's own (``SimrayError``, ``DeadlockError``)."""
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import pickle
 import sys
@@ -60,7 +59,13 @@ __all__ = [
     "UserCodeException",
 ]
 
-logger = logging.getLogger(__name__)
+
+def _logger() -> Any:
+    """This module's logger; logging is imported only when there is something to log."""
+    import logging
+
+    return logging.getLogger(__name__)
+
 
 # colorama.Fore.CYAN / colorama.Fore.RESET, which Ray uses for the task header line.
 _CYAN = "\x1b[36m"
@@ -241,7 +246,7 @@ class RayTaskError(RayError):
                 f"Exception {err_type} isn't serializable: {e}.\n"
                 f"Original exception details:\n{traceback_str}"
             )
-            logger.exception(
+            _logger().exception(
                 f"The original cause of the RayTaskError ({err_type}) isn't serializable."
             )
             self.cause = RayError(err_msg)
@@ -279,7 +284,7 @@ class RayTaskError(RayError):
         try:
             return self.make_dual_exception_instance()
         except TypeError as e:
-            logger.warning(
+            _logger().warning(
                 f"User exception type {type(self.cause)} in RayTaskError can't"
                 " be subclassed! This exception is raised as"
                 " RayTaskError only. You can use `ray_task_error.cause` to"
@@ -287,7 +292,7 @@ class RayTaskError(RayError):
             )
             return self
         except Exception as e:  # noqa: BLE001 - as Ray: any failure leaves the plain error
-            logger.warning(
+            _logger().warning(
                 "Failed to combine RayTaskError with user exception type "
                 f"{type(self.cause)}; raising RayTaskError only. This can "
                 "happen when the user exception overrides attributes like "

@@ -8,15 +8,18 @@ or as coroutines on its own asyncio loop in virtual time (async).
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import weakref
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+
+if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
+    import asyncio
 
 PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
 
@@ -358,7 +361,10 @@ class Actors:
                         if ref.state == PENDING:  # not failed already by a cancel
                             ref.resolve(READY, value)
         if error is not None:
-            if call.cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+            cancelled_error = getattr(
+                sys.modules.get("asyncio"), "CancelledError", KeyboardInterrupt
+            )
+            if call.cancelled and isinstance(error, (KeyboardInterrupt, cancelled_error)):
                 error = exc.TaskCancelledError(call.hex())
             from simray._sim.backend import task_error
 
@@ -385,6 +391,8 @@ class Actors:
 
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
+        import asyncio
+
         from greenlet import GreenletExit
 
         loop = asyncio.new_event_loop()
@@ -409,6 +417,8 @@ class Actors:
             self.kernel.wake(unit)
 
     async def _run_async_call(self, call: ActorCall) -> None:
+        import asyncio
+
         call.atask = asyncio.current_task()
         if call.method == "__ray_terminate__":
             self._terminate(call)

@@ -7,7 +7,6 @@ interface that the api layer calls (`submit_task`, `get`, `wait`, `put`, `cancel
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import random
 import sys
@@ -15,7 +14,6 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-import cloudpickle
 from greenlet import GreenletExit
 
 from simray import exceptions as exc
@@ -35,8 +33,6 @@ from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-log = logging.getLogger("simray")
 
 GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
@@ -660,6 +656,8 @@ class SimBackend(ObjectAPI):
 def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseException:
     """What a failed task stores: Ray's RayTaskError, or UnserializableException when the
     exception cannot be rebuilt from its pickle (the driver could not deserialize it)."""
+    import cloudpickle
+
     try:
         cloudpickle.loads(cloudpickle.dumps(error))
     except Exception:

@@ -9,6 +9,7 @@ as the filelock package documents, and a deadlock explanation can name who holds
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from typing import Any
 
@@ -39,12 +40,19 @@ class SimFileLocks:
         self.table: dict[str, LockState] = {}
         self._saved: dict[str, Any] = {}
         self._cls: Any = None
+        self._finder: _PatchOnImport | None = None
 
     def install(self) -> None:
-        try:
-            import filelock
-        except ImportError:  # filelock is a dependency, but a broken env should not stop a run
-            return
+        """Patch filelock now if it is imported, else when the program first imports it (most
+        programs never do, and importing it costs more than the rest of a session's start)."""
+        module = sys.modules.get("filelock")
+        if module is not None:
+            self._patch(module)
+        else:
+            self._finder = _PatchOnImport(self)
+            sys.meta_path.insert(0, self._finder)
+
+    def _patch(self, filelock: Any) -> None:
         cls = filelock.BaseFileLock
         self._cls = cls
         self._timeout_error = filelock.Timeout
@@ -89,6 +97,10 @@ class SimFileLocks:
             setattr(cls, name, patches[name])
 
     def uninstall(self) -> None:
+        if self._finder is not None:
+            if self._finder in sys.meta_path:
+                sys.meta_path.remove(self._finder)
+            self._finder = None
         cls = self._cls
         if cls is None:
             return
@@ -168,3 +180,44 @@ class SimFileLocks:
             if state.holder is not None and holds(state.holder):
                 state.count = 0
                 self._hand_over(state)
+
+
+class _PatchOnImport:
+    """A meta path finder that lets `import filelock` load as usual, then patches it."""
+
+    def __init__(self, locks: SimFileLocks):
+        self.locks = locks
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "filelock":
+            return None
+        sys.meta_path.remove(self)  # once: the other finders locate the real package
+        self.locks._finder = None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None:
+            spec.loader = _ThenPatch(spec.loader, self.locks)
+        return spec
+
+
+class _ThenPatch:
+    """Runs the real loader of filelock, then routes its locks through the session's table."""
+
+    def __init__(self, loader: Any, locks: SimFileLocks):
+        self.loader = loader
+        self.locks = locks
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        self.locks._patch(module)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the loader protocol (is_package, ...)
+        return getattr(self.loader, name)

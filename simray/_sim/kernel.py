@@ -12,7 +12,7 @@ and the next task runs on it, since creating greenlets costs more than switching
 from __future__ import annotations
 
 import heapq
-from asyncio.events import _get_running_loop, _set_running_loop
+import sys
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from greenlet import GreenletExit, getcurrent, greenlet
 
 Callback = Callable[[Any], Any]
+_modules = sys.modules
 
 
 class WorkerExit(BaseException):
@@ -84,17 +85,19 @@ class Kernel:
         assert me is not None
         me.blocked_on = what
         # asyncio keeps "the running loop" per thread; units share the thread, so each carries
-        # its own across switches.
-        loop = _get_running_loop()
-        if loop is not None:
-            me.loop = loop
-            _set_running_loop(None)
+        # its own across switches. No loop can run before asyncio is imported.
+        events = _modules.get("asyncio.events")
+        if events is not None:
+            loop = events._get_running_loop()
+            if loop is not None:
+                me.loop = loop
+                events._set_running_loop(None)
         self.current = None  # callbacks run by the hub belong to no unit
         result = self._hub.switch()
         self.current = me
         me.blocked_on = None
         if me.loop is not None:
-            _set_running_loop(me.loop)
+            _modules["asyncio.events"]._set_running_loop(me.loop)
             me.loop = None
         if me.env is not self.env_now or me.interrupt:
             self.on_switch_in(me)

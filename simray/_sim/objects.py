@@ -7,11 +7,10 @@ by identity, so a ref passed inside a list still names the same object.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 from typing import Any
-
-import cloudpickle
 
 from simray._actor import ActorHandle
 from simray._object_ref import ObjectRef
@@ -73,16 +72,23 @@ class Packed:
         self.refs = refs
 
 
-class _RefKeepingPickler(cloudpickle.Pickler):
-    def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._refs = refs
+@functools.cache
+def _ref_keeping_pickler() -> type:
+    """A cloudpickle Pickler that keeps refs by identity; cloudpickle loads on the first copy."""
+    import cloudpickle
 
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, _BY_IDENTITY):
-            self._refs.append(obj)
-            return len(self._refs) - 1
-        return None
+    class RefKeepingPickler(cloudpickle.Pickler):
+        def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
+            super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._refs = refs
+
+        def persistent_id(self, obj: Any) -> Any:
+            if isinstance(obj, _BY_IDENTITY):
+                self._refs.append(obj)
+                return len(self._refs) - 1
+            return None
+
+    return RefKeepingPickler
 
 
 class _RefKeepingUnpickler(pickle.Unpickler):
@@ -108,7 +114,7 @@ def pack(value: Any) -> Any:
         return value
     buf = io.BytesIO()
     refs: list[ObjectRef] = []
-    _RefKeepingPickler(buf, refs).dump(value)
+    _ref_keeping_pickler()(buf, refs).dump(value)
     return Packed(buf.getvalue(), refs)
 
 

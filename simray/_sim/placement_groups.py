@@ -138,7 +138,7 @@ class PlacementGroups:
     def _warn_infeasible(self, pg: SimPlacementGroup) -> None:
         if pg.pg_id not in self._warned:
             self._warned.add(pg.pg_id)
-            log.warning(
+            log().warning(
                 "(autoscaler +%ds) Error: No available node types can fulfill placement group "
                 "%s with bundles %s. Add suitable node types to this cluster to resolve this issue.",
                 int(self.backend.kernel.now),

@@ -8,7 +8,6 @@ release costs one check per class rather than one per queued task.
 from __future__ import annotations
 
 import hashlib
-import logging
 import random
 from collections import deque
 from collections.abc import Callable
@@ -22,7 +21,13 @@ from simray.util.scheduling_strategies import (
     PlacementGroupSchedulingStrategy,
 )
 
-log = logging.getLogger("simray")
+
+def log() -> Any:
+    """The "simray" logger (Ray prints scheduler warnings through logging); imported on use."""
+    import logging
+
+    return logging.getLogger("simray")
+
 
 DEFAULT_MEMORY = 16 * 1024**3
 DEFAULT_OBJECT_STORE_MEMORY = 4 * 1024**3
@@ -211,7 +216,7 @@ class Scheduler:
         text = format_demand(demand)
         if text not in self._warned:
             self._warned.add(text)
-            log.warning(
+            log().warning(
                 "(autoscaler +%ds) Error: No available node types can fulfill resource request "
                 "%s. Add suitable node types to this cluster to resolve this issue.",
                 int(self._clock()),

@@ -10,8 +10,17 @@ from simray.util.placement_group import get_placement_group as get_placement_gro
 from simray.util.placement_group import placement_group as placement_group
 from simray.util.placement_group import placement_group_table as placement_group_table
 from simray.util.placement_group import remove_placement_group as remove_placement_group
-from simray.util.test_utils import Semaphore as Semaphore
-from simray.util.test_utils import SignalActor as SignalActor
+
+# The test-coordination actors live in `test_utils`, which needs asyncio: imported on first use.
+_FROM_TEST_UTILS = frozenset({"Semaphore", "SignalActor"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_TEST_UTILS:
+        from simray.util import test_utils
+
+        return getattr(test_utils, name)
+    raise AttributeError(f"module 'simray.util' has no attribute {name!r}")
 
 
 def list_named_actors(all_namespaces: bool = False) -> list[Any]:

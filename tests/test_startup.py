@@ -1,0 +1,91 @@
+"""What `import simray` and a sim session load: heavy modules wait until a program needs them.
+
+Each check runs in a fresh interpreter, since this test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEAVY = ("asyncio", "logging", "filelock", "cloudpickle", "inspect")
+
+
+def run_python(code: str) -> str:
+    env = dict(os.environ)
+    env.pop("SIMRAY_BACKEND", None)
+    env.pop("SIMRAY_TRACE", None)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def loaded_after(code: str) -> list[str]:
+    out = run_python(f"import sys\n{code}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    return eval(out.strip().splitlines()[-1])
+
+
+def test_import_simray_loads_no_heavy_module():
+    assert loaded_after("import simray") == []
+
+
+def test_a_sim_session_without_copies_or_locks_loads_no_heavy_module():
+    code = (
+        "import simray\n"
+        "simray.init()\n"
+        "f = simray.remote(lambda x: x + 1)\n"
+        "assert simray.get(f.remote(1)) == 2\n"
+        "simray.shutdown()\n"
+    )
+    assert loaded_after(code) == []
+
+
+def test_lazy_names_of_the_package_face_resolve():
+    out = run_python(
+        "import simray\n"
+        "from simray.util import SignalActor\n"
+        "from simray.exceptions import GetTimeoutError\n"
+        "print(simray.util.Semaphore.__name__, SignalActor.__name__, GetTimeoutError.__name__)\n"
+        "print(all(n in dir(simray) for n in ('exceptions', 'sim', 'util')))\n"
+    )
+    assert out == "Semaphore SignalActor GetTimeoutError\nTrue\n"
+
+
+def test_unknown_attributes_still_raise():
+    out = run_python(
+        "import simray, simray.util\n"
+        "for mod in (simray, simray.util):\n"
+        "    try:\n"
+        "        mod.no_such_name\n"
+        "    except AttributeError as e:\n"
+        "        print(e)\n"
+    )
+    assert out == (
+        "module 'simray' has no attribute 'no_such_name'\n"
+        "module 'simray.util' has no attribute 'no_such_name'\n"
+    )
+
+
+def test_filelock_imported_during_a_session_is_virtualised_then_restored(tmp_path):
+    lock_path = str(tmp_path / "x.lock")
+    out = run_python(
+        "import sys, time, simray\n"
+        "simray.init()\n"
+        "assert 'filelock' not in sys.modules\n"
+        "import filelock\n"
+        "@simray.remote\n"
+        "def hold():\n"
+        f"    with filelock.FileLock({lock_path!r}):\n"
+        "        time.sleep(5)\n"
+        "    return simray.sim.now()\n"
+        "print(simray.get([hold.remote(), hold.remote()]))\n"
+        "simray.shutdown()\n"
+        "print(filelock.BaseFileLock.acquire.__module__.startswith('filelock'))\n"
+        "print(any(type(f).__name__ == '_PatchOnImport' for f in sys.meta_path))\n"
+    )
+    assert out == "[5.0, 10.0]\nTrue\nFalse\n"
