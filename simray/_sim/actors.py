@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
+from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 
@@ -253,6 +254,8 @@ class Actors:
             for dep in deps:
                 dep.on_ready(lambda ref, call=call: self._dep_resolved(call, ref))
             actor.mailbox.append(call)
+            if backend.jitter:
+                exploration.deliver_later(backend, call, self._dep_resolved)
             self._pump(actor)
         returns = call.returns
         if num_returns == 1:

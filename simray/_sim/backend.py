@@ -20,7 +20,7 @@ from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import UNIT, to_float
-from simray._sim import deadlock
+from simray._sim import deadlock, exploration
 from simray._sim.actors import ActorCall, ActorLoop, Actors
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
@@ -58,6 +58,8 @@ class SimBackend(ObjectAPI):
         seed: int | None = None,
         trace_path: str | None = None,
         namespace: str | None = None,
+        explore: bool | None = None,
+        jitter: float | None = None,
     ):
         if seed is None:
             text = os.environ.get("SIMRAY_SEED", "0")
@@ -69,6 +71,7 @@ class SimBackend(ObjectAPI):
         self.namespace = namespace or "anonymous"
         self.rng = random.Random(seed)
         self.kernel = Kernel(on_stall=self._explain_stall)
+        self.jitter = exploration.configure(self, seed, explore, jitter)
         self.kernel.on_switch_in = self._switch_in
         self.scheduler = Scheduler(self.rng, self._start_task, lambda: self.kernel.now)
         self.scheduler.on_unschedulable = self._unschedulable
@@ -221,8 +224,9 @@ class SimBackend(ObjectAPI):
         task.state = WAITING_DEPS
         if pending:
             task.deps_left = len(pending)
+            resolved = self._dep_resolved if not self.jitter else exploration.transfer_later(self)
             for dep in pending:
-                dep.on_ready(lambda ref, task=task: self._dep_resolved(task, ref))
+                dep.on_ready(lambda ref, task=task, resolved=resolved: resolved(task, ref))
         else:
             task.state = QUEUED
             self.scheduler.submit(task)
@@ -254,7 +258,9 @@ class SimBackend(ObjectAPI):
             self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
         if self.faults.on_start:
             self.faults.task_started(task)
-        if here:
+        if self.jitter:
+            exploration.start_later(self, task, node)
+        elif here:
             self.kernel.handoff = (task, self._run_task_fn)
         else:
             self.kernel.spawn(task, self._run_task_fn)

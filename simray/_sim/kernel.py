@@ -49,6 +49,10 @@ class Kernel:
         self._heap: list[tuple[float, int, Callback, Any]] = []
         self._ready: deque[tuple[Callback, Any]] = deque()
         self._seq = 0
+        # Schedule exploration: with an RNG here, events due at one virtual instant run in an
+        # order drawn from it (ties of timers, and which ready callback runs next); None keeps
+        # the order they were scheduled in. See `simray.sim` "schedule exploration".
+        self.explore: Any = None
         self._idle: list[Any] = []
         self._on_stall = on_stall
         self.current: Unit | None = None
@@ -73,7 +77,12 @@ class Kernel:
     def call_at(self, when: float, fn: Callback, arg: Any = None) -> None:
         """Run `fn(arg)` at virtual time `when` (never before now)."""
         self._seq += 1
-        heapq.heappush(self._heap, (when if when > self.now else self.now, self._seq, fn, arg))
+        seq = self._seq if self.explore is None else self._shuffled(self._seq)
+        heapq.heappush(self._heap, (when if when > self.now else self.now, seq, fn, arg))
+
+    def _shuffled(self, seq: int) -> int:
+        """A tiebreak drawn from the exploration RNG (unique: the sequence number is kept)."""
+        return (self.explore.getrandbits(32) << 40) | seq
 
     # -- units ------------------------------------------------------------------------------
     def block(self, what: Any) -> Any:
@@ -110,10 +119,9 @@ class Kernel:
         me = self.current
         assert me is not None
         self._seq += 1
+        seq = self._seq if self.explore is None else self._shuffled(self._seq)
         when = until if until > self.now else self.now
-        heapq.heappush(
-            self._heap, (when, self._seq, self._timed_wake, (me, me.wake_token + 1, None))
-        )
+        heapq.heappush(self._heap, (when, seq, self._timed_wake, (me, me.wake_token + 1, None)))
         self.block(SLEEPING)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
@@ -188,9 +196,12 @@ class Kernel:
         heap = self._heap
         pop = heapq.heappop
         while True:
-            while ready:
-                fn, arg = ready.popleft()
-                fn(arg)
+            if self.explore is None:
+                while ready:
+                    fn, arg = ready.popleft()
+                    fn(arg)
+            else:
+                self._run_ready_explored()
             if self.after_event is not None:
                 self.after_event()
             if heap:
@@ -200,6 +211,22 @@ class Kernel:
                 continue
             # Nothing left to do while the driver waits: let the backend explain it.
             self.driver.glet.switch(_Throw(self._on_stall()))
+
+    def _run_ready_explored(self) -> None:
+        """Run the ready callbacks, each time picking the next one with the exploration RNG:
+        they are all due at this instant, so any order is one a real cluster could show."""
+        ready = self._ready
+        rng = self.explore
+        while ready:
+            n = len(ready)
+            i = rng.randrange(n) if n > 1 else 0
+            if i:
+                ready.rotate(-i)
+                fn, arg = ready.popleft()
+                ready.rotate(i)
+            else:
+                fn, arg = ready.popleft()
+            fn(arg)
 
     def close(self) -> None:
         """Forget every unit and event; suspended greenlets are discarded."""

@@ -35,6 +35,7 @@ class TestRun:
     backend: str
     seed: int
     trace_file: str | None = None
+    jitter: float | None = None
 
 
 RUN_KEY = pytest.StashKey[TestRun]()
@@ -103,7 +104,8 @@ def resolve(item: Any) -> TestRun:
         seed = base_seed(config)
         if seed is None:
             seed = kwargs.get("seed", 0)
-    return TestRun(backend=backend, seed=int(seed))
+    jitter = option(config, "simray_jitter")
+    return TestRun(backend, int(seed), jitter=None if jitter is None else float(jitter))
 
 
 _SEED_ID = re.compile(r"(^|-)seed\d+(?=-|$)")
@@ -119,6 +121,8 @@ def replay_command(item: Any, run: TestRun) -> str:
     parts = ["pytest", _quote(nodeid), f"--simray-seed={run.seed}"]
     if run.backend != "sim":
         parts.append(f"--simray-backend={run.backend}")
+    if run.jitter:
+        parts.append(f"--simray-jitter={run.jitter:g}")
     if patch_ray(item.config):
         parts.append("--simray-patch-ray")
     return " ".join(parts)
@@ -130,8 +134,11 @@ def _quote(text: str) -> str:
 
 def set_env(run: TestRun) -> dict[str, str | None]:
     """Point sessions started inside the test (a bare `ray.init()`) at its backend and seed."""
-    saved = {k: os.environ.get(k) for k in ("SIMRAY_SEED", "SIMRAY_BACKEND", "SIMRAY_TRACE")}
+    keys = ("SIMRAY_SEED", "SIMRAY_BACKEND", "SIMRAY_TRACE", "SIMRAY_JITTER")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["SIMRAY_SEED"] = str(run.seed)
+    if run.jitter is not None:
+        os.environ["SIMRAY_JITTER"] = str(run.jitter)
     os.environ["SIMRAY_BACKEND"] = run.backend
     if run.trace_file is not None:
         os.environ["SIMRAY_TRACE"] = run.trace_file

@@ -50,17 +50,27 @@ def _run_of(request: pytest.FixtureRequest) -> _config.TestRun:
     if run is None:
         config = request.config
         seed = _config.base_seed(config)
-        run = _config.TestRun(_config.default_backend(config), 0 if seed is None else seed)
+        jitter = _config.option(config, "simray_jitter")
+        run = _config.TestRun(
+            _config.default_backend(config),
+            0 if seed is None else seed,
+            jitter=None if jitter is None else float(jitter),
+        )
     return run
 
 
 def _init(run: _config.TestRun, *args: Any, **kwargs: Any) -> Any:
     import simray
 
-    if run.backend == "sim":
-        kwargs.setdefault("seed", run.seed)
-        kwargs.setdefault("trace", True)  # kept in memory: the failure report shows its end
-    return simray.init(*args, backend=run.backend, **kwargs)
+    if run.backend != "sim":
+        return simray.init(*args, backend=run.backend, **kwargs)
+    kwargs.setdefault("seed", run.seed)
+    kwargs.setdefault("trace", True)  # kept in memory: the failure report shows its end
+    saved = _config.set_env(run)  # the jitter reaches the session through SIMRAY_JITTER
+    try:
+        return simray.init(*args, backend=run.backend, **kwargs)
+    finally:
+        _config.restore_env(saved)
 
 
 def _shutdown() -> None:

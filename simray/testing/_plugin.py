@@ -66,7 +66,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="how many trace events a failure report shows (default 10)",
     )
+    group.addoption(
+        "--simray-jitter",
+        dest="simray_jitter",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on sim with a seed other than 0, delay task starts, argument arrivals and actor "
+        "call deliveries by up to SECONDS of virtual time, drawn from the seed",
+    )
     parser.addini("simray_backend", "default of --simray-backend", default="")
+    parser.addini("simray_jitter", "default of --simray-jitter", default="")
     parser.addini("simray_seed", "default of --simray-seed", default="")
     parser.addini("simray_seeds", "default of --simray-seeds", default="")
     parser.addini("simray_patch_ray", "default of --simray-patch-ray", type="bool", default=False)
@@ -79,19 +89,24 @@ def _validate(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"simray_backend must be one of {', '.join(_config.BACKENDS)}, got {backend!r}"
         )
-    for name, low in (("simray_seed", 0), ("simray_seeds", 1), ("simray_trace_events", 0)):
+    checks = (
+        ("simray_seed", 0, int),
+        ("simray_seeds", 1, int),
+        ("simray_trace_events", 0, int),
+        ("simray_jitter", 0, float),
+    )
+    for name, low, kind in checks:
         value = _config.option(config, name)
         if value is None:
             continue
         try:
-            number = int(value)
+            number = kind(value)
         except ValueError:
             number = None
         if number is None or number < low:
             flag = "--" + name.replace("_", "-")
-            raise pytest.UsageError(
-                f"{flag} (ini {name}) must be an integer >= {low}, got {value!r}"
-            )
+            what = "an integer" if kind is int else "a number"
+            raise pytest.UsageError(f"{flag} (ini {name}) must be {what} >= {low}, got {value!r}")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -182,7 +197,10 @@ def _reseed_shared_session(run: _config.TestRun) -> None:
     session = _session.active()
     rng = getattr(session, "rng", None)
     if rng is not None and getattr(session, "name", None) == "sim":
+        from simray._sim import exploration
+
         rng.seed(run.seed)
+        session.jitter = exploration.configure(session, run.seed, None, run.jitter)
         _register_with_hypothesis(rng)
 
 
