@@ -26,13 +26,26 @@ from simray._api import remote as remote
 from simray._api import shutdown as shutdown
 from simray._api import wait as wait
 from simray._object_ref import ObjectRef as ObjectRef
+from simray._ray_ids import ActorClassID as ActorClassID
+from simray._ray_ids import ActorID as ActorID
+from simray._ray_ids import FunctionID as FunctionID
+from simray._ray_ids import JobID as JobID
+from simray._ray_ids import NodeID as NodeID
+from simray._ray_ids import PlacementGroupID as PlacementGroupID
+from simray._ray_ids import TaskID as TaskID
+from simray._ray_ids import UniqueID as UniqueID
+from simray._ray_ids import WorkerID as WorkerID
 from simray._remote_function import RemoteFunction as RemoteFunction
 
 __version__ = "0.1.0"
 
+ObjectID = ObjectRef  # as in Ray
+SCRIPT_MODE = 0
+WORKER_MODE = 1
+
 # Submodules imported on first use, so that `import simray` stays cheap (exceptions pull in
 # traceback machinery, util the test actors and with them asyncio).
-_LAZY_SUBMODULES = frozenset({"exceptions", "sim", "util"})
+_LAZY_SUBMODULES = frozenset({"actor", "exceptions", "runtime_context", "sim", "util"})
 
 
 def __getattr__(name: str) -> Any:
@@ -49,8 +62,22 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ActorClass",
+    "ActorClassID",
     "ActorHandle",
+    "ActorID",
+    "FunctionID",
+    "JobID",
+    "NodeID",
+    "ObjectID",
     "ObjectRef",
+    "PlacementGroupID",
+    "SCRIPT_MODE",
+    "TaskID",
+    "UniqueID",
+    "WORKER_MODE",
+    "WorkerID",
+    "actor",
+    "runtime_context",
     "RemoteFunction",
     "RuntimeContext",
     "__version__",

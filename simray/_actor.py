@@ -130,11 +130,18 @@ class ActorHandle:
         self._actor = actor  # the backend's actor record
         self._cls = cls
 
+    @property
+    def _actor_id(self) -> Any:
+        """The actor's `ActorID` (Ray's handles carry it as `_actor_id`)."""
+        from simray._ray_ids import ActorID
+
+        return ActorID.from_hex(self._actor.hex())
+
     def __getattr__(self, name: str) -> ActorMethod:
-        if name.startswith("__") and name != "__ray_terminate__":
+        if name.startswith("__") and name not in ("__ray_terminate__", "__ray_ready__"):
             raise AttributeError(name)
         method = getattr(self._cls, name, None)
-        if name != "__ray_terminate__" and not callable(method):
+        if name not in ("__ray_terminate__", "__ray_ready__") and not callable(method):
             raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
         num_returns = getattr(method, "__ray_method_options__", {}).get("num_returns", 1)
         return ActorMethod(self, name, num_returns)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +9,8 @@ from simray import _session
 from simray._actor import ActorClass, ActorHandle
 from simray._object_ref import ObjectRef
 from simray._remote_function import RemoteFunction
+from simray.runtime_context import RuntimeContext as RuntimeContext
+from simray.runtime_context import get_runtime_context as get_runtime_context
 
 _RAY_INIT_ARGS = frozenset(
     {
@@ -119,6 +120,9 @@ def init(
         )
     else:
         node_specs = None
+        check_node_resources(num_cpus, num_gpus, resources, object_store_memory)
+    if namespace is not None and not isinstance(namespace, str):
+        raise TypeError("namespace must be None or a string.")
     session = _session.init(
         name,
         num_cpus=num_cpus,
@@ -134,6 +138,65 @@ def init(
     if sim_cluster is not None:
         sim_cluster._attach(session)
     return _InitInfo(backend=name, address=address or "local", namespace=session.namespace)
+
+
+_OBJECT_STORE_MINIMUM_MEMORY_BYTES = 75 * 1024 * 1024
+_MAX_RESOURCE_QUANTITY = 100e12
+
+
+def check_node_resources(
+    num_cpus: Any,
+    num_gpus: Any,
+    resources: Any,
+    object_store_memory: Any,
+    ip: str = "127.0.0.1",
+    head: bool = True,
+) -> None:
+    """Ray's checks of a node's resources at `init` (and `Cluster.add_node`), with its texts."""
+    if resources is not None:
+        for name, alternative in (("CPU", "num_cpus"), ("GPU", "num_gpus")):
+            assert name not in resources, (
+                f"{resources} -> `{name}` cannot be a custom resource because it is one of the "
+                "default resources ({'CPU', 'GPU', 'memory', 'object_store_memory'}). Use "
+                f"`{alternative}` instead. For example, use `ray start "
+                f"--{alternative.replace('_', '-')}=1` instead of `ray start --resources="
+                f"{{'{name}': 1}}`"
+            )
+    if object_store_memory is not None and object_store_memory < (
+        _OBJECT_STORE_MINIMUM_MEMORY_BYTES
+    ):
+        raise ValueError(
+            f"Attempting to cap object store memory usage at {object_store_memory} bytes, but the "
+            f"minimum allowed is {_OBJECT_STORE_MINIMUM_MEMORY_BYTES} bytes."
+        )
+    from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY
+
+    markers = {f"node:{ip}": 1.0, **({"node:__internal_head__": 1.0} if head else {})}
+    table = dict(
+        {**(resources or {}), **markers},
+        CPU=8 if num_cpus is None else num_cpus,
+        GPU=num_gpus or 0,
+        memory=DEFAULT_MEMORY,
+        object_store_memory=object_store_memory or DEFAULT_OBJECT_STORE_MEMORY,
+    )
+    table = {k: v for k, v in table.items() if v != 0}
+    for name, qty in table.items():
+        assert isinstance(qty, (int, float)), f"{name} ({type(qty)}): {qty}"
+        if isinstance(qty, float) and not qty.is_integer():
+            raise ValueError(
+                f"Resource quantities must all be whole numbers. Violated by resource '{name}' "
+                f"in {table}."
+            )
+        if qty < 0:
+            raise ValueError(
+                f"Resource quantities must be nonnegative. Violated by resource '{name}' in "
+                f"{table}."
+            )
+        if qty > _MAX_RESOURCE_QUANTITY:
+            raise ValueError(
+                f"Resource quantities must be at most {_MAX_RESOURCE_QUANTITY}. Violated by "
+                f"resource '{name}' in {table}."
+            )
 
 
 def shutdown(*args: Any, **kwargs: Any) -> None:
@@ -279,72 +342,3 @@ def nodes() -> list[dict[str, Any]]:
 def get_gpu_ids() -> list[int]:
     """GPU ids assigned to the current task ([] in the driver)."""
     return list(_session.backend().context()["gpu_ids"])
-
-
-class RuntimeContext:
-    """What `get_runtime_context()` returns: ids and resources of the current task or driver."""
-
-    def __init__(self, info: dict[str, Any]):
-        self._info = info
-
-    def get_node_id(self) -> str:
-        return self._info["node_id"]
-
-    def get_task_id(self) -> str | None:
-        return self._info["task_id"]
-
-    def get_job_id(self) -> str:
-        return "01000000"
-
-    def get_actor_id(self) -> str | None:
-        return self._info.get("actor_id")
-
-    def get_worker_id(self) -> str:
-        return f"{os.getpid():056x}"
-
-    def get_assigned_resources(self) -> dict[str, float]:
-        assert self._info["worker"], (
-            "This method is only available when the process is a worker. Current mode: 0"
-        )
-        return dict(self._info["assigned"])
-
-    def get_accelerator_ids(self) -> dict[str, list[str]]:
-        ids = [str(i) for i in self._info["gpu_ids"]]
-        return {
-            "GPU": ids,
-            "TPU": [],
-            "NPU": [],
-            "HPU": [],
-            "neuron_cores": [],
-            "MBLT": [],
-            "RBLN": [],
-            "TTNPU": [],
-            "FURIOSA": [],
-        }
-
-    def is_canceled(self) -> bool:
-        """Whether the current task (or sync actor call) was cancelled."""
-        if self._info.get("async_actor"):
-            raise RuntimeError("This method is not supported in an async actor.")
-        return bool(self._info.get("cancelled"))
-
-    @property
-    def namespace(self) -> str:
-        return self._info["namespace"]
-
-    @property
-    def node_id(self) -> str:
-        return self._info["node_id"]
-
-    @property
-    def task_id(self) -> str | None:
-        return self._info["task_id"]
-
-    @property
-    def worker(self) -> Any:
-        return None
-
-
-def get_runtime_context() -> RuntimeContext:
-    """Context of the caller: the driver, or the task it runs in."""
-    return RuntimeContext(_session.backend().context())

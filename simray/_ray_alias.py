@@ -16,6 +16,8 @@ from typing import Any
 ALIASES = {
     "ray": "simray",
     "ray.exceptions": "simray.exceptions",
+    "ray.actor": "simray.actor",
+    "ray.runtime_context": "simray.runtime_context",
     "ray.util": "simray.util",
     "ray.util.accelerators": "simray.util.accelerators",
     "ray.util.scheduling_strategies": "simray.util.scheduling_strategies",
@@ -58,7 +60,14 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: Any) -> Any:
-        return importlib.import_module(self.target)
+        module = importlib.import_module(self.target)
+        # Aliases of simray modules imported meanwhile are bound now: importing one later would
+        # set it on its parent, and `ray.util.placement_group` must stay the function (as in
+        # Ray, where `sys.modules["ray.util.placement_group"]` is the module).
+        for alias, target in ALIASES.items():
+            if alias not in sys.modules and target in sys.modules and alias != spec.name:
+                sys.modules[alias] = sys.modules[target]
+        return module
 
     def exec_module(self, module: Any) -> None:
         pass  # already executed under its simray name

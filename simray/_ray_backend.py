@@ -169,6 +169,12 @@ class RayBackend:
     def remove_node(self, node_id: str) -> None:
         self.add_node()
 
+    def exit_actor(self) -> None:
+        self._ray.actor.exit_actor()
+
+    def runtime_context(self) -> Any:
+        return self._ray.get_runtime_context()
+
     def shutdown(self) -> None:
         if self._owns:
             self._ray.shutdown()

@@ -23,6 +23,11 @@ if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the 
     import asyncio
 
 PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
+_SIM_PID = 4242
+
+
+class ActorExit(SystemExit):
+    """Raised by `exit_actor()` in a sync or threaded actor (Ray raises SystemExit there)."""
 
 
 class SimActor:
@@ -49,6 +54,8 @@ class SimActor:
         # stays taken while user code holds a handle, as in Ray
         self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         self.restarts = 0
+        self.exiting: BaseException | None = None  # set by exit_actor while calls still run
+        self.atexit: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
 
     def hex(self) -> str:
         return f"{self.actor_id:032x}"
@@ -135,7 +142,9 @@ class ActorLoop(Unit):
 class _CreationOptions:
     """The options of an actor's creation task."""
 
-    def __init__(self, opts: ActorOptions):
+    def __init__(self, opts: ActorOptions, actor: SimActor):
+        self.actor = actor  # whose constructor this runs (the runtime context shows it)
+        self.raw = opts.raw
         self.demand = opts.placement_demand
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
@@ -199,7 +208,7 @@ class Actors:
             actor.instance = cls(*a, **k)
 
         args, kwargs = actor.init_args
-        ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts))
+        ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts, actor))
         actor.creation = ref
         ref.on_ready(lambda r: self._created(actor, r))
 
@@ -245,8 +254,8 @@ class Actors:
         for _ in range(num_returns):
             call.returns.append(SimRef(backend.ids.new_object(), call))
         backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
-        if actor.state == DEAD:
-            self._fail(call, actor.death)
+        if actor.state == DEAD or actor.exiting is not None:
+            self._fail(call, actor.death or actor.exiting)
         else:
             deps = [a for a in packed if type(a) is SimRef and a.state != READY]
             deps += [v for v in packed_kwargs.values() if type(v) is SimRef and v.state != READY]
@@ -319,9 +328,14 @@ class Actors:
                 self._terminate(call)
                 return
             args, kwargs = self._args(call)
-            result = getattr(call.actor.instance, call.method)(*args, **kwargs)
+            if call.method == "__ray_ready__":
+                result = True
+            else:
+                result = getattr(call.actor.instance, call.method)(*args, **kwargs)
         except GreenletExit:
             raise
+        except ActorExit:
+            self._exit(call)
         except WorkerExit:
             self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
@@ -383,6 +397,10 @@ class Actors:
                     ref.resolve(FAILED, stored_error)
         self.backend.recorder.record("finish", task=call.call_id, ok=error is None)
         call.args = call.kwargs = None
+        if actor.exiting is not None:
+            if not actor.running:
+                self._graceful_death(actor, actor.exiting)
+            return
         self._pump(actor)
 
     def _fail(self, call: ActorCall, error: BaseException | None) -> None:
@@ -423,14 +441,20 @@ class Actors:
         import asyncio
 
         call.atask = asyncio.current_task()
+        call.atask.simray_call = call  # type: ignore[union-attr]
         if call.method == "__ray_terminate__":
             self._terminate(call)
             return
         try:
             args, kwargs = self._args(call)
-            result = getattr(call.actor.instance, call.method)(*args, **kwargs)
+            if call.method == "__ray_ready__":
+                result: Any = True
+            else:
+                result = getattr(call.actor.instance, call.method)(*args, **kwargs)
             if asyncio.iscoroutine(result):
                 result = await result
+        except exc.AsyncioActorExit:
+            self._exit(call)
         except WorkerExit:
             self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
@@ -439,11 +463,104 @@ class Actors:
             self._call_done(call, result=result)
 
     # -- death -------------------------------------------------------------------------------
+    def _exit(self, call: ActorCall) -> None:
+        """`exit_actor()` in `call`: its caller sees the actor's death, queued calls fail, calls
+        still running (threaded, async) finish first, then the actor ends without restart."""
+        actor = call.actor
+        actor.running.pop(call, None)
+        call.state = "finished"
+        error = exc.ActorDiedError(
+            class_name=actor.opts.class_name,
+            actor_id=actor.hex(),
+            pid=_SIM_PID,
+            namespace=actor.namespace,
+            ip=actor.node.ip,
+            error_message="The actor is dead because its worker process has died. Worker exit "
+            "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
+            "Worker exits with an exit code 0. exit_actor() is called.",
+        )
+        if actor.running:
+            # Ray: the actor is still alive (other calls run), so this caller is told that it is
+            # unavailable rather than dead.
+            self._fail(
+                call,
+                exc.ActorUnavailableError(
+                    "The actor is temporarily unavailable: IntentionalSystemExit: Worker exits "
+                    "with an exit code 0. exit_actor() is called.",
+                    actor.hex(),
+                ),
+            )
+        else:
+            self._fail(call, error)
+        self.backend.recorder.record("finish", task=call.call_id, ok=False)
+        actor.exiting = error
+        while actor.mailbox:
+            self._fail(actor.mailbox.popleft(), error)
+        if not actor.running:
+            self._graceful_death(actor, error)
+
+    def _graceful_death(self, actor: SimActor, error: BaseException) -> None:
+        """The worker process ends by itself: atexit handlers run, the name stays taken while a
+        handle lives (as in Ray)."""
+        self.run_atexit(actor)
+        self._die(actor, error, release_name=False)
+
+    def run_atexit(self, actor: SimActor) -> None:
+        """Run the actor's atexit handlers, last registered first, as the interpreter does."""
+        handlers, actor.atexit = actor.atexit, []
+        for fn, args, kwargs in reversed(handlers):
+            try:
+                fn(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - the interpreter reports and goes on
+                import traceback
+
+                traceback.print_exc()
+
+    def install_atexit(self) -> None:
+        """`atexit.register` inside an actor registers with that actor's simulated process."""
+        import atexit
+
+        self._saved_atexit = (atexit.register, atexit.unregister)
+        real_register, real_unregister = self._saved_atexit
+        kernel = self.kernel
+
+        def owner() -> SimActor | None:
+            unit = kernel.current
+            actor = getattr(unit, "actor", None)
+            if actor is None and unit is not None:
+                actor = getattr(getattr(unit, "opts", None), "actor", None)
+            return actor if isinstance(actor, SimActor) else None
+
+        def register(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            actor = owner()
+            if actor is None:
+                return real_register(fn, *args, **kwargs)
+            actor.atexit.append((fn, args, kwargs))
+            return fn
+
+        def unregister(fn: Any) -> None:
+            actor = owner()
+            if actor is None:
+                real_unregister(fn)
+            else:
+                actor.atexit = [h for h in actor.atexit if h[0] != fn]
+
+        atexit.register, atexit.unregister = register, unregister  # type: ignore[assignment]
+
+    def uninstall_atexit(self) -> None:
+        import atexit
+
+        saved = getattr(self, "_saved_atexit", None)
+        if saved is not None:
+            atexit.register, atexit.unregister = saved  # type: ignore[assignment]
+            self._saved_atexit = None
+
     def _terminate(self, call: ActorCall) -> None:
         actor = call.actor
         actor.running.pop(call, None)
         for ref in call.returns:
             ref.resolve(READY, None)
+        self.run_atexit(actor)
         self._die(
             actor,
             release_name=False,
@@ -496,6 +613,14 @@ class Actors:
             actor.holds, actor.gpu_shares = {}, []
             self.backend.scheduler.dispatch()
         self.backend.locks.release_all_of(lambda unit: getattr(unit, "actor", None) is actor)
+
+    def current_async_call(self) -> ActorCall | None:
+        """The call whose coroutine runs now on an async actor's loop."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            return None
+        return getattr(task, "simray_call", None)
 
     def cancel_running(self, call: ActorCall) -> None:
         """Ray cancels a running async call as an asyncio task; a sync one only sees

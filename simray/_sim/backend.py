@@ -20,8 +20,9 @@ from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import UNIT, to_float
+from simray._ray_ids import worker_id_hex
 from simray._sim import deadlock, exploration
-from simray._sim.actors import ActorCall, ActorLoop, Actors
+from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
@@ -69,6 +70,7 @@ class SimBackend(ObjectAPI):
                 raise ValueError(f"SIMRAY_SEED must be an integer, got {text!r}") from None
         self.seed = seed
         self.namespace = namespace or "anonymous"
+        self.runtime_env: dict[str, Any] = {}
         self.rng = random.Random(seed)
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.jitter = exploration.configure(self, seed, explore, jitter)
@@ -107,6 +109,7 @@ class SimBackend(ObjectAPI):
         self.clock.install()
         self.locks.install()
         self.faults.install()
+        self.actors.install_atexit()
         # The simulator allocates many small objects that live for one task; collecting the
         # youngest generation every 700 allocations costs a third of the run, so the session
         # raises that threshold and puts it back at shutdown.
@@ -513,6 +516,19 @@ class SimBackend(ObjectAPI):
     def kill(self, handle: Any, no_restart: bool) -> None:
         self.actors.kill(handle._actor)
 
+    def exit_actor(self) -> None:
+        """`ray.actor.exit_actor()`: end the calling actor (raises in the calling method)."""
+        unit = self.kernel.current
+        if type(unit) is ActorLoop:
+            raise exc.AsyncioActorExit()
+        if type(unit) is ActorCall:
+            raise ActorExit(0)
+        mode = 1 if type(unit) is Task else 0
+        raise TypeError(
+            f"exit_actor API is called on a non-actor worker, {mode}. Call this API inside an "
+            "actor methodsif you'd like to exit the actor gracefully."
+        )
+
     def get_actor(self, name: str, namespace: str | None) -> Any:
         return self.actors.get_named(name, namespace)
 
@@ -602,13 +618,17 @@ class SimBackend(ObjectAPI):
         ]
 
     def context(self) -> dict[str, Any]:
+        """A snapshot of the caller's context (see `simray.runtime_context`)."""
         unit = self.kernel.current
         head = self.scheduler.all_nodes[0]
+        info: dict[str, Any]
         if type(unit) in (ActorCall, ActorLoop):
             actor = unit.actor
-            return {
+            call = unit if type(unit) is ActorCall else self.actors.current_async_call()
+            method = call.method if call is not None else None
+            info = {
                 "node_id": actor.node.node_id,
-                "task_id": unit.hex() if type(unit) is ActorCall else None,
+                "task_id": call.hex() if call is not None else None,
                 "actor_id": actor.hex(),
                 "assigned": _floats(actor.holds),
                 "gpu_ids": actor.gpu_ids(),
@@ -616,27 +636,61 @@ class SimBackend(ObjectAPI):
                 "cancelled": getattr(unit, "cancelled", False),
                 "async_actor": type(unit) is ActorLoop,
                 "worker": True,
+                "task_name": f"{actor.opts.class_name}.{method}" if method else None,
+                "function_name": _qualified(actor.cls, method) if method else None,
+                "actor_name": actor.opts.name or "",
+                "actor_handle": actor.handle,
+                "restarts": actor.restarts,
+                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}"),
+                "labels": self._labels(actor.node),
+                "runtime_env": actor.opts.raw.get("runtime_env") or {},
             }
-        if type(unit) is Task:
-            assigned = _floats(unit.demand)
-            return {
+            strategy = actor.opts.strategy
+        elif type(unit) is Task:
+            creating = getattr(unit.opts, "actor", None)
+            info = {
                 "node_id": unit.node.node_id,
                 "task_id": unit.hex(),
-                "assigned": assigned,
+                "assigned": _floats(unit.demand),
                 "gpu_ids": unit.gpu_ids(),
                 "namespace": self.namespace,
                 "cancelled": unit.cancelled,
                 "worker": True,
+                "task_name": unit.name,
+                "function_name": _qualified(None, unit.fn)
+                if creating is None
+                else _qualified(creating.cls, "__init__"),
+                "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}"),
+                "labels": self._labels(unit.node),
+                "runtime_env": unit.opts.raw.get("runtime_env") or {},
             }
-        return {
-            "node_id": head.node_id,
-            "task_id": None,
-            "assigned": {},
-            "gpu_ids": [],
-            "namespace": self.namespace,
-            "cancelled": False,
-            "worker": False,
-        }
+            if creating is not None:
+                info["actor_id"] = creating.hex()
+                info["actor_name"] = creating.opts.name or ""
+                info["actor_handle"] = creating.handle
+                info["assigned"] = _floats(creating.opts.placement_demand)
+            strategy = unit.strategy
+        else:
+            info = {
+                "node_id": head.node_id,
+                "task_id": None,
+                "assigned": {},
+                "gpu_ids": [],
+                "namespace": self.namespace,
+                "cancelled": False,
+                "worker": False,
+                "worker_id": worker_id_hex("driver"),
+                "labels": self._labels(head),
+                "runtime_env": self.runtime_env,
+            }
+            strategy = None
+        if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
+            info["pg_id"] = strategy.placement_group.id.hex()
+            info["capture"] = bool(strategy.placement_group_capture_child_tasks)
+        return info
+
+    def _labels(self, node: SimNode) -> dict[str, str]:
+        return {"ray.io/node-id": node.node_id, **node.labels}
 
     def now(self) -> float:
         return self.kernel.now
@@ -647,6 +701,7 @@ class SimBackend(ObjectAPI):
         self.clock.uninstall()
         self.locks.uninstall()
         self.faults.uninstall()
+        self.actors.uninstall_atexit()
         if self.kernel.env_now != self._driver_cuda:
             if self._driver_cuda is None:
                 os.environ.pop(_CUDA, None)
@@ -678,6 +733,13 @@ def raise_if_dependency_failed(error: BaseException) -> None:
     the simulator was handling when the argument failed is chained to it.
     """
     raise error from None
+
+
+def _qualified(cls: Any, fn: Any) -> str:
+    """`module.Class.method` or `module.function`, as Ray names a task's function."""
+    if cls is not None:
+        return f"{cls.__module__}.{cls.__qualname__}.{fn}"
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:

@@ -5,19 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simray import _session
-
-
-class PlacementGroupID:
-    """The id of a placement group."""
-
-    def __init__(self, hex_id: str):
-        self._hex = hex_id
-
-    def hex(self) -> str:
-        return self._hex
-
-    def __repr__(self) -> str:
-        return f"PlacementGroupID({self._hex})"
+from simray._ray_ids import PlacementGroupID
 
 
 class PlacementGroup:
@@ -26,7 +14,7 @@ class PlacementGroup:
     def __init__(self, record: Any, bundles: list[dict[str, float]]):
         self._record = record
         self._bundles = [{k: float(v) for k, v in b.items()} for b in bundles]
-        self.id = PlacementGroupID(record.hex())
+        self.id = PlacementGroupID.from_hex(record.hex())
 
     @property
     def bundle_specs(self) -> list[dict[str, float]]:
