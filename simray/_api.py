@@ -120,7 +120,6 @@ def init(
         )
     else:
         node_specs = None
-        check_node_resources(num_cpus, num_gpus, resources, object_store_memory)
     if namespace is not None and not isinstance(namespace, str):
         raise TypeError("namespace must be None or a string.")
     session = _session.init(
@@ -138,65 +137,6 @@ def init(
     if sim_cluster is not None:
         sim_cluster._attach(session)
     return _InitInfo(backend=name, address=address or "local", namespace=session.namespace)
-
-
-_OBJECT_STORE_MINIMUM_MEMORY_BYTES = 75 * 1024 * 1024
-_MAX_RESOURCE_QUANTITY = 100e12
-
-
-def check_node_resources(
-    num_cpus: Any,
-    num_gpus: Any,
-    resources: Any,
-    object_store_memory: Any,
-    ip: str = "127.0.0.1",
-    head: bool = True,
-) -> None:
-    """Ray's checks of a node's resources at `init` (and `Cluster.add_node`), with its texts."""
-    if resources is not None:
-        for name, alternative in (("CPU", "num_cpus"), ("GPU", "num_gpus")):
-            assert name not in resources, (
-                f"{resources} -> `{name}` cannot be a custom resource because it is one of the "
-                "default resources ({'CPU', 'GPU', 'memory', 'object_store_memory'}). Use "
-                f"`{alternative}` instead. For example, use `ray start "
-                f"--{alternative.replace('_', '-')}=1` instead of `ray start --resources="
-                f"{{'{name}': 1}}`"
-            )
-    if object_store_memory is not None and object_store_memory < (
-        _OBJECT_STORE_MINIMUM_MEMORY_BYTES
-    ):
-        raise ValueError(
-            f"Attempting to cap object store memory usage at {object_store_memory} bytes, but the "
-            f"minimum allowed is {_OBJECT_STORE_MINIMUM_MEMORY_BYTES} bytes."
-        )
-    from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY
-
-    markers = {f"node:{ip}": 1.0, **({"node:__internal_head__": 1.0} if head else {})}
-    table = dict(
-        {**(resources or {}), **markers},
-        CPU=8 if num_cpus is None else num_cpus,
-        GPU=num_gpus or 0,
-        memory=DEFAULT_MEMORY,
-        object_store_memory=object_store_memory or DEFAULT_OBJECT_STORE_MEMORY,
-    )
-    table = {k: v for k, v in table.items() if v != 0}
-    for name, qty in table.items():
-        assert isinstance(qty, (int, float)), f"{name} ({type(qty)}): {qty}"
-        if isinstance(qty, float) and not qty.is_integer():
-            raise ValueError(
-                f"Resource quantities must all be whole numbers. Violated by resource '{name}' "
-                f"in {table}."
-            )
-        if qty < 0:
-            raise ValueError(
-                f"Resource quantities must be nonnegative. Violated by resource '{name}' in "
-                f"{table}."
-            )
-        if qty > _MAX_RESOURCE_QUANTITY:
-            raise ValueError(
-                f"Resource quantities must be at most {_MAX_RESOURCE_QUANTITY}. Violated by "
-                f"resource '{name}' in {table}."
-            )
 
 
 def shutdown(*args: Any, **kwargs: Any) -> None:

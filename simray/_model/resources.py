@@ -7,6 +7,7 @@ simray does too: no float drift, and fractional GPUs add up exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 UNIT = 10_000
 ACCELERATOR_PREFIX = "accelerator_type:"
@@ -151,3 +152,62 @@ class NodeResources:
                 if used > worst:
                     worst = used
         return worst
+
+
+_OBJECT_STORE_MINIMUM_MEMORY_BYTES = 75 * 1024 * 1024
+_MAX_RESOURCE_QUANTITY = 100e12
+
+
+def check_node_resources(
+    num_cpus: Any,
+    num_gpus: Any,
+    resources: Any,
+    object_store_memory: Any,
+    default_memory: float,
+    default_object_store_memory: float,
+    ip: str = "127.0.0.1",
+    head: bool = True,
+) -> None:
+    """Ray's checks of a node's resources at `init` (and `Cluster.add_node`), with its texts."""
+    if resources is not None:
+        for name, alternative in (("CPU", "num_cpus"), ("GPU", "num_gpus")):
+            assert name not in resources, (
+                f"{resources} -> `{name}` cannot be a custom resource because it is one of the "
+                "default resources ({'CPU', 'GPU', 'memory', 'object_store_memory'}). Use "
+                f"`{alternative}` instead. For example, use `ray start "
+                f"--{alternative.replace('_', '-')}=1` instead of `ray start --resources="
+                f"{{'{name}': 1}}`"
+            )
+    if object_store_memory is not None and object_store_memory < (
+        _OBJECT_STORE_MINIMUM_MEMORY_BYTES
+    ):
+        raise ValueError(
+            f"Attempting to cap object store memory usage at {object_store_memory} bytes, but the "
+            f"minimum allowed is {_OBJECT_STORE_MINIMUM_MEMORY_BYTES} bytes."
+        )
+    markers = {f"node:{ip}": 1.0, **({"node:__internal_head__": 1.0} if head else {})}
+    table = dict(
+        {**(resources or {}), **markers},
+        CPU=8 if num_cpus is None else num_cpus,
+        GPU=num_gpus or 0,
+        memory=default_memory,
+        object_store_memory=object_store_memory or default_object_store_memory,
+    )
+    table = {k: v for k, v in table.items() if v != 0}
+    for name, qty in table.items():
+        assert isinstance(qty, (int, float)), f"{name} ({type(qty)}): {qty}"
+        if isinstance(qty, float) and not qty.is_integer():
+            raise ValueError(
+                f"Resource quantities must all be whole numbers. Violated by resource '{name}' "
+                f"in {table}."
+            )
+        if qty < 0:
+            raise ValueError(
+                f"Resource quantities must be nonnegative. Violated by resource '{name}' in "
+                f"{table}."
+            )
+        if qty > _MAX_RESOURCE_QUANTITY:
+            raise ValueError(
+                f"Resource quantities must be at most {_MAX_RESOURCE_QUANTITY}. Violated by "
+                f"resource '{name}' in {table}."
+            )

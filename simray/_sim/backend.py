@@ -19,7 +19,7 @@ from greenlet import GreenletExit
 from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
-from simray._model.resources import UNIT, to_float
+from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._ray_ids import worker_id_hex
 from simray._sim import deadlock, exploration
 from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
@@ -29,7 +29,13 @@ from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
 from simray._sim.placement_groups import PlacementGroups
-from simray._sim.scheduler import Scheduler, SimNode, node_total
+from simray._sim.scheduler import (
+    DEFAULT_MEMORY,
+    DEFAULT_OBJECT_STORE_MEMORY,
+    Scheduler,
+    SimNode,
+    node_total,
+)
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
@@ -95,6 +101,14 @@ class SimBackend(ObjectAPI):
         self.kernel.env_now = self._driver_cuda
         self.kernel.driver.env = self._driver_cuda
         if node_specs is None:
+            check_node_resources(
+                num_cpus,
+                num_gpus,
+                resources,
+                object_store_memory,
+                DEFAULT_MEMORY,
+                DEFAULT_OBJECT_STORE_MEMORY,
+            )
             node_specs = [
                 {
                     "num_cpus": DEFAULT_NUM_CPUS if num_cpus is None else num_cpus,
