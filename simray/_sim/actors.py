@@ -616,6 +616,8 @@ class Actors:
 
     def current_async_call(self) -> ActorCall | None:
         """The call whose coroutine runs now on an async actor's loop."""
+        import asyncio
+
         try:
             task = asyncio.current_task()
         except RuntimeError:
