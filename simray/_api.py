@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from simray import _session
@@ -165,9 +166,17 @@ def remote(*args: Any, **options: Any) -> Any:
 def _make_remote(target: Any, options: dict[str, Any]) -> Any:
     if isinstance(target, type):
         return ActorClass(target, options)
-    if not callable(target):
-        raise TypeError(f"@remote applies to functions and classes, got {target!r}")
-    return RemoteFunction(target, options)
+    if isinstance(target, FunctionType) or _is_cython(target):
+        return RemoteFunction(target, options)
+    # Ray's rule: Python functions and Cython functions only (a builtin, a partial or a
+    # callable object is refused), with Ray's text.
+    raise TypeError("The @ray.remote decorator must be applied to either a function or a class.")
+
+
+def _is_cython(target: Any) -> bool:
+    """Ray's `is_cython`: a Cython function or method (Ray documents Cython code in tasks)."""
+    name = "cython_function_or_method"
+    return type(target).__name__ == name or type(getattr(target, "__func__", None)).__name__ == name
 
 
 def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
