@@ -23,6 +23,9 @@ ALIASES = {
     "ray.util.scheduling_strategies": "simray.util.scheduling_strategies",
     "ray.cluster_utils": "simray.cluster",
     "ray.util.placement_group": "simray.util.placement_group",
+    "ray.util.actor_pool": "simray.util.actor_pool",
+    "ray.util.queue": "simray.util.queue",
+    "ray.util.multiprocessing": "simray.util.multiprocessing",
     "ray._common.test_utils": "simray.util.test_utils",
     "ray._private.test_utils": "simray.util.test_utils",
 }

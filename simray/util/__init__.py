@@ -11,16 +11,48 @@ from simray.util.placement_group import placement_group as placement_group
 from simray.util.placement_group import placement_group_table as placement_group_table
 from simray.util.placement_group import remove_placement_group as remove_placement_group
 
-# The test-coordination actors live in `test_utils`, which needs asyncio: imported on first use.
-_FROM_TEST_UTILS = frozenset({"Semaphore", "SignalActor"})
+# Names imported on first use (the test actors and the queue need asyncio): name -> (module, attr).
+_LAZY = {
+    "Semaphore": ("simray.util.test_utils", "Semaphore"),
+    "SignalActor": ("simray.util.test_utils", "SignalActor"),
+    "ActorPool": ("simray.util.actor_pool", "ActorPool"),
+    "as_completed": ("simray.util.helpers", "as_completed"),
+    "map_unordered": ("simray.util.helpers", "map_unordered"),
+    "inspect_serializability": ("simray.util.check_serialize", "inspect_serializability"),
+    "actor_pool": ("simray.util.actor_pool", None),
+    "queue": ("simray.util.queue", None),
+    "state": ("simray.util.state", None),
+    "multiprocessing": ("simray.util.multiprocessing", None),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_TEST_UTILS:
-        from simray.util import test_utils
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'simray.util' has no attribute {name!r}")
+    import importlib
 
-        return getattr(test_utils, name)
-    raise AttributeError(f"module 'simray.util' has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    return module if target[1] is None else getattr(module, target[1])
+
+
+def get_node_ip_address(address: str = "8.8.8.8:53") -> str:
+    """The IP address of the node the caller runs on (on `sim`, its simulated address)."""
+    from simray import _session
+
+    backend = _session.backend()
+    node_id = backend.context()["node_id"]
+    for node in backend.nodes():
+        if node["NodeID"] == node_id:
+            return node["NodeManagerAddress"]
+    return "127.0.0.1"
+
+
+def get_node_instance_id() -> str:
+    """The cloud instance id of the current node: `RAY_CLOUD_INSTANCE_ID`, else "" (as Ray)."""
+    import os
+
+    return os.getenv("RAY_CLOUD_INSTANCE_ID", "")
 
 
 def list_named_actors(all_namespaces: bool = False) -> list[Any]:
@@ -33,6 +65,12 @@ def list_named_actors(all_namespaces: bool = False) -> list[Any]:
 
 
 __all__ = [
+    "ActorPool",
+    "as_completed",
+    "get_node_instance_id",
+    "get_node_ip_address",
+    "inspect_serializability",
+    "map_unordered",
     "list_named_actors",
     "Semaphore",
     "SignalActor",
