@@ -230,9 +230,9 @@ def test_unsupported_ray_submodule_names_backend_ray(tmp_path):
 
 
 def test_unsupported_ray_submodule_from_import(tmp_path):
-    proc = exec_script(tmp_path, "from ray.util.queue import Queue\n")
+    proc = exec_script(tmp_path, "from ray.util.iter import from_items\n")
     assert proc.returncode == 1
-    assert "ray.util.queue" in proc.stderr
+    assert "ray.util.iter" in proc.stderr
     assert "--backend ray" in proc.stderr
 
 
