@@ -1,5 +1,6 @@
-"""The `simray` command: `exec` runs an unmodified Ray script on a chosen backend, `timeline`
-converts a trace; each subcommand's logic lives in its own module."""
+"""The `simray` command: `exec` runs an unmodified Ray script on a chosen backend, `replay`
+re-runs a scenario and checks its trace, `timeline` converts a trace; each subcommand's logic
+lives in its own module."""
 
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     timeline.add_argument("trace", metavar="TRACE")
     timeline.add_argument("-o", "--output", required=True, metavar="OUT", help="JSON file")
+    replay = sub.add_parser(
+        "replay",
+        help="replay a scenario script on sim with its seed; record or check its trace",
+        description="Run SCRIPT on sim with the seed it states (`# simray-replay: seed=N`, "
+        "default 0) or --seed. --check RECORDED exits 0 when the new trace is byte-identical "
+        "to RECORDED, else prints the first diverging event and exits 1.",
+    )
+    replay.add_argument("--seed", type=int, default=None, help="default: the script's, else 0")
+    replay.add_argument("--trace", metavar="FILE", default=None, help="write the trace to FILE")
+    replay.add_argument(
+        "--check", metavar="RECORDED", default=None, help="compare with a recorded trace"
+    )
+    replay.add_argument("script")
     return parser
 
 
@@ -52,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from simray._timeline import timeline_main
 
         return timeline_main(args.trace, args.output)
+    if args.command == "replay":
+        from simray._replay import replay_main
+
+        return replay_main(args.script, args.seed, args.trace, args.check)
     return exec_script(args.script, args.args, args.backend, args.seed, args.trace)
 
 

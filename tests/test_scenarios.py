@@ -1,4 +1,4 @@
-"""Every shipped scenario runs under `simray exec` and prints its expected lines."""
+"""Every shipped scenario replays with its seed: byte-identical trace, expected output."""
 
 from __future__ import annotations
 
@@ -16,12 +16,23 @@ SCENARIOS = sorted(
 )
 
 
-def test_there_are_scenarios():
-    assert SCENARIOS
+def test_there_are_at_least_five_scenarios_each_with_a_recorded_trace():
+    assert len(SCENARIOS) >= 5
+    for script in SCENARIOS:
+        assert os.path.exists(script[:-3] + ".trace.jsonl"), script
 
 
 @pytest.mark.parametrize("script", SCENARIOS, ids=os.path.basename)
-def test_scenario_prints_its_expected_output(script, tmp_path):
+def test_scenario_replays_its_recorded_trace_and_output(script, tmp_path):
+    proc = run_simray("replay", script, "--check", script[:-3] + ".trace.jsonl", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "trace identical to" in proc.stderr
+    with open(script[:-3] + ".expected", encoding="utf-8") as f:
+        assert proc.stdout == f.read()
+
+
+def test_quickstart_scenario_runs_under_exec(tmp_path):
+    script = os.path.join(ROOT, "scenarios", "training_pipeline.py")
     proc = run_simray("exec", script, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     with open(script[:-3] + ".expected", encoding="utf-8") as f:
