@@ -58,13 +58,17 @@ def init(
     backend: str | None = None,
     seed: int | None = None,
     trace: str | None = None,
+    cluster: Any = None,
     **kwargs: Any,
 ) -> _InitInfo:
     """Start a session, as `ray.init`; `backend` picks sim (default), ray, or local.
 
     On `sim`, a bare `init()` makes one node of 8 CPUs whatever the host has; `seed` (or
     `SIMRAY_SEED`) seeds the one RNG of the run; `trace` (or `SIMRAY_TRACE`) names a file for the
-    JSON-lines trace. Ray's other arguments are accepted and ignored where they mean nothing.
+    JSON-lines trace. `cluster` (sim only) is an autoscaling cluster spec: a `.toml`/`.yaml`
+    path, a dict or a ClusterSpec; the session starts with its head node and Ray's autoscaler
+    adds and removes workers in virtual time. Ray's other arguments are accepted and ignored
+    where they mean nothing.
     """
     unknown = [k for k in kwargs if k not in _RAY_INIT_ARGS and not k.startswith("_")]
     if unknown:
@@ -83,6 +87,11 @@ def init(
         )
     name = _session.resolve_backend_name(backend)
     if name == "ray":
+        if cluster is not None:
+            raise ValueError(
+                "init(cluster=...) runs Ray's autoscaler on the sim backend only; on real Ray, "
+                "start the cluster with `ray up` or ray.cluster_utils.AutoscalingCluster"
+            )
         _session.init(
             "ray",
             address=address,
@@ -98,6 +107,12 @@ def init(
     from simray import cluster as _cluster
 
     sim_cluster = _cluster.find(address)
+    if cluster is not None:
+        if sim_cluster is not None:
+            raise ValueError(
+                f"init() got both cluster= and the address of a cluster ({address!r}); give one"
+            )
+        sim_cluster = _cluster.AutoscalingCluster.from_spec(cluster)
     if sim_cluster is not None:
         if num_cpus is not None or num_gpus is not None:
             raise ValueError(

@@ -22,6 +22,8 @@ ALIASES = {
     "ray.util.accelerators": "simray.util.accelerators",
     "ray.util.scheduling_strategies": "simray.util.scheduling_strategies",
     "ray.cluster_utils": "simray.cluster",
+    "ray.autoscaler": "simray.autoscaler",
+    "ray.autoscaler.sdk": "simray.autoscaler.sdk",
     "ray.util.placement_group": "simray.util.placement_group",
     "ray.util.actor_pool": "simray.util.actor_pool",
     "ray.util.queue": "simray.util.queue",

@@ -16,7 +16,7 @@ from typing import Any
 
 from simray import _session
 
-_clusters: dict[str, Cluster] = {}
+_clusters: dict[str, Any] = {}
 _counter = itertools.count(1)
 _NODE_ARGS = {
     "num_cpus",
@@ -56,12 +56,12 @@ class ClusterNode:
         return f"ClusterNode({'head' if self.is_head else 'worker'}, {self.spec})"
 
 
-def find(address: str | None) -> Cluster | None:
+def find(address: str | None) -> Any:
     """The cluster an `init(address=...)` names; `"auto"` means the newest one."""
     if address is None:
         return None
     if address == "auto":
-        return _clusters[max(_clusters)] if _clusters else None
+        return list(_clusters.values())[-1] if _clusters else None
     return _clusters.get(address)
 
 
@@ -166,4 +166,90 @@ class Cluster:
         self._order.clear()
 
 
-__all__ = ["Cluster", "ClusterNode"]
+# Ray's fake multi-node example.yaml, which AutoscalingCluster starts from.
+_FAKE_MULTINODE_DEFAULTS = {
+    "cluster_name": "fake_multinode",
+    "max_workers": 8,
+    "upscaling_speed": 1.0,
+    "idle_timeout_minutes": 0.1,
+    "head_node_type": "ray.head.default",
+}
+FAKE_UPDATE_INTERVAL_S = 1.0  # AutoscalingCluster.start sets AUTOSCALER_UPDATE_INTERVAL_S=1
+FAKE_LAUNCH_DELAY_S = 5.0  # a fake node is a local raylet: it joins in seconds
+
+
+class AutoscalingCluster:
+    """`ray.cluster_utils.AutoscalingCluster` on the sim backend: Ray's autoscaler in virtual time.
+
+    `start()` makes it the cluster that `init("auto")` connects to; the head has
+    `head_resources`, and worker nodes of `worker_node_types` are launched and terminated by the
+    autoscaler (Ray's v1 policy) as demand comes and goes. Nodes join `launch_delay_s` after
+    launch (default 5 s, as a fake node starts in seconds); updates run every second, as Ray's
+    fake cluster sets. `config_kwargs` override top-level keys (`max_workers`,
+    `idle_timeout_minutes`, `upscaling_speed`).
+    """
+
+    def __init__(
+        self,
+        head_resources: dict[str, Any],
+        worker_node_types: dict[str, Any],
+        autoscaler_v2: bool = False,
+        **config_kwargs: Any,
+    ):
+        from simray._model import cluster_spec
+
+        config: dict[str, Any] = dict(_FAKE_MULTINODE_DEFAULTS)
+        config["update_interval_s"] = FAKE_UPDATE_INTERVAL_S
+        types = {}
+        for name, raw in worker_node_types.items():
+            entry = dict(raw)
+            entry.setdefault("launch_delay_s", FAKE_LAUNCH_DELAY_S)
+            types[name] = entry
+        types["ray.head.default"] = {
+            "resources": dict(head_resources),
+            "node_config": {},
+            "max_workers": 0,
+        }
+        config["available_node_types"] = types
+        config.update(config_kwargs)
+        self.autoscaler_v2 = autoscaler_v2
+        self.spec = cluster_spec.from_dict(config, "AutoscalingCluster config")
+        self.address: str | None = None
+        self._session: Any = None
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> AutoscalingCluster:
+        """A cluster for `init(cluster=...)`: a ClusterSpec, a spec file path or a dict."""
+        from simray._model import cluster_spec
+
+        self = cls.__new__(cls)
+        self.autoscaler_v2 = False
+        self.spec = cluster_spec.coerce(spec)
+        self.address = None
+        self._session = None
+        return self
+
+    def start(self, _system_config: Any = None, override_env: Any = None) -> None:
+        """Make this the cluster `init("auto")` (or `init(address=self.address)`) connects to."""
+        self.address = f"sim://autoscaling-cluster-{next(_counter)}"
+        _clusters[self.address] = self  # type: ignore[assignment]
+
+    def node_specs(self) -> list[dict[str, Any]]:
+        """The starting cluster: the head node alone."""
+        return [self.spec.node_types[self.spec.head_node_type].node_args()]
+
+    def _attach(self, session: Any) -> None:
+        self._session = session
+        session.enable_autoscaler(self.spec)
+
+    def shutdown(self) -> None:
+        """End the session if it runs on this cluster, and forget the cluster."""
+        if self._session is not None and _session.active() is self._session:
+            _session.shutdown()
+        self._session = None
+        if self.address is not None:
+            _clusters.pop(self.address, None)
+            self.address = None
+
+
+__all__ = ["AutoscalingCluster", "Cluster", "ClusterNode"]

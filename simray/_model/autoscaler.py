@@ -40,7 +40,10 @@ def is_placement_group_resource(name: str) -> bool:
 def fits(node: Mapping[str, float], demand: Mapping[str, float]) -> bool:
     """Ray's `_fits`: every demanded quantity is available (implicit resources count 1)."""
     for k, v in demand.items():
-        if v > node.get(k, 1.0 if k.startswith(IMPLICIT_RESOURCE_PREFIX) else 0.0):
+        have = node.get(k)
+        if have is None:
+            have = 1.0 if k.startswith(IMPLICIT_RESOURCE_PREFIX) else 0.0
+        if v > have:
             return False
     return True
 

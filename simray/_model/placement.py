@@ -149,23 +149,45 @@ def place_bundles(
     order, first fit: PACK and STRICT_PACK try one node for all bundles first; STRICT_SPREAD
     needs a distinct node per bundle; SPREAD prefers distinct nodes and falls back to reuse.
     """
-    scratch = {id(n): _Scratch(n.resources, empty) for n in nodes}
+    made: dict[int, _Scratch] = {}
+
+    def scratch_of(node: PlacementNode) -> _Scratch:
+        s = made.get(id(node))
+        if s is None:
+            s = made[id(node)] = _Scratch(node.resources, empty)
+        return s
 
     def fits(node: PlacementNode, bundle: Mapping[str, int]) -> bool:
-        return scratch[id(node)].res.fits(bundle)
+        if not empty and id(node) not in made:
+            return node.resources.fits(bundle)  # untouched: its own free resources decide
+        return scratch_of(node).res.fits(bundle)
 
     def take(node: PlacementNode, bundle: Mapping[str, int]) -> None:
-        scratch[id(node)].res.allocate(bundle)
+        scratch_of(node).res.allocate(bundle)
 
     if strategy in ("PACK", "STRICT_PACK"):
         for node in nodes:
-            trial = _Scratch(scratch[id(node)].res, empty=False)
+            trial = _Scratch(scratch_of(node).res, empty=False)
             if all(trial.res.fits(b) and (trial.res.allocate(b) or True) for b in bundles):
                 return [node] * len(bundles)
         if strategy == "STRICT_PACK":
             return None
     chosen: list[PlacementNode] = []
-    for bundle in bundles:
+    placed: list[PlacementNode | None] = [None] * len(bundles)
+    # The GCS places the largest bundles first (BundleSchedulingPolicy::SortRequiredResources),
+    # so a big bundle is not left without a node after small ones took the big nodes.
+    order = sorted(
+        range(len(bundles)),
+        key=lambda i: (
+            bundles[i].get("GPU", 0),
+            bundles[i].get("CPU", 0),
+            bundles[i].get("memory", 0),
+            sum(bundles[i].values()),
+        ),
+        reverse=True,
+    )
+    for i in order:
+        bundle = bundles[i]
         spread = strategy in ("SPREAD", "STRICT_SPREAD")
         candidates = (
             [n for n in nodes if n not in chosen]
@@ -179,4 +201,5 @@ def place_bundles(
             return None
         take(node, bundle)
         chosen.append(node)
-    return chosen
+        placed[i] = node
+    return placed  # type: ignore[return-value]

@@ -52,6 +52,7 @@ class SimBackend(ObjectAPI):
     """One sim session: created by `init`, ended by `shutdown`."""
 
     name = "sim"
+    autoscaler: Any = None  # the SimAutoscaler, when the session runs with a cluster spec
 
     def __init__(
         self,
@@ -155,6 +156,12 @@ class SimBackend(ObjectAPI):
         self.recorder.record("node_added", node=node.index, resources=_floats(total))
         self.scheduler.add_node(node)
         return node
+
+    def enable_autoscaler(self, spec: Any) -> Any:
+        """Run Ray's autoscaler for `spec` (a ClusterSpec) on this session (`_sim.autoscaling`)."""
+        from simray._sim.autoscaling import install
+
+        return install(self, spec)
 
     def remove_node(self, node_id: str) -> None:
         """The node dies now: its tasks fail or retry, its actors die or restart, objects only

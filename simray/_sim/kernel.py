@@ -44,7 +44,7 @@ class Unit:
 class Kernel:
     """Virtual clock, event heap and hub. Time is a float of virtual seconds from 0."""
 
-    def __init__(self, on_stall: Callable[[], BaseException]):
+    def __init__(self, on_stall: Callable[[], BaseException | None]):
         self.now = 0.0
         self._heap: list[tuple[float, int, Callback, Any]] = []
         self._ready: deque[tuple[Callback, Any]] = deque()
@@ -54,7 +54,7 @@ class Kernel:
         # the order they were scheduled in. See `simray.sim` "schedule exploration".
         self.explore: Any = None
         self._idle: list[Any] = []
-        self._on_stall = on_stall
+        self.on_stall = on_stall
         self.current: Unit | None = None
         # Called when a unit resumes with another env than the last one, or with an interrupt due.
         self.on_switch_in: Callable[[Unit], None] = lambda unit: None
@@ -83,6 +83,10 @@ class Kernel:
     def _shuffled(self, seq: int) -> int:
         """A tiebreak drawn from the exploration RNG (unique: the sequence number is kept)."""
         return (self.explore.getrandbits(32) << 40) | seq
+
+    def has_events(self) -> bool:
+        """Whether any callback is due now or later (timers, wake-ups, spawns)."""
+        return bool(self._ready or self._heap)
 
     # -- units ------------------------------------------------------------------------------
     def block(self, what: Any) -> Any:
@@ -209,8 +213,11 @@ class Kernel:
                 self.now = when
                 fn(arg)
                 continue
-            # Nothing left to do while the driver waits: let the backend explain it.
-            self.driver.glet.switch(_Throw(self._on_stall()))
+            # Nothing left to do while the driver waits: let the backend explain it (or, when
+            # it returns None, carry on with what it scheduled: an autoscaler launching nodes).
+            stall = self.on_stall()
+            if stall is not None:
+                self.driver.glet.switch(_Throw(stall))
 
     def _run_ready_explored(self) -> None:
         """Run the ready callbacks, each time picking the next one with the exploration RNG:

@@ -43,6 +43,7 @@ class SimPlacementGroup:
         self.strategy = strategy
         self.name = name
         self.state = PENDING
+        self.shape = (strategy, tuple(tuple(sorted(d.items())) for d in bundles))
         self.bundles: list[Bundle] = []
         self.ready_ref: SimRef | None = None
         self.handle: Any = None
@@ -108,8 +109,15 @@ class PlacementGroups:
         """Try to create pending groups, oldest first; True if any was created."""
         created = False
         nodes = self.backend.scheduler.nodes
+        # Placing a group only takes resources, so a shape that did not fit earlier in this
+        # pass cannot fit later in it: try each failed shape once.
+        failed: dict[Any, str] = {}
         for pg in list(self.pending):
             pg.attempts += 1
+            shape = pg.shape
+            if shape in failed:
+                pg.sched_state = failed[shape]
+                continue
             chosen = placement.place_bundles(nodes, pg.demands, pg.strategy, empty=False)
             if chosen is None:
                 if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
@@ -117,6 +125,7 @@ class PlacementGroups:
                     self._warn_infeasible(pg)
                 else:
                     pg.sched_state = "NO_RESOURCES"
+                failed[shape] = pg.sched_state
                 continue
             pg.bundles = [
                 Bundle(i, node, demand, node.resources.allocate(demand))
