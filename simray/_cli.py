@@ -57,10 +57,23 @@ def _parser() -> argparse.ArgumentParser:
         "--check", metavar="RECORDED", default=None, help="compare with a recorded trace"
     )
     replay.add_argument("script")
+    plan = sub.add_parser(
+        "plan",
+        help="capacity planning: a workload on an autoscaled cluster spec, in virtual time",
+        description="Run the workload of SPEC (TOML) on its cluster with Ray's autoscaler; "
+        "report makespan, waits, costs (see simray._plan).",
+        add_help=False,
+    )
+    plan.add_argument("plan_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["plan"]:
+        from simray._plan import main as plan_main
+
+        return plan_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "timeline":
         from simray._timeline import timeline_main

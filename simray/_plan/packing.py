@@ -1,0 +1,319 @@
+"""GPU-sharing packing: nodes with per-GPU free shares, and placement policies for what-if studies.
+
+A node has CPU (milli), memory (MiB) and a list of GPUs, each with a free share in milli-GPUs
+(0..1000); a pod (task) asks for CPU, memory and either a share of one GPU (`gpu_milli` < 1000,
+`num_gpu` = 1) or `num_gpu` whole GPUs, as in Alibaba's openb traces and Ray's fractional GPUs.
+
+Policies pick a node (and GPUs on it) for one pod: `random`, `best_fit` (the FGD artifact's
+BestFit score), `fgd` (Fragmentation Gradient Descent, Weng et al., USENIX ATC'23: the node
+whose expected GPU fragmentation over the target workload's pod-type distribution grows least),
+`spread` (least allocated), `ray_default` (pack the first node below half use, as Ray's hybrid
+policy). A plug-in is any callable `policy(cluster, pod, rng) -> Choice | None`, registered with
+`register_policy(name, fn)`.
+
+Nodes in identical states are grouped, so a policy scores each distinct state once.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+MILLI = 1000
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A task's request: CPU milli, memory MiB, GPUs (`num_gpu` of `gpu_milli` each)."""
+
+    cpu: int
+    mem: int = 0
+    num_gpu: int = 0
+    gpu_milli: int = 0  # per GPU; 1000 for whole GPUs, < 1000 for a share of one
+
+    @property
+    def gpu_total(self) -> int:
+        return self.num_gpu * self.gpu_milli
+
+
+State = tuple[int, int, tuple[int, ...]]  # (cpu free, mem free, sorted GPU free shares)
+
+
+@dataclass
+class Node:
+    name: str
+    cpu: int
+    mem: int
+    gpus: int
+    model: str = ""
+    cpu_free: int = 0
+    mem_free: int = 0
+    gpu_free: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cpu_free = self.cpu
+        self.mem_free = self.mem
+        self.gpu_free = [MILLI] * self.gpus
+
+    def state(self) -> State:
+        return (self.cpu_free, self.mem_free, tuple(sorted(self.gpu_free)))
+
+
+@dataclass
+class Choice:
+    """A node and the GPU shares to take on it: [(gpu index, milli)]."""
+
+    node: Node
+    gpus: list[tuple[int, int]]
+
+
+def fits_state(state: State, pod: Pod) -> bool:
+    cpu, mem, gpus = state
+    if cpu < pod.cpu or mem < pod.mem:
+        return False
+    if pod.num_gpu == 0:
+        return True
+    if pod.gpu_milli < MILLI:
+        return any(g >= pod.gpu_milli for g in gpus)
+    return sum(1 for g in gpus if g == MILLI) >= pod.num_gpu
+
+
+def take_from_state(state: State, pod: Pod, share_from: int | None = None) -> State:
+    """The state after placing `pod` (a share comes from GPU free amount `share_from`, default
+    the least free GPU that fits)."""
+    cpu, mem, gpus = state
+    g = list(gpus)
+    if pod.num_gpu:
+        if pod.gpu_milli < MILLI:
+            amount = share_from
+            if amount is None:
+                amount = min(x for x in g if x >= pod.gpu_milli)
+            g[g.index(amount)] -= pod.gpu_milli
+        else:
+            for _ in range(pod.num_gpu):
+                g[g.index(MILLI)] = 0
+    return (cpu - pod.cpu, mem - pod.mem, tuple(sorted(g)))
+
+
+class Cluster:
+    """Nodes grouped by state, for policies that score each distinct state once."""
+
+    def __init__(self, nodes: Sequence[Node]):
+        self.nodes = list(nodes)
+        self.groups: dict[State, list[Node]] = {}
+        for n in self.nodes:
+            self.groups.setdefault(n.state(), []).append(n)
+        self.gpu_capacity = sum(n.gpus for n in self.nodes) * MILLI
+        self.gpu_allocated = 0
+
+    def candidates(self, pod: Pod) -> list[tuple[State, list[Node]]]:
+        return [(s, ns) for s, ns in self.groups.items() if ns and fits_state(s, pod)]
+
+    def place(self, choice: Choice, pod: Pod) -> None:
+        node = choice.node
+        group = self.groups[node.state()]
+        group.remove(node)
+        node.cpu_free -= pod.cpu
+        node.mem_free -= pod.mem
+        for i, milli in choice.gpus:
+            node.gpu_free[i] -= milli
+        self.gpu_allocated += pod.gpu_total
+        self.groups.setdefault(node.state(), []).append(node)
+
+
+def gpu_indices(node: Node, pod: Pod, share_from: int | None = None) -> list[tuple[int, int]]:
+    """Which GPUs of `node` serve `pod`: whole GPUs lowest index first; a share from the GPU
+    with `share_from` free (default: the least free one that fits, lowest index on ties)."""
+    if pod.num_gpu == 0:
+        return []
+    if pod.gpu_milli < MILLI:
+        best = -1
+        for i, f in enumerate(node.gpu_free):
+            if share_from is not None:
+                if f == share_from:
+                    best = i
+                    break
+            elif f >= pod.gpu_milli and (best < 0 or f < node.gpu_free[best]):
+                best = i
+        return [(best, pod.gpu_milli)]
+    whole = [i for i, f in enumerate(node.gpu_free) if f == MILLI][: pod.num_gpu]
+    return [(i, MILLI) for i in whole]
+
+
+# -- fragmentation (FGD) ---------------------------------------------------------------------------
+TypicalPods = list[tuple[Pod, float]]
+
+
+def typical_pods(pods: Sequence[Pod]) -> TypicalPods:
+    """The target workload as pod types with their popularity (fractions summing to 1)."""
+    counts: dict[Pod, int] = {}
+    for p in pods:
+        key = Pod(p.cpu, 0, p.num_gpu, p.gpu_milli)
+        counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values())
+    return sorted(((p, c / total) for p, c in counts.items()), key=lambda x: -x[1])
+
+
+def fragmentation(state: State, typical: TypicalPods) -> float:
+    """Expected GPU fragmentation (milli-GPUs) of a node state over the workload: for each pod
+    type, the free GPU share it could not use (all of it when the type does not fit, or needs
+    no GPU; else the free shares of GPUs too small for it), weighted by popularity."""
+    cpu, _, gpus = state
+    left = sum(gpus)
+    if left == 0:
+        return 0.0
+    frag = 0.0
+    for pod, p in typical:
+        if pod.gpu_milli == 0 or cpu < pod.cpu:
+            frag += p * left
+            continue
+        usable = sum(1 for g in gpus if g >= pod.gpu_milli)
+        if usable < pod.num_gpu:
+            frag += p * left
+        else:
+            frag += p * sum(g for g in gpus if g < pod.gpu_milli)
+    return frag
+
+
+class FGD:
+    """Fragmentation Gradient Descent: the node (and GPU) whose fragmentation grows least.
+
+    Scores are the artifact's `int(sigmoid(-delta / 1000) * 100)`, so equal scores tie and the
+    scheduler picks among the best at random, as the Kubernetes scheduler does.
+    """
+
+    def __init__(self, typical: TypicalPods):
+        self.typical = typical
+        self.cache: dict[State, float] = {}
+
+    def frag(self, state: State) -> float:
+        f = self.cache.get(state)
+        if f is None:
+            f = self.cache[state] = fragmentation(state, self.typical)
+        return f
+
+    def __call__(self, cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
+        best_score = -1
+        best: list[tuple[Node, int | None]] = []
+        for state, nodes in cluster.candidates(pod):
+            before = self.frag(state)
+            if pod.num_gpu == 1 and pod.gpu_milli < MILLI:
+                options = sorted({g for g in state[2] if g >= pod.gpu_milli})
+            else:
+                options = [None]
+            score, share = -1, None
+            for opt in options:
+                after = self.frag(take_from_state(state, pod, opt))
+                s = _quantized(before - after)
+                if share is None and score < 0 or s > score:
+                    score, share = s, opt
+            if score > best_score:
+                best_score, best = score, [(n, share) for n in nodes]
+            elif score == best_score:
+                best.extend((n, share) for n in nodes)
+        if not best:
+            return None
+        node, share = best[rng.randrange(len(best))]
+        return Choice(node, gpu_indices(node, pod, share))
+
+
+def _quantized(delta: float) -> int:
+    x = delta / 1000.0
+    return int(100.0 / (1.0 + math.exp(-x)))
+
+
+def best_fit(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
+    """The FGD artifact's BestFit: least CPU and GPU left after placing (its score, quantized)."""
+    best_score, best = -1, []
+    for state, nodes in cluster.candidates(pod):
+        cpu_left = state[0] - pod.cpu
+        gpu_left = sum(state[2]) - pod.gpu_total
+        score = int(100 * (1 - (0.5 * cpu_left / 128000 + 0.5 * gpu_left / 8000)))
+        if score > best_score:
+            best_score, best = score, list(nodes)
+        elif score == best_score:
+            best.extend(nodes)
+    if not best:
+        return None
+    node = best[rng.randrange(len(best))]
+    return Choice(node, gpu_indices(node, pod))
+
+
+def random_policy(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
+    """Any node that fits, uniformly; a GPU share goes on any GPU of it that fits."""
+    nodes = [n for _, ns in cluster.candidates(pod) for n in ns]
+    if not nodes:
+        return None
+    node = nodes[rng.randrange(len(nodes))]
+    if pod.num_gpu == 1 and pod.gpu_milli < MILLI:
+        ok = [i for i, g in enumerate(node.gpu_free) if g >= pod.gpu_milli]
+        return Choice(node, [(ok[rng.randrange(len(ok))], pod.gpu_milli)])
+    return Choice(node, gpu_indices(node, pod))
+
+
+def spread(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
+    """The least allocated node that fits (by its largest used fraction of CPU and GPU)."""
+    best, best_use = None, 2.0
+    for n in sorted(cluster.nodes, key=lambda n: n.name):
+        if not fits_state(n.state(), pod):
+            continue
+        use = max(
+            1 - n.cpu_free / n.cpu if n.cpu else 0,
+            1 - sum(n.gpu_free) / (n.gpus * MILLI) if n.gpus else 0,
+        )
+        if use < best_use:
+            best, best_use = n, use
+    return None if best is None else Choice(best, gpu_indices(best, pod))
+
+
+def ray_default(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
+    """Ray's hybrid policy in spirit: the first node (by name) below half use, else the least
+    used; work without GPUs avoids GPU nodes when it can."""
+    order = sorted(cluster.nodes, key=lambda n: n.name)
+    if pod.num_gpu == 0:
+        cpu_only = [n for n in order if n.gpus == 0]
+        if cpu_only:
+            choice = _hybrid(cpu_only, pod)
+            if choice is not None:
+                return choice
+    return _hybrid(order, pod)
+
+
+def _hybrid(nodes: Sequence[Node], pod: Pod) -> Choice | None:
+    best, best_use = None, 2.0
+    for n in nodes:
+        if not fits_state(n.state(), pod):
+            continue
+        use = 1 - n.cpu_free / n.cpu if n.cpu else 1.0
+        if use < 0.5:
+            return Choice(n, gpu_indices(n, pod))
+        if use < best_use:
+            best, best_use = n, use
+    return None if best is None else Choice(best, gpu_indices(best, pod))
+
+
+Policy = Callable[[Cluster, Pod, random.Random], Choice | None]
+POLICIES: dict[str, Callable[[Sequence[Pod]], Policy]] = {
+    "random": lambda workload: random_policy,
+    "best_fit": lambda workload: best_fit,
+    "fgd": lambda workload: FGD(typical_pods(workload)),
+    "spread": lambda workload: spread,
+    "ray_default": lambda workload: ray_default,
+}
+
+
+def register_policy(name: str, factory: Callable[[Sequence[Pod]], Policy]) -> None:
+    """Add a placement policy: `factory(workload_pods)` returns `policy(cluster, pod, rng)`,
+    which answers a `Choice` (node and GPU shares) or None when nothing fits."""
+    POLICIES[name] = factory
+
+
+def make_policy(name: str, workload: Sequence[Pod]) -> Policy:
+    if name not in POLICIES:
+        raise ValueError(
+            f"unknown placement policy {name!r}; choose one of {sorted(POLICIES)} or add one "
+            "with simray._plan.packing.register_policy(name, factory)"
+        )
+    return POLICIES[name](workload)

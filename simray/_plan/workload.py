@@ -1,0 +1,224 @@
+"""Workloads for `simray plan`: task groups from TOML, CSV traces (Philly, Alibaba, or a column
+mapping), and simray traces replayed with their measured durations.
+
+Every workload becomes a list of `Job`s: submit time, duration, request (a `packing.Pod`), and
+an optional dependency on a group (its jobs are released when that group has finished).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from simray._model.cluster_spec import Delay, SpecError, _delay, _number
+from simray._plan.packing import MILLI, Pod
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Job:
+    job_id: int
+    submit: float  # seconds (relative to the release of its group, if it has `after`)
+    duration: float
+    pod: Pod
+    group: str = ""
+    after: str | None = None
+
+
+def pod_from_resources(source: str, key: str, res: Mapping[str, Any]) -> Pod:
+    """A request from Ray-style resources: CPU, GPU (<= 1 a share, else whole), memory (bytes)."""
+    unknown = set(res) - {"CPU", "GPU", "memory"}
+    if unknown:
+        raise SpecError(
+            f"{source}: {key} has resource(s) {sorted(unknown)} that the planner does not model; "
+            "it takes CPU, GPU and memory (bytes)"
+        )
+    cpu = _number(source, f"{key}.CPU", res.get("CPU", 1 if "GPU" not in res else 0))
+    gpu = _number(source, f"{key}.GPU", res.get("GPU", 0))
+    mem = _number(source, f"{key}.memory", res.get("memory", 0))
+    if gpu > 1 and gpu != int(gpu):
+        raise SpecError(f"{source}: {key}.GPU = {gpu}: more than one GPU must be a whole number")
+    if 0 < gpu <= 1 and gpu != 1:
+        return Pod(round(cpu * MILLI), round(mem / MIB), 1, round(gpu * MILLI))
+    return Pod(round(cpu * MILLI), round(mem / MIB), int(gpu), MILLI if gpu else 0)
+
+
+def _arrivals(source: str, key: str, raw: Any, count: int, rng: random.Random) -> list[float]:
+    if raw is None:
+        return [0.0] * count
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return [float(raw)] * count
+    if not isinstance(raw, Mapping) or "process" not in raw:
+        raise SpecError(
+            f"{source}: {key} must be a time in seconds or a table such as "
+            '{ process = "poisson", rate_per_s = 0.5 } or { process = "uniform", over_s = 3600 }'
+        )
+    process = raw["process"]
+    start = _number(source, f"{key}.start_s", raw.get("start_s", 0))
+    if process == "poisson":
+        rate = _number(source, f"{key}.rate_per_s", raw.get("rate_per_s", 0))
+        if rate <= 0:
+            raise SpecError(f"{source}: {key}.rate_per_s must be > 0 for a poisson process")
+        t, out = start, []
+        for _ in range(count):
+            t += rng.expovariate(rate)
+            out.append(t)
+        return out
+    if process == "uniform":
+        over = _number(source, f"{key}.over_s", raw.get("over_s", 0))
+        return [start + (over * i / max(count, 1)) for i in range(count)]
+    if process == "at":
+        return [start] * count
+    raise SpecError(f"{source}: {key}.process must be poisson, uniform or at, got {process!r}")
+
+
+def task_groups(source: str, groups: Any, seed: int) -> list[Job]:
+    """Jobs from `[[workload.groups]]` tables: name, count, resources, duration (seconds or a
+    distribution table), arrival, after (a group whose end releases this one)."""
+    if not isinstance(groups, list) or not groups:
+        raise SpecError(f"{source}: workload.groups must be a list of [[workload.groups]] tables")
+    rng = random.Random(seed)
+    jobs: list[Job] = []
+    names = [g.get("name", f"group{i}") for i, g in enumerate(groups)]
+    for i, g in enumerate(groups):
+        key = f"workload.groups[{i}]"
+        if not isinstance(g, Mapping):
+            raise SpecError(f"{source}: {key} must be a table")
+        unknown = set(g) - {"name", "count", "resources", "duration_s", "arrival", "after"}
+        if unknown:
+            raise SpecError(
+                f"{source}: {key} has unknown key(s) {sorted(unknown)}; a group takes name, count, "
+                "resources, duration_s, arrival, after"
+            )
+        count = _number(source, f"{key}.count", g.get("count", 1), 1, True)
+        pod = pod_from_resources(source, f"{key}.resources", g.get("resources", {"CPU": 1}))
+        if "duration_s" not in g:
+            raise SpecError(f"{source}: {key}.duration_s is missing; add e.g. duration_s = 60")
+        delay: Delay = _delay(source, f"{key}.duration_s", g["duration_s"])
+        after = g.get("after")
+        if after is not None and after not in names[:i]:
+            raise SpecError(
+                f"{source}: {key}.after = {after!r} names no earlier group; choose one of "
+                f"{names[:i]}"
+            )
+        times = _arrivals(source, f"{key}.arrival", g.get("arrival"), count, rng)
+        for t in times:
+            jobs.append(Job(len(jobs), t, delay.draw(rng), pod, names[i], after))
+    return jobs
+
+
+PHILLY = {"submit": "timestamp", "duration": "duration", "gpus": "num_gpus"}
+ALIBABA = {
+    "submit": "creation_time",
+    "end": "deletion_time",
+    "cpu_milli": "cpu_milli",
+    "memory_mib": "memory_mib",
+    "gpus": "num_gpu",
+    "gpu_milli": "gpu_milli",
+}
+FORMATS = {"philly": PHILLY, "alibaba": ALIBABA}
+
+
+def _time(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").timestamp()
+
+
+def csv_trace(
+    source: str,
+    path: str,
+    fmt: str = "csv",
+    columns: Mapping[str, str] | None = None,
+    limit: int | None = None,
+    cpus_per_gpu: float = 0.0,
+) -> list[Job]:
+    """Jobs from a CSV trace; `fmt` is philly, alibaba, or csv with a `columns` mapping of
+    submit, duration (or end), gpus, cpus or cpu_milli, memory_mib, gpu_milli to column names."""
+    if fmt not in FORMATS and fmt != "csv":
+        raise SpecError(f"{source}: workload.format must be philly, alibaba or csv, got {fmt!r}")
+    mapping = dict(FORMATS.get(fmt, {}))
+    mapping.update(columns or {})
+    if "submit" not in mapping or ("duration" not in mapping and "end" not in mapping):
+        raise SpecError(
+            f"{source}: workload.columns must map submit and duration (or end) to column names"
+        )
+    if not os.path.isfile(path):
+        raise SpecError(f"{source}: workload.path {path!r} does not exist")
+    jobs: list[Job] = []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in mapping.values() if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SpecError(
+                f"{source}: {path} has no column(s) {missing}; its columns are "
+                f"{reader.fieldnames}; fix workload.columns"
+            )
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    for row in rows:
+        submit = _time(row[mapping["submit"]])
+        if "duration" in mapping:
+            duration = float(row[mapping["duration"]])
+        else:
+            duration = _time(row[mapping["end"]]) - submit
+        gpus = int(float(row[mapping["gpus"]])) if "gpus" in mapping else 0
+        gpu_milli = int(row[mapping["gpu_milli"]]) if "gpu_milli" in mapping else MILLI
+        if "cpu_milli" in mapping:
+            cpu = int(row[mapping["cpu_milli"]])
+        elif "cpus" in mapping:
+            cpu = round(float(row[mapping["cpus"]]) * MILLI)
+        else:
+            cpu = round(cpus_per_gpu * max(gpus, 1) * MILLI) if gpus else MILLI
+        mem = int(row[mapping["memory_mib"]]) if "memory_mib" in mapping else 0
+        pod = Pod(cpu, mem, gpus, (gpu_milli if gpus == 1 else MILLI) if gpus else 0)
+        jobs.append(Job(len(jobs), submit, max(0.0, duration), pod))
+    if jobs:
+        t0 = min(j.submit for j in jobs)
+        for j in jobs:
+            j.submit -= t0
+    jobs.sort(key=lambda j: (j.submit, j.job_id))
+    return jobs
+
+
+def simray_trace(source: str, path: str) -> list[Job]:
+    """Jobs from a simray trace (JSON lines): each task's submit time, measured run time
+    (start to finish of its last attempt) and request; dependencies are kept as measured
+    submit times."""
+    if not os.path.isfile(path):
+        raise SpecError(f"{source}: workload.path {path!r} does not exist")
+    submits: dict[int, tuple[float, dict[str, float]]] = {}
+    starts: dict[int, float] = {}
+    jobs: list[Job] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            ev, t = rec.get("event"), rec.get("t", 0.0)
+            if ev == "submit":
+                submits[rec["task"]] = (t, rec.get("demand", {}))
+            elif ev == "start":
+                starts[rec["task"]] = t
+            elif ev == "finish" and rec["task"] in starts and rec["task"] in submits:
+                sub, demand = submits[rec["task"]]
+                # Only CPU, GPU and memory are planned; markers such as accelerator types or
+                # custom resources of the recorded cluster are dropped.
+                kept = {k: v for k, v in demand.items() if k in ("CPU", "GPU", "memory")}
+                if not kept:
+                    kept = {"CPU": 0}
+                pod = pod_from_resources(source, f"task {rec['task']}", kept)
+                jobs.append(Job(len(jobs), sub, t - starts[rec["task"]], pod))
+    if not jobs:
+        raise SpecError(f"{source}: {path} has no finished tasks (record with --trace FILE)")
+    jobs.sort(key=lambda j: (j.submit, j.job_id))
+    return jobs
