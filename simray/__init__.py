@@ -25,6 +25,8 @@ from simray._api import put as put
 from simray._api import remote as remote
 from simray._api import shutdown as shutdown
 from simray._api import wait as wait
+from simray._generator import DynamicObjectRefGenerator as DynamicObjectRefGenerator
+from simray._generator import ObjectRefGenerator as ObjectRefGenerator
 from simray._object_ref import ObjectRef as ObjectRef
 from simray._ray_ids import ActorClassID as ActorClassID
 from simray._ray_ids import ActorID as ActorID
@@ -68,7 +70,9 @@ __all__ = [
     "FunctionID",
     "JobID",
     "NodeID",
+    "DynamicObjectRefGenerator",
     "ObjectID",
+    "ObjectRefGenerator",
     "ObjectRef",
     "PlacementGroupID",
     "SCRIPT_MODE",

@@ -143,7 +143,8 @@ class ActorHandle:
         method = getattr(self._cls, name, None)
         if name not in ("__ray_terminate__", "__ray_ready__") and not callable(method):
             raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
-        num_returns = getattr(method, "__ray_method_options__", {}).get("num_returns", 1)
+        default = "streaming" if _is_generator(method) else 1  # as Ray, for generator methods
+        num_returns = getattr(method, "__ray_method_options__", {}).get("num_returns", default)
         return ActorMethod(self, name, num_returns)
 
     def __repr__(self) -> str:
@@ -180,3 +181,9 @@ class ActorMethod:
         if unknown:
             raise ValueError(f"Invalid option keyword {sorted(unknown)[0]} for actor methods.")
         return ActorMethod(self._handle, self._name, options.get("num_returns", self._num_returns))
+
+
+def _is_generator(fn: Any) -> bool:
+    """A generator function (CO_GENERATOR) or async generator (CO_ASYNC_GENERATOR)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and bool(code.co_flags & (0x20 | 0x200))

@@ -8,6 +8,7 @@ from typing import Any
 
 from simray import _session
 from simray._actor import ActorClass, ActorHandle
+from simray._generator import ObjectRefGenerator
 from simray._object_ref import ObjectRef
 from simray._remote_function import RemoteFunction
 from simray.runtime_context import RuntimeContext as RuntimeContext
@@ -206,6 +207,8 @@ def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
 
 def get(object_refs: Any, *, timeout: float | None = None) -> Any:
     """The value(s) of one ref or a list of refs, in input order; raises the first error."""
+    if isinstance(object_refs, ObjectRefGenerator):
+        return object_refs  # as Ray 2.60 does
     if timeout is not None and timeout < 0:
         timeout = None  # Ray waits without limit for a negative timeout (unlike wait())
     return _session.backend().get(object_refs, timeout)
@@ -238,8 +241,11 @@ def wait(
         )
     if timeout is not None and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+    generators = False
     for item in ray_waitables:
-        if not isinstance(item, ObjectRef):
+        if isinstance(item, ObjectRefGenerator):
+            generators = True
+        elif not isinstance(item, ObjectRef):
             raise TypeError(
                 "wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got list "
                 f"containing {type(item)}"
@@ -254,6 +260,10 @@ def wait(
         raise ValueError(
             "num_returns cannot be greater than the number of ray_waitables provided to ray.wait."
         )
+    if generators:
+        from simray._generator import wait_mixed
+
+        return wait_mixed(session, ray_waitables, num_returns, timeout)
     return session.wait(ray_waitables, num_returns, timeout, fetch_local)
 
 
@@ -271,6 +281,8 @@ def put(value: Any, *, _owner: Any = None) -> Any:
 
 def cancel(ray_waitable: Any, *, force: bool = False, recursive: bool = True) -> None:
     """Cancel a task: pending ones never run; running ones get KeyboardInterrupt (or end, if force)."""
+    if isinstance(ray_waitable, ObjectRefGenerator):
+        ray_waitable = ray_waitable._generator_ref
     _session.backend().cancel(ray_waitable, force, recursive)
 
 

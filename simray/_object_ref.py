@@ -14,8 +14,31 @@ class ObjectRef:
 
     __slots__ = ("_id",)
 
-    def __init__(self, object_id: int):
+    def __init__(self, object_id: int | bytes):
+        if isinstance(object_id, bytes):
+            if len(object_id) != 28:
+                raise ValueError(f"ID string needs to have length 28, got {len(object_id)}")
+            object_id = int.from_bytes(object_id, "big")
         self._id = object_id
+
+    @classmethod
+    def nil(cls) -> ObjectRef:
+        return ObjectRef(b"\xff" * 28)
+
+    @classmethod
+    def from_binary(cls, binary: bytes) -> ObjectRef:
+        return ObjectRef(binary)
+
+    @classmethod
+    def from_hex(cls, hex_id: str) -> ObjectRef:
+        return ObjectRef(bytes.fromhex(hex_id))
+
+    @classmethod
+    def size(cls) -> int:
+        return 28
+
+    def is_nil(self) -> bool:
+        return self._id == (1 << 224) - 1
 
     def hex(self) -> str:
         """The id as 56 hex digits, Ray's length."""

@@ -203,10 +203,12 @@ class TaskOptions:
         "retry_exceptions",
         "strategy",
         "submit_error",  # a ValueError that Ray raises only at .remote()
+        "generator",  # "streaming" or "dynamic" for a generator task, else None
+        "backpressure",
         "sched_key",
     )
 
-    def __init__(self, raw: dict[str, Any], default_name: str):
+    def __init__(self, raw: dict[str, Any], default_name: str, is_generator: bool = False):
         self.raw = raw
         self.name: str = raw.get("name") or default_name
         self.demand: Demand = demand_from_options(
@@ -218,7 +220,13 @@ class TaskOptions:
             default_cpus=1,
         )
         num_returns = raw.get("num_returns")
-        self.num_returns: int = 1 if num_returns is None else num_returns
+        if num_returns is None and is_generator:
+            num_returns = "streaming"  # Ray's default for generator functions
+        self.generator: str | None = num_returns if isinstance(num_returns, str) else None
+        self.backpressure: int | None = raw.get("_generator_backpressure_num_objects")
+        self.num_returns: int = (
+            1 if num_returns is None or self.generator is not None else num_returns
+        )
         max_retries = raw.get("max_retries")
         self.max_retries: int = DEFAULT_TASK_MAX_RETRIES if max_retries is None else max_retries
         retry = raw.get("retry_exceptions", False)

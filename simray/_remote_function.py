@@ -17,7 +17,7 @@ class RemoteFunction:
         validate_task_options(options, in_options=False)
         self._function = fn
         self._default_options = options
-        self._resolved = TaskOptions(options, fn.__name__)
+        self._resolved = TaskOptions(options, fn.__name__, _is_generator(fn))
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -34,7 +34,10 @@ class RemoteFunction:
         """The same function with some options overridden for the calls made through it."""
         validate_task_options(task_options, in_options=True)
         merged = {**self._default_options, **task_options}
-        return _BoundOptions(self._function, TaskOptions(merged, self._function.__name__))
+        return _BoundOptions(
+            self._function,
+            TaskOptions(merged, self._function.__name__, _is_generator(self._function)),
+        )
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray DAGs (.bind) are not supported by simray")
@@ -53,4 +56,13 @@ class _BoundOptions:
     def options(self, **task_options: Any) -> _BoundOptions:
         validate_task_options(task_options, in_options=True)
         merged = {**self._resolved.raw, **task_options}
-        return _BoundOptions(self._function, TaskOptions(merged, self._function.__name__))
+        return _BoundOptions(
+            self._function,
+            TaskOptions(merged, self._function.__name__, _is_generator(self._function)),
+        )
+
+
+def _is_generator(fn: Any) -> bool:
+    """A generator function (CO_GENERATOR) or async generator (CO_ASYNC_GENERATOR)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and bool(code.co_flags & (0x20 | 0x200))

@@ -153,6 +153,8 @@ class _CreationOptions:
         self.name = f"{opts.class_name}.__init__"
         self.num_returns = 1
         self.submit_error = None
+        self.generator = None
+        self.backpressure = None
 
 
 class Actors:
@@ -251,6 +253,10 @@ class Actors:
         packed = [backend.pack_arg(a, name) for a in args]
         packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
+        generator = None
+        if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion
+            generator = backend.start_stream(call, num_returns, actor.opts.raw)
+            num_returns = 1
         for _ in range(num_returns):
             call.returns.append(SimRef(backend.ids.new_object(), call))
         backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
@@ -267,6 +273,9 @@ class Actors:
                 exploration.deliver_later(backend, call, self._dep_resolved)
             self._pump(actor)
         returns = call.returns
+        if generator is not None:
+            generator._generator_ref = returns[0]
+            return generator
         if num_returns == 1:
             return returns[0]
         return returns if num_returns else None
@@ -332,6 +341,8 @@ class Actors:
                 result = True
             else:
                 result = getattr(call.actor.instance, call.method)(*args, **kwargs)
+            if call.call_id in self.backend.generating:
+                result = self.backend._drive_generator(call, result)
         except GreenletExit:
             raise
         except ActorExit:
@@ -397,6 +408,8 @@ class Actors:
                     ref.resolve(FAILED, stored_error)
         self.backend.recorder.record("finish", task=call.call_id, ok=error is None)
         call.args = call.kwargs = None
+        if self.backend.generating:
+            self.backend.end_stream(call.call_id)
         if actor.exiting is not None:
             if not actor.running:
                 self._graceful_death(actor, actor.exiting)
@@ -409,6 +422,8 @@ class Actors:
         for ref in call.returns:
             if ref.state == PENDING:
                 ref.resolve(FAILED, error)
+        if self.backend.generating:
+            self.backend.end_stream(call.call_id)
 
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
@@ -453,6 +468,8 @@ class Actors:
                 result = getattr(call.actor.instance, call.method)(*args, **kwargs)
             if asyncio.iscoroutine(result):
                 result = await result
+            if call.call_id in self.backend.generating:
+                result = await self.backend._drive_async_generator(call, result)
         except exc.AsyncioActorExit:
             self._exit(call)
         except WorkerExit:

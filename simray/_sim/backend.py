@@ -92,6 +92,8 @@ class SimBackend(ObjectAPI):
         self.ids = IdAllocator()
         self.pack_arg = ArgPacker(pack, SimRef)
         self.running: dict[int, Task] = {}
+        self.streams: dict[int, Any] = {}  # task or call id -> Stream (streaming generators)
+        self.generating: dict[int, str] = {}  # task or call id -> "streaming" | "dynamic"
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
@@ -230,14 +232,100 @@ class SimBackend(ObjectAPI):
             self.recorder.record(
                 "submit", task=task.task_id, name=task.name, demand=_floats(task.demand)
             )
+        generator = None
+        if opts.generator is not None:
+            generator = self.start_stream(task, opts.generator, opts.raw)
+            if generator is not None:
+                generator._generator_ref = returns[0]
         if plain:
             task.state = QUEUED
             self.scheduler.submit(task)
         else:
             self.submit_when_ready(task)
+        if generator is not None:
+            return generator
         if n == 1:
             return returns[0]
         return returns if n else None
+
+    # -- generator tasks and calls -----------------------------------------------------------
+    def start_stream(self, unit: Any, mode: str, raw: dict[str, Any]) -> Any:
+        """Register a generator task or call (`mode` "streaming" or "dynamic"); for streaming,
+        the ObjectRefGenerator its caller gets (its completion ref set by the caller)."""
+        key = unit.task_id if type(unit) is Task else unit.call_id
+        self.generating[key] = mode
+        if mode != "streaming":
+            return None
+        from simray._generator import ObjectRefGenerator, Stream
+
+        backpressure = raw.get("_generator_backpressure_num_objects")
+        stream = self.streams[key] = Stream(_internal_ref, backpressure)
+        return ObjectRefGenerator(stream, None, self)
+
+    def end_stream(self, key: int) -> None:
+        """The generator task or call ended (any way): its stream ends."""
+        self.generating.pop(key, None)
+        stream = self.streams.pop(key, None)
+        if stream is not None:
+            stream.done = True
+            stream.changed()
+
+    def _stored_yield(self, unit: Any, value: Any, key: int, collected: list[Any]) -> Any:
+        ref = SimRef(self.ids.new_object())
+        try:
+            ref.resolve(READY, pack(value))
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize a value yielded by {_unit_name(unit)}: {e}"
+            ) from e
+        stream = self.streams.get(key)
+        if stream is None:
+            collected.append(ref)
+            return None
+        stream.items.append(ref)
+        stream.changed()
+        return stream
+
+    def _drive_generator(self, unit: Any, gen: Any) -> Any:
+        """Run a generator's body: each `yield` stores a value at that virtual instant
+        (streaming: appended to the stream, the producer waiting while the backpressure limit
+        of refs is unread; dynamic: collected into the one value)."""
+        key = unit.task_id if type(unit) is Task else unit.call_id
+        if not hasattr(gen, "__next__"):
+            raise TypeError(
+                f"{_unit_name(unit)} was declared with num_returns="
+                f"{self.generating.get(key)!r} but returned {type(gen).__name__}, not a "
+                "generator; use `yield` in the function"
+            )
+        collected: list[Any] = []
+        for value in gen:
+            stream = self._stored_yield(unit, value, key, collected)
+            while (
+                stream is not None
+                and stream.backpressure
+                and (stream.unread() >= stream.backpressure)
+            ):
+                stream.producer = unit
+                self.kernel.block(("objects", [stream.signal()]))
+        return self._generator_result(key, collected)
+
+    async def _drive_async_generator(self, unit: Any, gen: Any) -> Any:
+        """`_drive_generator` for an async generator method of an async actor (no backpressure:
+        the actor's event loop must keep running)."""
+        key = unit.call_id
+        if not hasattr(gen, "__anext__"):
+            return self._drive_generator(unit, gen)
+        collected: list[Any] = []
+        async for value in gen:
+            self._stored_yield(unit, value, key, collected)
+        return self._generator_result(key, collected)
+
+    def _generator_result(self, key: int, collected: list[Any]) -> Any:
+        if self.generating.get(key) == "dynamic":
+            from simray._generator import DynamicObjectRefGenerator
+
+            return DynamicObjectRefGenerator(collected)
+        return None
 
     def submit_when_ready(self, task: Task) -> None:
         """Queue `task` once its top-level ref arguments resolve (at once if they have)."""
@@ -302,6 +390,8 @@ class SimBackend(ObjectAPI):
                     for k, v in task.kwargs.items()
                 }
                 result = task.fn(*args, **kwargs)
+            if task.opts.generator is not None and task.task_id in self.generating:
+                result = self._drive_generator(task, result)
         except GreenletExit:
             raise
         except WorkerExit:
@@ -420,6 +510,8 @@ class SimBackend(ObjectAPI):
         self._end(task)
 
     def _end(self, task: Task) -> None:
+        if self.generating:
+            self.end_stream(task.task_id)
         if task.state == RUNNING:
             del self.running[task.task_id]
             if self.locks.table:
@@ -754,6 +846,17 @@ def raise_if_dependency_failed(error: BaseException) -> None:
     the simulator was handling when the argument failed is chained to it.
     """
     raise error from None
+
+
+def _unit_name(unit: Any) -> str:
+    if type(unit) is Task:
+        return f"{unit.name}()"
+    return f"{unit.actor.opts.class_name}.{unit.method}()"
+
+
+def _internal_ref() -> SimRef:
+    """A pending ref with no number: a signal inside the backend, never handed to users."""
+    return SimRef(0)
 
 
 def _qualified(cls: Any, fn: Any) -> str:
