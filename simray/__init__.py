@@ -24,6 +24,7 @@ from simray._api import nodes as nodes
 from simray._api import put as put
 from simray._api import remote as remote
 from simray._api import shutdown as shutdown
+from simray._api import timeline as timeline
 from simray._api import wait as wait
 from simray._generator import DynamicObjectRefGenerator as DynamicObjectRefGenerator
 from simray._generator import ObjectRefGenerator as ObjectRefGenerator
@@ -101,6 +102,7 @@ __all__ = [
     "put",
     "remote",
     "shutdown",
+    "timeline",
     "sim",
     "util",
     "wait",

@@ -318,3 +318,33 @@ def nodes() -> list[dict[str, Any]]:
 def get_gpu_ids() -> list[int]:
     """GPU ids assigned to the current task ([] in the driver)."""
     return list(_session.backend().context()["gpu_ids"])
+
+
+def timeline(filename: str | None = None) -> list[dict[str, Any]] | None:
+    """The session's tasks as Chrome trace events (Perfetto, chrome://tracing): a list, or
+    written to `filename` (then None), as `ray.timeline`.
+
+    On `sim` the events come from the run's trace, so the session must record one:
+    `init(trace=True)` (in memory), `init(trace="FILE")`, `SIMRAY_TRACE` or `simray exec --trace`.
+    """
+    if not is_initialized():
+        raise RuntimeError(
+            "Ray has not been started yet. Timeline requires Ray to be initialized first."
+        )
+    backend = _session.backend()
+    if backend.name == "ray":
+        return backend.timeline(filename)
+    trace = getattr(backend, "trace", None)
+    if trace is None:
+        raise RuntimeError(
+            "ray.timeline() on the sim backend is built from the run's trace, which this session "
+            "does not record: start it with init(trace=True) (or a file path), SIMRAY_TRACE=FILE, "
+            "or `simray exec --trace FILE`"
+        )
+    from simray._timeline import chrome_trace_events, write_chrome_trace
+
+    events = chrome_trace_events(trace.lines())
+    if filename is None:
+        return events
+    write_chrome_trace(events, filename)
+    return None

@@ -169,6 +169,9 @@ class RayBackend:
     def remove_node(self, node_id: str) -> None:
         self.add_node()
 
+    def timeline(self, filename: str | None) -> Any:
+        return self._ray.timeline(filename)
+
     def exit_actor(self) -> None:
         self._ray.actor.exit_actor()
 
