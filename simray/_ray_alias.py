@@ -27,6 +27,7 @@ ALIASES = {
     "ray.util.placement_group": "simray.util.placement_group",
     "ray.util.actor_pool": "simray.util.actor_pool",
     "ray.util.queue": "simray.util.queue",
+    "ray.util.state": "simray.util.state",
     "ray.util.multiprocessing": "simray.util.multiprocessing",
     "ray._common.test_utils": "simray.util.test_utils",
     "ray._private.test_utils": "simray.util.test_utils",

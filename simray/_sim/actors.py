@@ -253,6 +253,7 @@ class Actors:
         packed = [backend.pack_arg(a, name) for a in args]
         packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
+        backend.task_table[call_id] = call
         generator = None
         if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion
             generator = backend.start_stream(call, num_returns, actor.opts.raw)
@@ -279,6 +280,14 @@ class Actors:
         if num_returns == 1:
             return returns[0]
         return returns if num_returns else None
+
+    def _snapshot(self, call: ActorCall, error: BaseException | None) -> None:
+        """The call ended: `ray.util.state` keeps a snapshot instead of the call."""
+        table = self.backend.task_table
+        if table.get(call.call_id) is call and call.state == "finished":
+            from simray._sim.state import snapshot
+
+            table[call.call_id] = snapshot(self.backend, call, error)
 
     def _dep_resolved(self, call: ActorCall, ref: SimRef) -> None:
         call.deps_left -= 1
@@ -407,6 +416,7 @@ class Actors:
                 if ref.state == PENDING:
                     ref.resolve(FAILED, stored_error)
         self.backend.recorder.record("finish", task=call.call_id, ok=error is None)
+        self._snapshot(call, error)
         call.args = call.kwargs = None
         if self.backend.generating:
             self.backend.end_stream(call.call_id)
@@ -422,6 +432,7 @@ class Actors:
         for ref in call.returns:
             if ref.state == PENDING:
                 ref.resolve(FAILED, error)
+        self._snapshot(call, error)
         if self.backend.generating:
             self.backend.end_stream(call.call_id)
 

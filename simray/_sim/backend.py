@@ -94,6 +94,9 @@ class SimBackend(ObjectAPI):
         self.running: dict[int, Task] = {}
         self.streams: dict[int, Any] = {}  # task or call id -> Stream (streaming generators)
         self.generating: dict[int, str] = {}  # task or call id -> "streaming" | "dynamic"
+        # Every task and actor call of the session, for `ray.util.state`: the live unit while it
+        # runs or waits, a snapshot (dict) once it ends, so ended units hold no values.
+        self.task_table: dict[int, Any] = {}
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
@@ -228,6 +231,7 @@ class SimBackend(ObjectAPI):
         else:
             returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
+        self.task_table[task_id] = task
         if self.trace is not None:
             self.recorder.record(
                 "submit", task=task.task_id, name=task.name, demand=_floats(task.demand)
@@ -510,6 +514,10 @@ class SimBackend(ObjectAPI):
         self._end(task)
 
     def _end(self, task: Task) -> None:
+        if self.task_table.get(task.task_id) is task:
+            from simray._sim.state import snapshot
+
+            self.task_table[task.task_id] = snapshot(self, task)
         if self.generating:
             self.end_stream(task.task_id)
         if task.state == RUNNING:

@@ -1,0 +1,251 @@
+"""What `ray.util.state` reports on `sim`: rows with Ray 2.60's field names and state values,
+computed from the session's records at the current virtual instant (so they are exact at every
+instant, where Ray's are eventually consistent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray._ray_ids import JOB_ID_HEX, worker_id_hex
+from simray._sim.actors import ActorCall
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
+
+_PID = 4242
+_TASK_STATES = {
+    WAITING_DEPS: "PENDING_ARGS_AVAIL",
+    QUEUED: "PENDING_NODE_ASSIGNMENT",
+    RUNNING: "RUNNING",
+}
+_ACTOR_STATES = {"pending creation": "PENDING_CREATION", "alive": "ALIVE", "dead": "DEAD"}
+
+
+def _error_type(error: BaseException | None) -> str | None:
+    """Ray's ErrorType name for a failed task."""
+    if error is None:
+        return None
+    from simray import exceptions as exc
+
+    for cls, name in (
+        (exc.TaskCancelledError, "TASK_CANCELLED"),
+        (exc.ActorDiedError, "ACTOR_DIED"),
+        (exc.WorkerCrashedError, "WORKER_DIED"),
+        (exc.NodeDiedError, "NODE_DIED"),
+        (exc.TaskPlacementGroupRemoved, "TASK_PLACEMENT_GROUP_REMOVED"),
+        (exc.ActorUnavailableError, "ACTOR_UNAVAILABLE"),
+    ):
+        if isinstance(error, cls):
+            return name
+    return "TASK_EXECUTION_EXCEPTION"
+
+
+def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) -> dict[str, Any]:
+    if type(unit) is Task:
+        creating = getattr(unit.opts, "actor", None)
+        parent = unit.parent
+        node = unit.node
+        return {
+            "task_id": unit.hex(),
+            "attempt_number": unit.attempt,
+            "name": unit.name,
+            "state": state,
+            "job_id": JOB_ID_HEX,
+            "actor_id": creating.hex() if creating is not None else None,
+            "type": "ACTOR_CREATION_TASK" if creating is not None else "NORMAL_TASK",
+            "func_or_class_name": unit.name,
+            "parent_task_id": parent.hex() if parent is not None else "ff" * 24,
+            "node_id": node.node_id if node is not None else None,
+            "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}")
+            if node is not None
+            else None,
+            "worker_pid": _PID if node is not None else None,
+            "error_type": _error_type(error),
+            "language": "PYTHON",
+            "required_resources": {k: v / 10_000 for k, v in unit.demand.items()},
+            "placement_group_id": _pg_id(unit.strategy),
+            "error_message": str(error) if error is not None else None,
+        }
+    actor = unit.actor
+    name = f"{actor.opts.class_name}.{unit.method}"
+    started = state not in ("PENDING_ACTOR_TASK_ORDERING_OR_CONCURRENCY", "PENDING_ARGS_AVAIL")
+    return {
+        "task_id": unit.hex(),
+        "attempt_number": unit.attempts - 1,
+        "name": name,
+        "state": state,
+        "job_id": JOB_ID_HEX,
+        "actor_id": actor.hex(),
+        "type": "ACTOR_TASK",
+        "func_or_class_name": name,
+        "parent_task_id": "ff" * 24,
+        "node_id": actor.node.node_id if actor.node is not None and started else None,
+        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}") if started else None,
+        "worker_pid": _PID if started else None,
+        "error_type": _error_type(error),
+        "language": "PYTHON",
+        "required_resources": {},
+        "placement_group_id": _pg_id(actor.opts.strategy),
+        "error_message": str(error) if error is not None else None,
+    }
+
+
+def _pg_id(strategy: Any) -> str | None:
+    pg = getattr(strategy, "placement_group", None)
+    return pg.id.hex() if pg is not None else None
+
+
+def snapshot(backend: Any, unit: Any, error: BaseException | None = None) -> dict[str, Any]:
+    """The final row of a task or call that ended (FINISHED or FAILED)."""
+    returns = unit.returns
+    if error is None and returns and returns[0].state == 2:
+        error = returns[0].stored
+    return _task_row(backend, unit, "FAILED" if error is not None else "FINISHED", error)
+
+
+def tasks(backend: Any) -> list[dict[str, Any]]:
+    rows = []
+    for unit in backend.task_table.values():
+        if type(unit) is dict:
+            rows.append(unit)
+        elif type(unit) is Task:
+            if unit.state == FINISHED:
+                rows.append(snapshot(backend, unit))
+            else:
+                rows.append(_task_row(backend, unit, _TASK_STATES.get(unit.state, "NIL"), None))
+        elif type(unit) is ActorCall:
+            if unit.state == "running":
+                state = "RUNNING"
+            elif unit.deps_left:
+                state = "PENDING_ARGS_AVAIL"
+            else:
+                state = "PENDING_ACTOR_TASK_ORDERING_OR_CONCURRENCY"
+            rows.append(_task_row(backend, unit, state, None))
+    return rows
+
+
+def actors(backend: Any) -> list[dict[str, Any]]:
+    rows = []
+    for actor in backend.actors.all:
+        state = _ACTOR_STATES.get(actor.state, "DEAD")
+        if state == "PENDING_CREATION" and actor.restarts:
+            state = "RESTARTING"
+        rows.append(
+            {
+                "actor_id": actor.hex(),
+                "class_name": actor.opts.class_name,
+                "state": state,
+                "job_id": JOB_ID_HEX,
+                "name": actor.opts.name or "",
+                "node_id": actor.node.node_id if actor.node is not None else None,
+                "pid": _PID if actor.node is not None else None,
+                "ray_namespace": actor.namespace,
+                "serialized_runtime_env": "{}",
+                "required_resources": {
+                    k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()
+                },
+                "death_cause": {"error_message": str(actor.death)} if actor.death else None,
+                "is_detached": actor.opts.lifetime == "detached",
+                "placement_group_id": _pg_id(actor.opts.strategy),
+                "repr_name": "",
+                "num_restarts": actor.restarts,
+                "num_restarts_due_to_lineage_reconstruction": 0,
+                "num_restarts_due_to_node_preemption": 0,
+                "call_site": None,
+                "label_selector": actor.opts.raw.get("label_selector") or {},
+                "fallback_strategy": None,
+            }
+        )
+    return rows
+
+
+def nodes(backend: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "node_id": n.node_id,
+            "node_ip": n.ip,
+            "is_head_node": n.is_head,
+            "state": "ALIVE" if n.alive else "DEAD",
+            "state_message": None if n.alive else "Unexpected termination: the node died",
+            "node_name": n.ip,
+            "resources_total": {k: v / 10_000 for k, v in n.resources.total.items()},
+            "labels": {"ray.io/node-id": n.node_id, **n.labels},
+            "start_time_ms": None,
+            "end_time_ms": None,
+        }
+        for n in backend.scheduler.all_nodes
+    ]
+
+
+def placement_groups(backend: Any) -> list[dict[str, Any]]:
+    rows = []
+    for pg in backend.pgs.all:
+        table = backend.pgs.table(pg)
+        rows.append(
+            {
+                "placement_group_id": pg.hex(),
+                "name": pg.name,
+                "creator_job_id": JOB_ID_HEX,
+                "state": pg.state,
+                "bundles": [
+                    {
+                        "bundle_id": f"{pg.hex()}-{i}",
+                        "node_id": table["bundles_to_node_id"].get(i),
+                        "unit_resources": res,
+                        "label_selector": {},
+                    }
+                    for i, res in table["bundles"].items()
+                ],
+                "is_detached": False,
+                "stats": table["stats"],
+                "topology_strategy": None,
+                "topology_assignments": None,
+            }
+        )
+    return rows
+
+
+def workers(backend: Any) -> list[dict[str, Any]]:
+    head = backend.scheduler.all_nodes[0]
+    rows = [
+        {
+            "worker_id": worker_id_hex("driver"),
+            "is_alive": True,
+            "worker_type": "DRIVER",
+            "exit_type": None,
+            "node_id": head.node_id,
+            "ip": head.ip,
+            "pid": _PID,
+            "exit_detail": None,
+        }
+    ]
+    for actor in backend.actors.all:
+        if actor.node is None:
+            continue
+        dead = actor.state == "dead"
+        rows.append(
+            {
+                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}"),
+                "is_alive": not dead,
+                "worker_type": "WORKER",
+                "exit_type": "INTENDED_USER_EXIT" if dead else None,
+                "node_id": actor.node.node_id,
+                "ip": actor.node.ip,
+                "pid": _PID,
+                "exit_detail": str(actor.death) if dead else None,
+            }
+        )
+    return rows
+
+
+def jobs(backend: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "job_id": JOB_ID_HEX,
+            "submission_id": None,
+            "entrypoint": "",
+            "type": "DRIVER",
+            "status": "RUNNING",
+            "message": None,
+            "error_type": None,
+            "driver_info": {"id": JOB_ID_HEX, "node_ip_address": "127.0.0.1", "pid": str(_PID)},
+        }
+    ]

@@ -1,0 +1,385 @@
+"""`ray.util.state`: list, get and summarize tasks, actors, nodes, placement groups, workers and
+jobs, with Ray 2.60's field names, state values, filter syntax, `limit` and `detail`.
+
+On `sim` the answers are exact at the current virtual instant (Ray's are eventually consistent,
+so Ray's tests poll them). On the `ray` backend these are Ray's own functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_LIMIT = 100
+DEFAULT_RPC_TIMEOUT = 30
+
+# kind -> (record class name, columns without detail, columns added by detail, filterable)
+_SCHEMAS: dict[str, tuple[str, list[str], list[str], set[str]]] = {
+    "tasks": (
+        "TaskState",
+        [
+            "task_id", "attempt_number", "name", "state", "job_id", "actor_id", "type",
+            "func_or_class_name", "parent_task_id", "node_id", "worker_id", "worker_pid",
+            "error_type",
+        ],
+        ["language", "required_resources", "placement_group_id", "error_message"],
+        {
+            "actor_id", "attempt_number", "error_type", "func_or_class_name", "job_id",
+            "language", "name", "node_id", "parent_task_id", "placement_group_id", "state",
+            "task_id", "type", "worker_id", "worker_pid", "is_debugger_paused",
+        },
+    ),
+    "actors": (
+        "ActorState",
+        ["actor_id", "class_name", "state", "job_id", "name", "node_id", "pid", "ray_namespace"],
+        [
+            "serialized_runtime_env", "required_resources", "death_cause", "is_detached",
+            "placement_group_id", "repr_name", "num_restarts",
+            "num_restarts_due_to_lineage_reconstruction", "num_restarts_due_to_node_preemption",
+            "call_site", "label_selector", "fallback_strategy",
+        ],
+        {
+            "actor_id", "class_name", "job_id", "name", "node_id", "pid", "placement_group_id",
+            "ray_namespace", "repr_name", "state",
+        },
+    ),
+    "nodes": (
+        "NodeState",
+        [
+            "node_id", "node_ip", "is_head_node", "state", "state_message", "node_name",
+            "resources_total", "labels",
+        ],
+        ["start_time_ms", "end_time_ms"],
+        {"is_head_node", "node_id", "node_ip", "node_name", "state"},
+    ),
+    "placement_groups": (
+        "PlacementGroupState",
+        ["placement_group_id", "name", "creator_job_id", "state"],
+        ["bundles", "is_detached", "stats", "topology_strategy", "topology_assignments"],
+        {"creator_job_id", "is_detached", "name", "placement_group_id", "state"},
+    ),
+    "workers": (
+        "WorkerState",
+        ["worker_id", "is_alive", "worker_type", "exit_type", "node_id", "ip", "pid"],
+        ["exit_detail"],
+        {
+            "debugger_port", "exit_type", "ip", "is_alive", "node_id", "num_paused_threads",
+            "pid", "worker_id", "worker_type",
+        },
+    ),
+    "jobs": (
+        "JobState",
+        [
+            "job_id", "submission_id", "entrypoint", "type", "status", "message", "error_type",
+            "driver_info",
+        ],
+        [],
+        {"job_id", "status", "submission_id", "type"},
+    ),
+}  # fmt: skip
+_ID_FIELD = {
+    "tasks": "task_id",
+    "actors": "actor_id",
+    "nodes": "node_id",
+    "placement_groups": "placement_group_id",
+    "workers": "worker_id",
+    "jobs": "job_id",
+}
+
+
+class StateRecord:
+    """One row (Ray's `ActorState`, `TaskState`, ...): fields as attributes, `get`, `asdict`."""
+
+    _kind = "state"
+
+    def __init__(self, fields: dict[str, Any]):
+        self.__dict__.update(fields)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.__dict__.get(key, default)
+
+    def asdict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({inner})"
+
+
+_RECORD_CLASSES = {
+    kind: type(schema[0], (StateRecord,), {"_kind": kind}) for kind, schema in _SCHEMAS.items()
+}
+ActorState = _RECORD_CLASSES["actors"]
+TaskState = _RECORD_CLASSES["tasks"]
+NodeState = _RECORD_CLASSES["nodes"]
+PlacementGroupState = _RECORD_CLASSES["placement_groups"]
+WorkerState = _RECORD_CLASSES["workers"]
+JobState = _RECORD_CLASSES["jobs"]
+
+
+def _backend() -> Any:
+    from simray import _session
+
+    return _session.backend()
+
+
+def _rows(kind: str) -> list[dict[str, Any]]:
+    from simray._sim import state
+
+    return getattr(state, kind)(_backend())
+
+
+def _matches(row: dict[str, Any], column: str, predicate: str, value: Any) -> bool:
+    """Ray's filter: case-insensitive for strings; a string value is converted for bool/int."""
+    if column not in row:
+        return False
+    have = row[column]
+    if isinstance(value, str) and isinstance(have, str):
+        equal = have.lower() == value.lower()
+    elif isinstance(value, str) and isinstance(have, bool):
+        equal = have == (value.lower() in ("true", "1"))
+    elif isinstance(value, str) and isinstance(have, int):
+        try:
+            equal = have == int(value)
+        except ValueError:
+            equal = False
+    else:
+        equal = have == value
+    return equal if predicate == "=" else not equal
+
+
+def _list(
+    kind: str, filters: list[tuple[str, str, Any]] | None, limit: int, detail: bool
+) -> list[Any]:
+    backend = _backend()
+    if backend.name == "ray":
+        import ray.util.state as ray_state
+
+        return getattr(ray_state, f"list_{kind}")(filters=filters, limit=limit, detail=detail)
+    _, base, extra, filterable = _SCHEMAS[kind]
+    filters = list(filters or [])
+    for _column, predicate, _ in filters:
+        if predicate not in ("=", "!="):
+            raise ValueError(
+                f"Unsupported filter predicate {predicate} is given. Available predicates: =, !=."
+            )
+    for column, _, _ in filters:
+        if column.lower() not in filterable:
+            raise ValueError(
+                f"The given filter column {column.lower()} is not supported. Enter filters with "
+                "–-filter key=value or –-filter key!=value Supported filter columns: "
+                "{" + ", ".join(repr(c) for c in sorted(filterable)) + "}"
+            )
+    columns = base + extra if detail else base
+    out = []
+    for row in _rows(kind):
+        if all(_matches(row, c.lower(), p, v) for c, p, v in filters):
+            out.append(_RECORD_CLASSES[kind]({c: row.get(c) for c in columns}))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _get(kind: str, id: str) -> Any:
+    backend = _backend()
+    if backend.name == "ray":
+        import ray.util.state as ray_state
+
+        single = {"placement_groups": "placement_group"}.get(kind, kind.rstrip("s"))
+        return getattr(ray_state, f"get_{single}")(id)
+    found = _list(kind, [(_ID_FIELD[kind], "=", id)], limit=10_000, detail=True)
+    if kind == "tasks":
+        return found if len(found) > 1 else (found[0] if found else None)
+    return found[0] if found else None
+
+
+# -- list_* ---------------------------------------------------------------------------------------
+def list_actors(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """Actors of the session (every state, dead ones included), as `ActorState` rows."""
+    return _list("actors", filters, limit, detail)
+
+
+def list_tasks(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """Tasks and actor calls of the session, as `TaskState` rows."""
+    return _list("tasks", filters, limit, detail)
+
+
+def list_nodes(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """Nodes, alive and dead, as `NodeState` rows."""
+    return _list("nodes", filters, limit, detail)
+
+
+def list_placement_groups(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """Placement groups, as `PlacementGroupState` rows."""
+    return _list("placement_groups", filters, limit, detail)
+
+
+def list_workers(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """The driver and the actors' worker processes, as `WorkerState` rows."""
+    return _list("workers", filters, limit, detail)
+
+
+def list_jobs(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """The session's one job (its driver), as a `JobState` row."""
+    return _list("jobs", filters, limit, detail)
+
+
+# -- get_* ----------------------------------------------------------------------------------------
+def get_actor(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("actors", id)
+
+
+def get_task(
+    id: Any, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("tasks", id if isinstance(id, str) else id.hex())
+
+
+def get_node(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("nodes", id)
+
+
+def get_placement_group(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("placement_groups", id)
+
+
+def get_worker(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("workers", id)
+
+
+def get_job(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    return _get("jobs", id)
+
+
+# -- summarize_* ----------------------------------------------------------------------------------
+def summarize_tasks(
+    address: str | None = None,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> dict[str, Any]:
+    """Task counts per function name and state, as Ray's `TaskSummaries` under "cluster"."""
+    backend = _backend()
+    if backend.name == "ray":
+        import ray.util.state as ray_state
+
+        return ray_state.summarize_tasks()
+    summary: dict[str, Any] = {}
+    totals = {"total_tasks": 0, "total_actor_tasks": 0, "total_actor_scheduled": 0}
+    for row in _rows("tasks"):
+        key = row["name"] or row["func_or_class_name"]
+        entry = summary.setdefault(
+            key, {"func_or_class_name": key, "type": row["type"], "state_counts": {}}
+        )
+        entry["state_counts"][row["state"]] = entry["state_counts"].get(row["state"], 0) + 1
+        kind = row["type"]
+        if kind == "NORMAL_TASK":
+            totals["total_tasks"] += 1
+        elif kind == "ACTOR_TASK":
+            totals["total_actor_tasks"] += 1
+        elif kind == "ACTOR_CREATION_TASK":
+            totals["total_actor_scheduled"] += 1
+    return {"cluster": {"summary": summary, **totals, "summary_by": "func_name"}}
+
+
+def summarize_actors(
+    address: str | None = None,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> dict[str, Any]:
+    """Actor counts per class and state, as Ray's `ActorSummaries` under "cluster"."""
+    backend = _backend()
+    if backend.name == "ray":
+        import ray.util.state as ray_state
+
+        return ray_state.summarize_actors()
+    summary: dict[str, Any] = {}
+    rows = _rows("actors")
+    for row in rows:
+        entry = summary.setdefault(
+            row["class_name"], {"class_name": row["class_name"], "state_counts": {}}
+        )
+        entry["state_counts"][row["state"]] = entry["state_counts"].get(row["state"], 0) + 1
+    return {"cluster": {"summary": summary, "total_actors": len(rows), "summary_by": "class"}}
+
+
+__all__ = [
+    "get_actor",
+    "get_job",
+    "get_node",
+    "get_placement_group",
+    "get_task",
+    "get_worker",
+    "list_actors",
+    "list_jobs",
+    "list_nodes",
+    "list_placement_groups",
+    "list_tasks",
+    "list_workers",
+    "summarize_actors",
+    "summarize_tasks",
+]

@@ -1,0 +1,106 @@
+"""ray.util.state on sim: exact at every virtual instant, Ray's fields, states and filters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import simray
+from simray.util.state import (
+    get_actor,
+    get_task,
+    list_actors,
+    list_jobs,
+    list_nodes,
+    list_placement_groups,
+    list_tasks,
+    list_workers,
+    summarize_actors,
+    summarize_tasks,
+)
+
+
+@simray.remote
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@simray.remote
+def boom() -> None:
+    raise ValueError("no")
+
+
+@simray.remote
+class Keeper:
+    def ping(self) -> int:
+        return 1
+
+
+def _states(**filters: str) -> list[str]:
+    return [t.state for t in list_tasks(filters=[(k, "=", v) for k, v in filters.items()])]
+
+
+def test_task_states_follow_the_virtual_clock():
+    simray.init(num_cpus=1)
+    _first, second = nap.remote(10), nap.remote(10)
+    time.sleep(1)
+    assert _states(name="nap") == ["RUNNING", "PENDING_NODE_ASSIGNMENT"]
+    time.sleep(10)
+    assert _states(name="nap") == ["FINISHED", "RUNNING"]
+    nap.remote(second)  # waits for its argument
+    assert _states(state="pending_args_avail") == ["PENDING_ARGS_AVAIL"]
+    simray.get(second)
+    assert _states(name="nap") == ["FINISHED", "FINISHED", "RUNNING"]
+
+
+def test_failed_task_has_ray_s_error_type_and_detail_columns():
+    simray.init(num_cpus=1)
+    ref = boom.remote()
+    with pytest.raises(ValueError):
+        simray.get(ref)
+    [row] = list_tasks(filters=[("state", "=", "FAILED")], detail=True)
+    assert row.error_type == "TASK_EXECUTION_EXCEPTION"
+    assert row.type == "NORMAL_TASK"
+    assert row.required_resources == {"CPU": 1.0}
+    assert "error_message" not in list_tasks(filters=[("state", "=", "FAILED")])[0].asdict()
+    assert get_task(row.task_id) == row
+
+
+def test_actors_summaries_and_limits():
+    simray.init(num_cpus=2)
+    keepers = [Keeper.options(name=f"k{i}").remote() for i in range(3)]
+    simray.get([k.ping.remote() for k in keepers])
+    simray.kill(keepers[0])
+    states = sorted(a.state for a in list_actors())
+    assert states == ["ALIVE", "ALIVE", "DEAD"]
+    assert len(list_actors(limit=2)) == 2
+    assert [a.name for a in list_actors(filters=[("state", "!=", "ALIVE")])] == ["k0"]
+    assert get_actor(keepers[1]._actor_id.hex()).name == "k1"
+    summary = summarize_actors()["cluster"]
+    assert summary["summary"]["Keeper"]["state_counts"] == {"ALIVE": 2, "DEAD": 1}
+    tasks = summarize_tasks()["cluster"]
+    assert tasks["total_actor_tasks"] == 3
+    assert tasks["total_actor_scheduled"] == 3
+
+
+def test_nodes_workers_jobs_and_placement_groups():
+    simray.init(num_cpus=2)
+    pg = simray.util.placement_group([{"CPU": 1}])
+    simray.get(pg.ready())
+    [node] = list_nodes()
+    assert node.is_head_node
+    assert node.state == "ALIVE"
+    assert [w.worker_type for w in list_workers()] == ["DRIVER"]
+    assert list_jobs()[0].status == "RUNNING"
+    [group] = list_placement_groups(filters=[("state", "=", "CREATED")])
+    assert group.placement_group_id == pg.id.hex()
+
+
+def test_bad_filters_are_ray_s_errors():
+    simray.init(num_cpus=1)
+    with pytest.raises(ValueError, match="The given filter column bogus is not supported"):
+        list_actors(filters=[("bogus", "=", "x")])
+    with pytest.raises(ValueError, match="Unsupported filter predicate ~"):
+        list_tasks(filters=[("state", "~", "x")])
