@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 BACKENDS = {
     "sim": "simray._sim.backend:SimBackend",
     "ray": "simray._ray_backend:RayBackend",
+    "local": "simray._local.backend:LocalBackend",
 }
 _active: Backend | None = None
 
@@ -47,11 +48,6 @@ def active() -> Backend | None:
 def resolve_backend_name(name: str | None) -> str:
     """`init(backend=)` first, then `SIMRAY_BACKEND`, then `sim`."""
     chosen = name or os.environ.get("SIMRAY_BACKEND") or "sim"
-    if chosen == "local":
-        raise ValueError(
-            "backend 'local' (real worker processes) is not available yet; "
-            "use backend='sim' for the simulator or backend='ray' for real Ray"
-        )
     if chosen not in BACKENDS:
         raise ValueError(
             f"unknown backend {chosen!r}; choose one of {sorted(BACKENDS)} "

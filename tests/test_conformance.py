@@ -1,7 +1,8 @@
-"""The conformance programs: each prints the same lines on `sim` as on real Ray 2.60.
+"""The conformance programs: each prints the same lines on `sim`, `local` and real Ray 2.60.
 
 Expected outputs were captured from real Ray; CI runs every program on real Ray too (one at a
-time, in one xdist group), so an expected file cannot drift from the truth.
+time, in one xdist group), so an expected file cannot drift from the truth. On `local` each run
+is also checked for leaks: no process of the run and no shm segment of it may outlive it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import uuid
 
 import pytest
 
 from tests.conftest import run_simray
+from tests.local_leaks import orphan_segments, tagged, wait_gone
 
 PROGRAMS_DIR = os.path.join(os.path.dirname(__file__), "conformance", "programs")
 PROGRAMS = sorted(
@@ -49,6 +52,15 @@ def test_enough_programs():
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_on_sim(name, tmp_path):
     assert _run(name, "sim", tmp_path) == _expected(name)
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_on_local(name, tmp_path):
+    tag = uuid.uuid4().hex
+    out = _run(name, "local", tmp_path, env={"SIMRAY_TEST_TAG": tag})
+    assert not wait_gone(lambda: tagged(tag)), f"{name} left processes behind"
+    assert not orphan_segments(), f"{name} left shared-memory segments behind"
+    assert out == _expected(name)
 
 
 def _ray_available() -> bool:

@@ -1,0 +1,486 @@
+"""Actors on the local backend: each lives in its own worker process until it dies.
+
+The driver keeps the record (placement, held resources, mailbox, restarts, name); calls leave
+the mailbox in submission order once their arguments are ready and are queued in the actor's
+process, which runs them one at a time (sync), on `max_concurrency` threads, or as coroutines.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+from typing import Any
+
+import cloudpickle
+
+from simray import exceptions as exc
+from simray._actor import ActorHandle, ActorOptions
+from simray._local.objects import FAILED, PENDING, READY
+
+PENDING_CREATION, ALIVE, RESTARTING, DEAD = "pending creation", "alive", "restarting", "dead"
+
+
+class LocalActor:
+    """One actor's record in the driver."""
+
+    def __init__(self, actor_id: int, cls: type, opts: ActorOptions, namespace: str):
+        self.actor_id = actor_id
+        self.cls = cls
+        self.opts = opts
+        self.namespace = namespace
+        self.state = PENDING_CREATION
+        self.proc: Any = None
+        self.node: Any = None
+        self.pool: Any = None
+        self.holds: dict[str, int] = {}
+        self.gpu_shares: list[tuple[int, int]] = []
+        self.mailbox: deque[Call] = deque()
+        self.inflight: dict[int, Call] = {}
+        self.death: BaseException | None = None
+        self.restarts = 0
+        self.exiting: str | None = None
+        self.creation: Any = None
+        self.init_args: Any = None
+        self.cls_blob = b""
+        self._handle: Any = None
+
+    def hex(self) -> str:
+        return f"{self.actor_id:032x}"
+
+    def live_handle(self) -> ActorHandle | None:
+        return self._handle() if self._handle is not None else None
+
+    def handle(self) -> ActorHandle:
+        handle = self.live_handle()
+        if handle is None:
+            handle = ActorHandle(self, self.cls)
+            self._handle = weakref.ref(handle)
+        return handle
+
+    def gpu_ids(self) -> list[int]:
+        ids = self.pool.gpu_ids if self.pool is not None else []
+        return sorted({ids[i] for i, _ in self.gpu_shares})
+
+
+class Call:
+    """One method call."""
+
+    def __init__(self, call_id: int, actor: LocalActor, method: str, args: Any, kwargs: Any):
+        self.call_id = call_id
+        self.actor = actor
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs
+        self.deps: list[Any] = []
+        self.returns: list[Any] = []
+        self.cancelled = False
+        self.finished = False
+        self.attempts = 1
+
+    def hex(self) -> str:
+        return f"{self.call_id:048x}"
+
+
+class _CreationOptions:
+    """The options of an actor's creation task (placed with the placement demand)."""
+
+    def __init__(self, opts: ActorOptions):
+        self.demand = opts.placement_demand
+        self.strategy = opts.strategy
+        self.sched_key = opts.sched_key
+        self.max_retries = 0
+        self.retry_exceptions = False
+        self.name = f"{opts.class_name}.__init__"
+        self.num_returns = 0
+
+
+class Actors:
+    """The actors of one local session."""
+
+    def __init__(self, backend: Any):
+        self.b = backend
+        self.by_id: dict[int, LocalActor] = {}
+        self.named: dict[tuple[str, str], LocalActor] = {}
+
+    # -- creation ----------------------------------------------------------------------------
+    def create(
+        self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: ActorOptions
+    ) -> ActorHandle:
+        namespace = opts.namespace or self.b.namespace
+        if opts.name is not None:
+            existing = self._lookup(namespace, opts.name)
+            if existing is not None:
+                if opts.get_if_exists:
+                    return existing.handle()
+                raise exc.ActorAlreadyExistsError(
+                    f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
+                    f"different name or get the existing actor using ray.get_actor('{opts.name}', "
+                    f"namespace='{namespace}')"
+                )
+        try:
+            blob = cloudpickle.dumps(cls)
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize the actor class {cls.__name__}: {type(e).__name__}: {e}"
+            ) from e
+        actor = LocalActor(len(self.by_id) + 1, cls, opts, namespace)
+        actor.cls_blob = blob
+        actor.init_args = self.b.pack_args(args, kwargs, f"{opts.class_name}.__init__")
+        handle = actor.handle()
+        self.by_id[actor.actor_id] = actor
+        if opts.name is not None:
+            self.named[(namespace, opts.name)] = actor
+        self._start_creation(actor)
+        return handle
+
+    def _start_creation(self, actor: LocalActor) -> None:
+        from simray._local.backend import QUEUED, LocalTask
+
+        task = LocalTask(self.b.ids.new_task(), 0, [], {}, _CreationOptions(actor.opts))
+        task.actor = actor
+        actor.creation = task
+
+        def queue() -> None:
+            if actor.state == DEAD or task.state != "waiting for arguments":
+                return
+            task.state = QUEUED
+            self.b.scheduler.submit(task)
+
+        self.b.when_ready(actor.init_args[2], queue)
+
+    def placed(self, task: Any) -> None:
+        """The creation task got its node: the actor gets a process of its own."""
+        actor = task.actor
+        opts = actor.opts
+        actor.node = task.node
+        actor.pool = task.pool
+        if opts.lifetime_demand == opts.placement_demand:
+            # The actor keeps what its creation was placed with, for its whole life.
+            actor.holds = dict(opts.lifetime_demand)
+            actor.gpu_shares, task.gpu_shares = task.gpu_shares, []
+            task.pool = None
+        self.b.with_worker(lambda proc: self._send_create(proc, actor, task), task)
+
+    def _send_create(self, proc: Any, actor: LocalActor, task: Any) -> None:
+        proc.state = "actor"
+        proc.actor = actor
+        proc.node = actor.node
+        actor.proc = proc
+        actor.exiting = None
+        args, kwargs, _ = actor.init_args
+        b = self.b
+        args = [b.wire_for_worker(a[1]) if a[0] == "ref" else a for a in args]
+        kwargs = {k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in kwargs.items()}
+        opts = actor.opts
+        mode = "async" if opts.is_async else "threaded" if opts.max_concurrency > 1 else "sync"
+        gpu_ids = actor.gpu_ids()
+        ctx = {
+            "node_id": actor.node.node_id,
+            "ip": actor.node.ip,
+            "task_id": None,
+            "actor_id": actor.hex(),
+            "assigned": {k: v / 10_000 for k, v in actor.holds.items()},
+            "gpu_ids": gpu_ids,
+            "namespace": b.namespace,
+            "worker": True,
+            "class_name": opts.class_name,
+            "name": opts.class_name,
+            "cuda": ",".join(map(str, gpu_ids)) if actor.gpu_shares else b.driver_cuda,
+            "strategy_pg": _pg_id(opts.strategy),
+        }
+        proc.send(
+            ("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, opts.max_concurrency, ctx)
+        )
+
+    def _creation_over(self, actor: LocalActor) -> None:
+        task = actor.creation
+        if task is None or task.state == "finished":
+            return
+        b = self.b
+        if task.state == "queued":
+            b.scheduler.withdraw(task)
+        b._drop_waiting(task)
+        b.running.pop(task.task_id, None)
+        b._release(task)
+        task.state = "finished"
+        b.scheduler.dispatch()
+
+    def message(self, proc: Any, msg: Any) -> None:
+        actor = proc.actor
+        if actor is None or actor.proc is not proc:
+            return
+        kind = msg[0]
+        if kind == "created":
+            self._creation_over(actor)
+            if actor.state == DEAD:
+                return
+            report = msg[2]
+            if report is None:
+                actor.state = ALIVE
+                self._pump(actor)
+                return
+            cause = _error_of(report, actor, None)
+            self._die(
+                actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None)
+            )
+        elif kind == "cdone":
+            call = actor.inflight.pop(msg[1], None)
+            if call is not None:
+                call.finished = True
+                for entry, wire in zip(call.returns, msg[2], strict=False):
+                    entry.resolve(READY, wire)
+        elif kind == "cerror":
+            call = actor.inflight.pop(msg[1], None)
+            if call is not None:
+                call.finished = True
+                error = _error_of(msg[2], actor, call)
+                for entry in call.returns:
+                    entry.resolve(FAILED, None, error)
+        elif kind == "exiting":
+            actor.exiting = msg[1]
+
+    # -- calls -------------------------------------------------------------------------------
+    def submit(
+        self, actor: LocalActor, method: str, args: Any, kwargs: Any, num_returns: int
+    ) -> Any:
+        b = self.b
+        name = f"{actor.opts.class_name}.{method}"
+        packed, kw, deps = b.pack_args(args, kwargs, name)
+        call = Call(b.ids.new_task(), actor, method, packed, kw)
+        call.deps = deps
+        refs = [b.new_ref(call) for _ in range(num_returns)]
+        call.returns = [r.entry for r in refs]
+        if actor.state == DEAD:
+            self._fail(call, actor.death)
+        else:
+            actor.mailbox.append(call)
+            pending = [d for d in deps if d.state == PENDING]
+            if pending:
+                b.when_ready(pending, lambda: self._pump(actor))
+            else:
+                self._pump(actor)
+        if num_returns == 1:
+            return refs[0]
+        return refs if num_returns else None
+
+    def _pump(self, actor: LocalActor) -> None:
+        """Send calls from the head of the mailbox, in order, while their arguments are ready."""
+        if actor.state != ALIVE:
+            return
+        b = self.b
+        mailbox = actor.mailbox
+        while mailbox and all(d.state != PENDING for d in mailbox[0].deps):
+            call = mailbox.popleft()
+            if call.cancelled:
+                continue
+            actor.inflight[call.call_id] = call
+            args = [b.wire_for_worker(a[1]) if a[0] == "ref" else a for a in call.args]
+            kwargs = {
+                k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in call.kwargs.items()
+            }
+            actor.proc.send(("call", call.call_id, call.method, args, kwargs, len(call.returns)))
+
+    def _fail(self, call: Call, error: BaseException | None) -> None:
+        call.finished = True
+        for entry in call.returns:
+            entry.resolve(FAILED, None, error)
+
+    def cancel_call(self, call: Call, force: bool) -> None:
+        """Ray: a queued call never runs; a running one sees `is_canceled()` (sync) or
+        asyncio cancellation (async); force is refused for actor calls."""
+        if force:
+            raise ValueError(
+                "force=True is not supported for actor tasks. Use ray.kill() to kill the actor."
+            )
+        if call.finished:
+            return
+        call.cancelled = True
+        actor = call.actor
+        if call in actor.mailbox:
+            actor.mailbox.remove(call)
+            self._fail(call, exc.TaskCancelledError(call.hex()))
+        elif call.call_id in actor.inflight:
+            actor.proc.send(("cancel", call.call_id))
+            if not actor.opts.is_async:
+                # Ray answers the caller at once; the method runs on and its result is dropped.
+                actor.inflight.pop(call.call_id, None)
+                self._fail(call, exc.TaskCancelledError(call.hex()))
+
+    # -- death -------------------------------------------------------------------------------
+    def kill(self, actor: LocalActor) -> None:
+        if actor.state == DEAD:
+            return
+        self._die(
+            actor,
+            exc.ActorDiedError(
+                class_name=actor.opts.class_name,
+                actor_id=actor.hex(),
+                namespace=actor.namespace,
+                ip=actor.node.ip if actor.node else "",
+                reason="it was killed by `ray.kill`",
+            ),
+        )
+
+    def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
+        actor.state = DEAD
+        actor.death = error
+        if actor.opts.name is not None and release_name:
+            self.named.pop((actor.namespace, actor.opts.name), None)
+        self._creation_over(actor)
+        proc, actor.proc = actor.proc, None
+        if proc is not None:
+            self.b.procs.kill(proc)
+        for call in list(actor.inflight.values()):
+            self._fail(call, error)
+        actor.inflight.clear()
+        while actor.mailbox:
+            self._fail(actor.mailbox.popleft(), error)
+        self._release(actor)
+
+    def _release(self, actor: LocalActor) -> None:
+        if actor.pool is not None and (actor.holds or actor.gpu_shares):
+            actor.pool.release(actor.holds, actor.gpu_shares)
+            self.b.scheduler.dispatch()
+        actor.holds, actor.gpu_shares = {}, []
+
+    def process_died(self, proc: Any) -> None:
+        actor = proc.actor
+        if actor.proc is not proc or actor.state == DEAD:
+            return
+        actor.proc = None
+        if actor.exiting is not None:
+            for call in list(actor.inflight.values()):
+                if call.method == "__ray_terminate__":
+                    self._fail_or_none(call)
+            self._die(
+                actor,
+                release_name=False,
+                error=exc.ActorDiedError(
+                    class_name=actor.opts.class_name,
+                    actor_id=actor.hex(),
+                    namespace=actor.namespace,
+                    ip=actor.node.ip,
+                    error_message="The actor is dead because its worker process has died. Worker "
+                    "exit type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user "
+                    "request. exit_actor() is called.",
+                ),
+            )
+            return
+        self._creation_over(actor)
+        self.process_lost(actor, "the worker process exited (os._exit)")
+
+    def _fail_or_none(self, call: Call) -> None:
+        call.finished = True
+        for entry in call.returns:
+            entry.resolve(READY, ("v", None))
+        call.actor.inflight.pop(call.call_id, None)
+
+    def process_lost(self, actor: LocalActor, detail: str) -> None:
+        """The actor's process died: restart it if it may, else it is dead."""
+        restarts = actor.opts.max_restarts
+        can_restart = restarts == -1 or actor.restarts < restarts
+        in_flight = list(actor.inflight.values())
+        actor.inflight.clear()
+        self._release(actor)
+        if not can_restart:
+            self._die(
+                actor,
+                exc.ActorDiedError(
+                    class_name=actor.opts.class_name,
+                    actor_id=actor.hex(),
+                    namespace=actor.namespace,
+                    ip=actor.node.ip if actor.node else "",
+                    error_message="The actor is dead because its worker process has died. Worker "
+                    f"exit type: SYSTEM_ERROR Worker exit detail: {detail}",
+                ),
+            )
+            for call in in_flight:
+                self._fail(call, actor.death)
+            return
+        actor.restarts += 1
+        actor.state = RESTARTING
+        retry = actor.opts.max_task_retries
+        for call in reversed(in_flight):
+            if retry == -1 or call.attempts <= retry:
+                call.attempts += 1
+                actor.mailbox.appendleft(call)
+            else:
+                self._fail(
+                    call,
+                    exc.ActorUnavailableError(
+                        f"The actor is temporarily unavailable: {detail}", actor.hex()
+                    ),
+                )
+        self._start_creation(actor)
+        self.b.scheduler.dispatch()
+
+    def node_died(self, node: Any) -> None:
+        for actor in [a for a in self.by_id.values() if a.node is node and a.state == ALIVE]:
+            proc, actor.proc = actor.proc, None
+            if proc is not None:
+                self.b.procs.kill(proc)
+            actor.pool = None
+            actor.holds, actor.gpu_shares = {}, []
+            self.process_lost(actor, "the node it was running on died")
+
+    def pools_removed(self, pools: set[int]) -> None:
+        for actor in [a for a in self.by_id.values() if id(a.pool) in pools and a.state != DEAD]:
+            actor.pool, actor.holds, actor.gpu_shares = None, {}, []
+            self._die(
+                actor,
+                exc.ActorDiedError(
+                    class_name=actor.opts.class_name,
+                    actor_id=actor.hex(),
+                    namespace=actor.namespace,
+                    error_message="The actor is dead because its placement group was removed.",
+                ),
+            )
+
+    def unschedulable(self, task: Any, error: BaseException) -> None:
+        actor = task.actor
+        task.state = "finished"
+        self._die(actor, exc.ActorDiedError(error if isinstance(error, exc.RayTaskError) else None))
+
+    # -- names -------------------------------------------------------------------------------
+    def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
+        return [
+            {"name": name, "namespace": ns}
+            for (ns, name) in list(self.named)
+            if self._lookup(ns, name) is not None and (all_namespaces or ns == self.b.namespace)
+        ]
+
+    def _lookup(self, namespace: str, name: str) -> LocalActor | None:
+        actor = self.named.get((namespace, name))
+        if actor is not None and actor.state == DEAD and actor.live_handle() is None:
+            del self.named[(namespace, name)]
+            return None
+        return actor
+
+    def get_named(self, name: str, namespace: str | None) -> ActorHandle:
+        if not name:
+            raise ValueError("Please supply a non-empty value to get_actor")
+        actor = self._lookup(namespace or self.b.namespace, name)
+        if actor is None:
+            raise ValueError(
+                f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
+                "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
+                "not use a namespace matching the namespace of the actor."
+            )
+        return actor.handle()
+
+
+def _error_of(report: Any, actor: LocalActor, call: Call | None) -> BaseException:
+    kind, payload = report
+    if kind == "cancelled":
+        return exc.TaskCancelledError(call.hex() if call is not None else None)
+    if kind == "unserializable":
+        return exc.UnserializableException(payload)
+    return cloudpickle.loads(payload)
+
+
+def _pg_id(strategy: Any) -> int | None:
+    from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    if isinstance(strategy, PlacementGroupSchedulingStrategy):
+        return strategy.placement_group._record.pg_id
+    return None

@@ -1,0 +1,156 @@
+"""How values cross processes on the local backend: cloudpickle, with large values in shm.
+
+A value is stored as a *wire* form: `("v", x)` for an immutable scalar, `("i", data, buffers)`
+for a pickle (protocol 5, out-of-band buffers kept apart so NumPy arrays are not copied), or
+`("s", name, size)` for a POSIX shared-memory segment holding the same pickle and buffers.
+Refs, actor handles and placement groups inside a value travel as tokens that each side turns
+into its own objects (`persistent_id`), so a ref names the same object in every process.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import pickle
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import cloudpickle
+
+from simray._actor import ActorHandle
+from simray._object_ref import ObjectRef
+from simray.util.placement_group import PlacementGroup
+
+SHM_THRESHOLD = 1 << 20  # values at least this large go through shared memory
+ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
+_ALIGN = 64
+_HEADER = struct.Struct("<Q")
+
+try:
+    import _posixshmem
+except ImportError:  # pragma: no cover - not POSIX
+    _posixshmem = None
+
+
+class _Pickler(cloudpickle.Pickler):
+    def __init__(self, file: io.BytesIO, buffers: list[Any], token: Callable[[Any], Any]):
+        super().__init__(file, protocol=5, buffer_callback=buffers.append)
+        self._token = token
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, (ObjectRef, ActorHandle, PlacementGroup)):
+            return self._token(obj)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: Any, buffers: Any, load: Callable[[Any], Any]):
+        super().__init__(file, buffers=buffers)
+        self._load = load
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self._load(pid)
+
+
+def dumps(value: Any, token: Callable[[Any], Any]) -> tuple[bytes, list[Any]]:
+    """Pickle `value`; (pickle bytes, out-of-band buffers). Raises on unpicklable values."""
+    buf = io.BytesIO()
+    buffers: list[Any] = []
+    _Pickler(buf, buffers, token).dump(value)
+    return buf.getvalue(), buffers
+
+
+def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """The in-memory wire form of `value` (never shm: see `to_shm` for sending)."""
+    if type(value) in ATOMIC:
+        return ("v", value)
+    data, buffers = dumps(value, token)
+    return ("i", data, [b.raw() for b in buffers])
+
+
+def size_of(wire: tuple[Any, ...]) -> int:
+    if wire[0] == "i":
+        return len(wire[1]) + sum(b.nbytes for b in wire[2])
+    if wire[0] == "s":
+        return wire[2]
+    return 0
+
+
+def unpack(wire: tuple[Any, ...], load: Callable[[Any], Any]) -> Any:
+    """A fresh copy of the value (a read-only view for NumPy arrays from shm or buffers)."""
+    kind = wire[0]
+    if kind == "v":
+        return wire[1]
+    if kind == "i":
+        buffers = [memoryview(b).toreadonly() for b in wire[2]]
+        return _Unpickler(io.BytesIO(wire[1]), buffers, load).load()
+    view = _map(wire[1])
+    (count,) = _HEADER.unpack_from(view, 0)
+    table = struct.unpack_from(f"<{2 * (count + 1)}Q", view, 8)
+    spans = [view[table[2 * i] : table[2 * i] + table[2 * i + 1]] for i in range(count + 1)]
+    return _Unpickler(io.BytesIO(spans[0]), spans[1:], load).load()
+
+
+# -- shared memory ------------------------------------------------------------------------------
+_mapped: dict[str, memoryview] = {}  # segments this process has mapped (kept while it lives)
+
+
+def to_shm(wire: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    """Write an `("i", ...)` wire form into a new segment `name`; its `("s", ...)` form."""
+    data, buffers = wire[1], [memoryview(b).cast("B") for b in wire[2]]
+    count = len(buffers)
+    offset = _round_up(8 + 16 * (count + 1))
+    table = []
+    for part in (data, *buffers):
+        table += [offset, len(part)]
+        offset = _round_up(offset + len(part))
+    size = max(offset, 1)
+    fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    try:
+        os.ftruncate(fd, size)
+        with mmap.mmap(fd, size) as mm:
+            _HEADER.pack_into(mm, 0, count)
+            struct.pack_into(f"<{len(table)}Q", mm, 8, *table)
+            for i, part in enumerate((data, *buffers)):
+                start = table[2 * i]
+                mm[start : start + len(part)] = part
+    finally:
+        os.close(fd)
+    return ("s", name, size)
+
+
+def _map(name: str) -> memoryview:
+    view = _mapped.get(name)
+    if view is None:
+        fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, 0)
+        try:
+            size = os.fstat(fd).st_size
+            mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        finally:
+            os.close(fd)
+        view = _mapped[name] = memoryview(mm)
+    return view
+
+
+def unlink(name: str) -> None:
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except FileNotFoundError:
+        pass
+
+
+def unlink_prefix(prefix: str) -> None:
+    """Remove every segment whose name starts with `prefix` (cleanup after a session)."""
+    try:
+        names = os.listdir("/dev/shm")
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix):
+            unlink(name)
+
+
+def _round_up(n: int) -> int:
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN

@@ -1,0 +1,669 @@
+"""A worker process of the local backend: runs tasks or one actor for the driver.
+
+The main thread runs tasks (and a sync actor's calls) one at a time; a reader thread takes the
+driver's messages (work, replies to this worker's requests, cancels). User code calling the
+simray API here reaches `WorkerSession`, which forwards every call to the driver: nested tasks,
+`get`, `wait` and `put` go through the driver's object table and scheduler, as in Ray.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import queue
+import signal
+import sys
+import threading
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Client
+from typing import Any
+
+import cloudpickle
+
+from simray import _session
+from simray import exceptions as exc
+from simray._actor import ActorHandle
+from simray._local import serialization as ser
+from simray._object_ref import ObjectRef
+from simray.util.placement_group import PlacementGroup
+
+_CUDA = "CUDA_VISIBLE_DEVICES"
+_ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "simray_local_ctx", default=None
+)
+
+
+class WorkerRef(ObjectRef):
+    """An ObjectRef inside a worker: only the id; the value lives in the driver's table."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("an ObjectRef of the local backend is passed to tasks, not pickled")
+
+
+WorkerRef.__name__ = WorkerRef.__qualname__ = "ObjectRef"
+
+
+class _RemoteActor:
+    """The record an ActorHandle holds in a worker: the actor's id."""
+
+    def __init__(self, actor_id: int):
+        self.actor_id = actor_id
+
+    def hex(self) -> str:
+        return f"{self.actor_id:032x}"
+
+
+class _RemotePG:
+    def __init__(self, pg_id: int, strategy: str, ready_id: int):
+        self.pg_id = pg_id
+        self.strategy = strategy
+        self.ready_ref = WorkerRef(ready_id)
+
+    def hex(self) -> str:
+        return f"{self.pg_id:036x}"
+
+
+def token(obj: Any) -> Any:
+    """How a ref, actor handle or placement group is written into a pickle (both sides)."""
+    if isinstance(obj, ObjectRef):
+        return ("r", obj._id)
+    if isinstance(obj, ActorHandle):
+        return ("a", obj._actor.actor_id, obj._cls)
+    return (
+        "p",
+        obj._record.pg_id,
+        obj.bundle_specs,
+        obj._record.strategy,
+        obj._record.ready_ref._id,
+    )
+
+
+def load(pid: Any) -> Any:
+    kind = pid[0]
+    if kind == "r":
+        return WorkerRef(pid[1])
+    if kind == "a":
+        return ActorHandle(_RemoteActor(pid[1]), pid[2])
+    return PlacementGroup(_RemotePG(pid[1], pid[3], pid[4]), pid[2])
+
+
+class _Output:
+    """sys.stdout/stderr of a worker: whole lines go to the driver, prefixed as Ray does."""
+
+    def __init__(self, worker: Worker, fd: int):
+        self.worker = worker
+        self.fd = fd
+        self.buf = ""
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            self.buf += text
+            if "\n" in self.buf:
+                lines, _, self.buf = self.buf.rpartition("\n")
+                self._send(lines)
+        return len(text)
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.buf:
+                self._send(self.buf)
+                self.buf = ""
+
+    def _send(self, lines: str) -> None:
+        prefix = f"({self.worker.label} pid={self.worker.pid}) "
+        text = "".join(prefix + line + "\n" for line in lines.split("\n"))
+        self.worker.send(("out", self.fd, text))
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+
+class Worker:
+    """This process's connection to the driver and what it is running."""
+
+    def __init__(self, conn: Any, config: dict[str, Any]):
+        self.conn = conn
+        self.pid = os.getpid()
+        self.config = config
+        self.send_lock = threading.Lock()
+        self.replies: dict[int, Future[Any]] = {}
+        self.next_req = 0
+        self.req_lock = threading.Lock()
+        self.work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.fns: dict[int, Any] = {}
+        self.current: int | None = None  # the task the main thread runs
+        self.interrupt_for: int | None = None
+        self.label = "worker"
+        self.actor: Any = None
+        self.actor_mode = ""
+        self.pool: ThreadPoolExecutor | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.sem: asyncio.Semaphore | None = None
+        self.cancelled: set[int] = set()
+        self.atasks: dict[int, asyncio.Task[Any]] = {}
+        self.shm_count = 0
+        self.fn_keys: dict[int, tuple[int, Any]] = {}
+
+    # -- talking to the driver ---------------------------------------------------------------
+    def send(self, msg: Any) -> None:
+        with self.send_lock:
+            self.conn.send(msg)
+
+    def request(self, op: str, *args: Any) -> Future[Any]:
+        with self.req_lock:
+            self.next_req += 1
+            req = self.next_req
+            future: Future[Any] = Future()
+            self.replies[req] = future
+        future.req = req  # type: ignore[attr-defined]
+        payload = ser.pack(args, token)
+        self.send(("rpc", req, op, payload))
+        return future
+
+    def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
+        future = self.request(op, *args)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            with self.req_lock:
+                self.replies.pop(future.req, None)  # type: ignore[attr-defined]
+            self.send(("unwait", future.req))  # type: ignore[attr-defined]
+            raise
+
+    def reader(self) -> None:
+        try:
+            while True:
+                msg = self.conn.recv()
+                kind = msg[0]
+                if kind == "reply":
+                    with self.req_lock:
+                        future = self.replies.pop(msg[1], None)
+                    if future is not None:
+                        ok, payload = msg[2], msg[3]
+                        try:
+                            value = ser.unpack(payload, load)
+                        except BaseException as e:  # noqa: BLE001 - handed to the caller
+                            future.set_exception(e)
+                            continue
+                        if ok:
+                            future.set_result(value)
+                        else:
+                            future.set_exception(value)
+                elif kind == "call":
+                    self.dispatch_call(msg)
+                elif kind == "cancel":
+                    self.cancel(msg[1])
+                elif kind == "exit":
+                    break
+                else:
+                    self.work.put(msg)
+        except (EOFError, OSError):
+            pass
+        os._exit(0)  # the driver is gone (or asked us to go): nothing here may outlive it
+
+    # -- tasks -------------------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            msg = self.work.get()
+            kind = msg[0]
+            if kind == "run":
+                self.run_task(msg)
+            elif kind == "actor":
+                self.become_actor(msg)
+                if self.actor_mode == "async":
+                    self.run_loop()
+                    return
+            elif kind == "acall":
+                self.run_call(msg)
+
+    def function(self, key: int, blob: bytes | None) -> Any:
+        fn = self.fns.get(key)
+        if fn is None:
+            fn = self.fns[key] = cloudpickle.loads(blob)
+        return fn
+
+    def run_task(self, msg: Any) -> None:
+        _, task_id, fn_key, fn_blob, args, kwargs, num_returns, ctx = msg
+        self.label = ctx["label"]
+        ctx["call_id"] = task_id
+        _set_cuda(ctx["cuda"])
+        _ctx.set(ctx)
+        self.current = task_id
+        try:
+            fn = self.function(fn_key, fn_blob)
+            if self.interrupt_for == task_id:
+                raise KeyboardInterrupt
+            a = [self.arg(x) for x in args]
+            k = {key: self.arg(v) for key, v in kwargs.items()}
+            result = fn(*a, **k)
+            outputs = self.outputs(result, num_returns)
+        except BaseException as e:  # noqa: BLE001 - the task's failure is its result
+            self.current = None
+            self.interrupt_for = None
+            cancelled = task_id in self.cancelled
+            self.send(("error", task_id, self.error_blob(ctx["name"], e, ctx, cancelled)))
+        else:
+            self.current = None
+            self.interrupt_for = None
+            self.send(("done", task_id, outputs))
+        finally:
+            _flush()
+
+    def arg(self, wire: Any) -> Any:
+        if wire[0] == "e":  # a failed argument: raise its error here, as Ray does
+            raise _as_raised(cloudpickle.loads(wire[1]))
+        return ser.unpack(wire, load)
+
+    def outputs(self, result: Any, n: int) -> list[Any]:
+        if n == 1:
+            values = [result]
+        elif n == 0:
+            values = []
+        else:
+            try:
+                values = list(result)
+            except TypeError:
+                values = None
+            if values is None or len(values) != n:
+                raise ValueError(
+                    f"Task returned {len(values) if values else 'a non-sequence'} objects, "
+                    f"but num_returns={n}."
+                )
+        out = []
+        for v in values:
+            try:
+                wire = ser.pack(v, token)
+            except Exception as e:
+                raise TypeError(f"Could not serialize the return value: {e}") from e
+            out.append(self.maybe_shm(wire))
+        return out
+
+    def maybe_shm(self, wire: Any) -> Any:
+        if wire[0] == "i" and ser.size_of(wire) >= ser.SHM_THRESHOLD:
+            self.shm_count += 1
+            return ser.to_shm(wire, f"{self.config['shm_prefix']}w{self.pid}_{self.shm_count}")
+        return wire
+
+    def error_blob(
+        self, name: str, error: BaseException, ctx: dict[str, Any], cancelled: bool = False
+    ) -> Any:
+        if cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+            error = exc.TaskCancelledError(ctx["task_id"])
+        actor = ctx.get("actor_id")
+        err = exc._make_task_error(
+            name,
+            error,
+            pid=self.pid,
+            ip=ctx["ip"],
+            actor_repr=f"<{ctx['class_name']} object>" if actor else None,
+            actor_id=actor,
+        )
+        try:
+            blob = cloudpickle.dumps(err)
+            cloudpickle.loads(blob)
+        except Exception:
+            return ("unserializable", "".join(traceback.format_exception(error)))
+        return ("error", blob)
+
+    def cancel(self, task_id: int) -> None:
+        if self.actor is not None:
+            self.cancelled.add(task_id)
+            atask = self.atasks.get(task_id)
+            if atask is not None and self.loop is not None:
+                self.loop.call_soon_threadsafe(atask.cancel)
+            return
+        self.interrupt_for = task_id
+        self.cancelled.add(task_id)
+        if self.current == task_id:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def on_sigint(self, signum: int, frame: Any) -> None:
+        if self.current is not None and self.interrupt_for == self.current:
+            self.interrupt_for = None
+            raise KeyboardInterrupt
+
+    # -- actors ------------------------------------------------------------------------------
+    def become_actor(self, msg: Any) -> None:
+        _, actor_id, cls_blob, args, kwargs, mode, concurrency, ctx = msg
+        self.label = ctx["class_name"]
+        _set_cuda(ctx["cuda"])
+        _ctx.set(ctx)
+        self.actor_ctx = ctx
+        try:
+            cls = cloudpickle.loads(cls_blob)
+            a = [self.arg(x) for x in args]
+            k = {key: self.arg(v) for key, v in kwargs.items()}
+            if mode == "async":
+                self.loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(self.loop)
+                self.sem = asyncio.Semaphore(concurrency)
+            self.actor = cls(*a, **k)
+        except BaseException as e:  # noqa: BLE001 - the constructor's failure is reported
+            self.send(
+                ("created", actor_id, self.error_blob(f"{ctx['class_name']}.__init__", e, ctx))
+            )
+            return
+        finally:
+            _flush()
+        self.actor_mode = mode
+        if mode == "threaded":
+            self.pool = ThreadPoolExecutor(max_workers=concurrency)
+        self.send(("created", actor_id, None))
+
+    def dispatch_call(self, msg: Any) -> None:
+        mode = self.actor_mode
+        if mode == "async":
+            assert self.loop is not None
+            self.loop.call_soon_threadsafe(self._start_async, msg)
+        elif mode == "threaded":
+            assert self.pool is not None
+            self.pool.submit(self.run_call, msg)
+        else:
+            self.work.put(("acall", *msg[1:]))
+
+    def _call_ctx(self, call_id: int) -> dict[str, Any]:
+        ctx = dict(self.actor_ctx)
+        ctx["task_id"] = f"{call_id:048x}"
+        ctx["call_id"] = call_id
+        return ctx
+
+    def run_call(self, msg: Any) -> None:
+        _, call_id, method, args, kwargs, num_returns = msg
+        ctx = self._call_ctx(call_id)
+        _ctx.set(ctx)
+        name = f"{ctx['class_name']}.{method}"
+        if call_id in self.cancelled:
+            self.send(("cerror", call_id, ("cancelled", None)))
+            return
+        if method == "__ray_terminate__":
+            self.terminate(call_id)
+            return
+        try:
+            a = [self.arg(x) for x in args]
+            k = {key: self.arg(v) for key, v in kwargs.items()}
+            result = getattr(self.actor, method)(*a, **k)
+            outputs = self.outputs(result, num_returns)
+        except SystemExit as e:
+            self.exit_actor(call_id, e)
+        except BaseException as e:  # noqa: BLE001 - the method's failure is its result
+            self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+        else:
+            self.send(("cdone", call_id, outputs))
+        finally:
+            _flush()
+
+    def _start_async(self, msg: Any) -> None:
+        assert self.loop is not None
+        call_id = msg[1]
+        self.atasks[call_id] = self.loop.create_task(self._run_async(msg))
+
+    async def _run_async(self, msg: Any) -> None:
+        _, call_id, method, args, kwargs, num_returns = msg
+        ctx = self._call_ctx(call_id)
+        ctx["async_actor"] = True
+        _ctx.set(ctx)
+        name = f"{ctx['class_name']}.{method}"
+        try:
+            if method == "__ray_terminate__":
+                self.terminate(call_id)
+                return
+            assert self.sem is not None
+            async with self.sem:
+                if call_id in self.cancelled:
+                    raise asyncio.CancelledError
+                a = [self.arg(x) for x in args]
+                k = {key: self.arg(v) for key, v in kwargs.items()}
+                result = getattr(self.actor, method)(*a, **k)
+                if asyncio.iscoroutine(result):
+                    result = await result
+                outputs = self.outputs(result, num_returns)
+        except SystemExit as e:
+            self.exit_actor(call_id, e)
+        except asyncio.CancelledError as e:
+            if call_id in self.cancelled:
+                self.send(("cerror", call_id, self.error_blob(name, e, ctx, True)))
+            else:
+                self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+        except BaseException as e:  # noqa: BLE001 - the method's failure is its result
+            self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+        else:
+            self.send(("cdone", call_id, outputs))
+        finally:
+            self.atasks.pop(call_id, None)
+            _flush()
+
+    def run_loop(self) -> None:
+        assert self.loop is not None
+        self.loop.run_forever()
+
+    def terminate(self, call_id: int) -> None:
+        """`__ray_terminate__`: answer the call, then leave (an intended exit)."""
+        self.send(("cdone", call_id, [("v", None)]))
+        self.send(("exiting", "terminate"))
+        _flush()
+        os._exit(0)
+
+    def exit_actor(self, call_id: int, e: SystemExit) -> None:
+        self.send(("exiting", "exit_actor"))
+        _flush()
+        os._exit(0)
+
+
+class WorkerSession:
+    """The simray API inside a worker: each call is a request to the driver."""
+
+    name = "local"
+
+    def __init__(self, worker: Worker, namespace: str):
+        self.w = worker
+        self.namespace = namespace
+
+    def _fn_key(self, fn: Any) -> tuple[int, bytes | None]:
+        entry = self.w.fn_keys.get(id(fn))
+        if entry is not None and entry[1] is fn:
+            return entry[0], None
+        key = (self.w.pid << 24) + len(self.w.fn_keys) + 1
+        self.w.fn_keys[id(fn)] = (key, fn)
+        self.w.fns[key] = fn
+        return key, cloudpickle.dumps(fn)
+
+    def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+        key, blob = self._fn_key(fn)
+        ids = self.w.call("submit", key, blob, opts.raw, opts.name, args, kwargs)
+        return _refs(ids)
+
+    def create_actor(
+        self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
+    ) -> Any:
+        return self.w.call("create_actor", cls, args, kwargs, opts.raw)
+
+    def submit_actor_task(
+        self,
+        actor: Any,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        num_returns: int,
+    ) -> Any:
+        ids = self.w.call("actor_call", actor.actor_id, method, args, kwargs, num_returns)
+        return _refs(ids)
+
+    def get(self, refs: Any, timeout: float | None) -> Any:
+        single = isinstance(refs, ObjectRef)
+        if single:
+            refs = [refs]
+        elif not isinstance(refs, list):
+            raise ValueError(
+                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
+                "either be an ObjectRef or a list of ObjectRefs."
+            )
+        for ref in refs:
+            if not isinstance(ref, ObjectRef):
+                raise TypeError(
+                    f"Attempting to call `get` on the value {ref!r}, which is not an ray.ObjectRef."
+                )
+        if timeout is not None and timeout <= 0:
+            timeout = 0.0
+        try:
+            wires = self.w.call("get", [r._id for r in refs], timeout=timeout)
+        except TimeoutError:
+            raise exc.GetTimeoutError("Get timed out: some object(s) not ready.") from None
+        values = [self.w.arg(w) for w in wires]
+        return values[0] if single else values
+
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
+    ) -> Any:
+        ids = [r._id for r in refs]
+        try:
+            ready = set(self.w.call("wait", ids, num_returns, timeout=timeout))
+        except TimeoutError:
+            ready = set(self.w.call("wait", ids, 0))
+        done = [r for r in refs if r._id in ready][:num_returns]
+        chosen = {r._id for r in done}
+        return done, [r for r in refs if r._id not in chosen]
+
+    def put(self, value: Any) -> Any:
+        try:
+            wire = ser.pack(value, token)
+        except Exception as e:
+            raise TypeError(
+                f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
+                "Objects are stored as copies (cloudpickle); put a picklable value."
+            ) from e
+        return WorkerRef(self.w.call("put", self.w.maybe_shm(wire)))
+
+    async def await_ref(self, ref: Any) -> Any:
+        future = self.w.request("get", [ref._id])
+        wires = await asyncio.wrap_future(future)
+        return self.w.arg(wires[0])
+
+    def ref_future(self, ref: Any) -> Any:
+        out: Future[Any] = Future()
+
+        def done(f: Future[Any]) -> None:
+            try:
+                out.set_result(self.w.arg(f.result()[0]))
+            except BaseException as e:  # noqa: BLE001 - handed to the future's reader
+                out.set_exception(e)
+
+        self.w.request("get", [ref._id]).add_done_callback(done)
+        return out
+
+    def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
+        if not isinstance(ref, ObjectRef):
+            raise TypeError(
+                f"ray.cancel() only supported for object refs. For actors, try ray.kill(). "
+                f"Got: {type(ref)}."
+            )
+        self.w.call("cancel", ref._id, force, recursive)
+
+    def kill(self, handle: Any, no_restart: bool) -> None:
+        self.w.call("kill", handle._actor.actor_id, no_restart)
+
+    def get_actor(self, name: str, namespace: str | None) -> Any:
+        return self.w.call("get_actor", name, namespace)
+
+    def list_named_actors(self, all_namespaces: bool) -> list[Any]:
+        return self.w.call("list_named_actors", all_namespaces)
+
+    def create_placement_group(
+        self, bundles: list[dict[str, float]], strategy: str, name: str
+    ) -> Any:
+        return self.w.call("create_placement_group", bundles, strategy, name)._record
+
+    def remove_placement_group(self, record: Any) -> None:
+        self.w.call("remove_placement_group", record.pg_id)
+
+    def placement_group_table(self, record: Any) -> dict[str, Any]:
+        return self.w.call("placement_group_table", record.pg_id)
+
+    def placement_groups(self) -> list[Any]:
+        return [pg._record for pg in self.w.call("placement_groups")]
+
+    def wait_placement_group(self, record: Any, timeout: float | None) -> bool:
+        ready, _ = self.wait([record.ready_ref], 1, timeout, True)
+        return bool(ready)
+
+    def current_placement_group(self) -> Any:
+        return self.w.call("current_placement_group", _ctx.get())
+
+    def cluster_resources(self) -> dict[str, float]:
+        return self.w.call("cluster_resources")
+
+    def available_resources(self) -> dict[str, float]:
+        return self.w.call("available_resources")
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self.w.call("nodes")
+
+    def add_node(self, **spec: Any) -> Any:
+        raise RuntimeError("nodes are added from the driver (simray.cluster.Cluster), not a task")
+
+    def remove_node(self, node_id: str) -> None:
+        raise RuntimeError("nodes are removed from the driver (simray.cluster.Cluster), not a task")
+
+    def context(self) -> dict[str, Any]:
+        ctx = dict(_ctx.get() or {})
+        call = ctx.get("call_id")
+        ctx["cancelled"] = call is not None and call in self.w.cancelled
+        return ctx
+
+    def shutdown(self) -> None:
+        """`shutdown()` inside a task ends nothing: the driver owns the session."""
+
+
+def _refs(ids: Any) -> Any:
+    if ids is None:
+        return None
+    if isinstance(ids, int):
+        return WorkerRef(ids)
+    return [WorkerRef(i) for i in ids]
+
+
+def _as_raised(error: BaseException) -> BaseException:
+    if isinstance(error, exc.RayTaskError):
+        return error.as_instanceof_cause()
+    return error
+
+
+def _set_cuda(value: str | None) -> None:
+    if value is None:
+        os.environ.pop(_CUDA, None)
+    else:
+        os.environ[_CUDA] = value
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a user-replaced stream may fail; output is best effort
+            pass
+
+
+def main(config: dict[str, Any], ticket: str) -> None:
+    """Entry point in a freshly forked process: connect, say hello, serve."""
+    conn = Client(config["address"], family="AF_UNIX", authkey=config["authkey"])
+    conn.send(("hello", ticket, os.getpid()))
+    worker = Worker(conn, config)
+    if config["cwd"] and os.path.isdir(config["cwd"]):
+        os.chdir(config["cwd"])
+    sys.stdout = _Output(worker, 1)  # type: ignore[assignment]
+    sys.stderr = _Output(worker, 2)  # type: ignore[assignment]
+    signal.signal(signal.SIGINT, worker.on_sigint)
+    _session._active = WorkerSession(worker, config["namespace"])
+    threading.Thread(target=worker.reader, name="simray-reader", daemon=True).start()
+    worker.serve()
