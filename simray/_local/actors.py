@@ -15,6 +15,7 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
+from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
 
 PENDING_CREATION, ALIVE, RESTARTING, DEAD = "pending creation", "alive", "restarting", "dead"
@@ -118,7 +119,7 @@ class Actors:
                     f"namespace='{namespace}')"
                 )
         try:
-            blob = cloudpickle.dumps(cls)
+            blob = ser.dumps_code(cls)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the actor class {cls.__name__}: {type(e).__name__}: {e}"

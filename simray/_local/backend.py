@@ -274,7 +274,7 @@ class LocalBackend:
         if entry is not None and entry[1] is fn:
             return entry[0]
         key = (os.getpid() << 24) + len(self._fn_keys) + 1
-        self.fn_blobs[key] = cloudpickle.dumps(fn)
+        self.fn_blobs[key] = ser.dumps_code(fn)
         self._fn_keys[id(fn)] = (key, fn)
         return key
 
@@ -1017,8 +1017,9 @@ class LocalBackend:
 
 
 def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
-    raise as_raised(error)
+    """Raise a failed argument's error; named as Ray's, so error texts say an input failed
+    (Ray raises the stored error itself, in a fresh frame)."""
+    raise error from None
 
 
 def as_raised(error: BaseException | None) -> BaseException:

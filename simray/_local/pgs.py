@@ -29,6 +29,11 @@ class LocalPlacementGroup:
         self.bundles: list[Bundle] = []
         self.ready_ref: Any = None
         self.handle: Any = None
+        self.requested_at = 0.0
+        self.placed_at: float | None = None
+        self.attempts = 0
+        self.sched_state = "QUEUED"
+        self.bundle_nodes: dict[int, str] = {}  # kept after removal, as Ray's table does
 
     def hex(self) -> str:
         return f"{self.pg_id:036x}"
@@ -67,6 +72,7 @@ class PlacementGroups:
         ref.entry.escaped = True
         pg = LocalPlacementGroup(ref._id, demands, strategy, name)
         pg.ready_ref = ref
+        pg.requested_at = self.b.now()
         self.all.append(pg)
         self.by_id[pg.pg_id] = pg
         self.pending.append(pg)
@@ -78,16 +84,23 @@ class PlacementGroups:
         created = False
         nodes = self.b.scheduler.nodes
         for pg in list(self.pending):
+            pg.attempts += 1
             chosen = placement.place_bundles(nodes, pg.demands, pg.strategy, empty=False)
             if chosen is None:
                 if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
+                    pg.sched_state = "INFEASIBLE"
                     self._warn_infeasible(pg)
+                else:
+                    pg.sched_state = "NO_RESOURCES"
                 continue
             pg.bundles = [
                 Bundle(i, node, demand, node.resources.allocate(demand))
                 for i, (node, demand) in enumerate(zip(chosen, pg.demands, strict=True))
             ]
             pg.state = CREATED
+            pg.sched_state = "FINISHED"
+            pg.placed_at = self.b.now()
+            pg.bundle_nodes = {b.index: b.node.node_id for b in pg.bundles}
             self.pending.remove(pg)
             pg.ready_ref.entry.resolve(READY, self.b.pack(pg.handle))
             created = True
@@ -115,6 +128,7 @@ class PlacementGroups:
         pools = {id(b.resources) for b in pg.bundles}
         pg.bundles = []
         pg.state = REMOVED
+        pg.sched_state = "REMOVED"
         self.b.placement_group_removed(pools)
 
     def table(self, pg: LocalPlacementGroup) -> dict[str, Any]:
@@ -122,8 +136,18 @@ class PlacementGroups:
             "placement_group_id": pg.hex(),
             "name": pg.name,
             "bundles": {i: {k: v / 10_000 for k, v in d.items()} for i, d in enumerate(pg.demands)},
-            "bundles_to_node_id": {b.index: b.node.node_id for b in pg.bundles},
+            "bundles_to_node_id": dict(pg.bundle_nodes),
             "strategy": pg.strategy,
             "state": pg.state,
-            "stats": {},
+            "stats": {
+                "end_to_end_creation_latency_ms": _ms(pg.placed_at, pg.requested_at),
+                "scheduling_latency_ms": _ms(pg.placed_at, pg.requested_at),
+                "scheduling_attempt": pg.attempts,
+                "highest_retry_delay_ms": 0.0,
+                "scheduling_state": pg.sched_state,
+            },
         }
+
+
+def _ms(end: float | None, start: float) -> float:
+    return 0.0 if end is None else round((end - start) * 1000, 3)

@@ -14,10 +14,13 @@ import mmap
 import os
 import pickle
 import struct
+import types
+from collections import ChainMap
 from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
+from cloudpickle import cloudpickle as cloudpickle_module
 
 from simray._actor import ActorHandle
 from simray._object_ref import ObjectRef
@@ -34,7 +37,17 @@ except ImportError:  # pragma: no cover - not POSIX
     _posixshmem = None
 
 
+def _code_reduce(code: types.CodeType) -> Any:
+    """cloudpickle's reduction of a code object, keeping its file name (cloudpickle writes
+    "<dynamic-code>"), so a worker's tracebacks name the user's file and show its lines."""
+    ctor, args = cloudpickle_module._code_reduce(code)
+    args = tuple(code.co_filename if a == "<dynamic-code>" else a for a in args)
+    return ctor, args
+
+
 class _Pickler(cloudpickle.Pickler):
+    dispatch_table = ChainMap({types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table)
+
     def __init__(self, file: io.BytesIO, buffers: list[Any], token: Callable[[Any], Any]):
         super().__init__(file, protocol=5, buffer_callback=buffers.append)
         self._token = token
@@ -60,6 +73,17 @@ def dumps(value: Any, token: Callable[[Any], Any]) -> tuple[bytes, list[Any]]:
     buffers: list[Any] = []
     _Pickler(buf, buffers, token).dump(value)
     return buf.getvalue(), buffers
+
+
+def dumps_code(obj: Any) -> bytes:
+    """A function or class for another process (file names kept, see `_code_reduce`)."""
+    buf = io.BytesIO()
+    _Pickler(buf, [], _no_refs).dump(obj)
+    return buf.getvalue()
+
+
+def _no_refs(obj: Any) -> Any:
+    return None
 
 
 def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:

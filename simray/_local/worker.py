@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from multiprocessing.connection import Client
 from typing import Any
 
@@ -190,17 +190,19 @@ class Worker:
                 if kind == "reply":
                     with self.req_lock:
                         future = self.replies.pop(msg[1], None)
-                    if future is not None:
+                    if future is not None and not future.done():
                         ok, payload = msg[2], msg[3]
                         try:
                             value = ser.unpack(payload, load)
                         except BaseException as e:  # noqa: BLE001 - handed to the caller
-                            future.set_exception(e)
-                            continue
-                        if ok:
-                            future.set_result(value)
-                        else:
-                            future.set_exception(value)
+                            value, ok = e, False
+                        try:
+                            if ok:
+                                future.set_result(value)
+                            else:
+                                future.set_exception(value)
+                        except InvalidStateError:
+                            pass  # the caller gave up (cancelled) meanwhile
                 elif kind == "call":
                     self.dispatch_call(msg)
                 elif kind == "cancel":
@@ -263,7 +265,7 @@ class Worker:
 
     def arg(self, wire: Any) -> Any:
         if wire[0] == "e":  # a failed argument: raise its error here, as Ray does
-            raise _as_raised(cloudpickle.loads(wire[1]))
+            raise_if_dependency_failed(cloudpickle.loads(wire[1]))
         return ser.unpack(wire, load)
 
     def outputs(self, result: Any, n: int) -> list[Any]:
@@ -322,7 +324,11 @@ class Worker:
             self.cancelled.add(task_id)
             atask = self.atasks.get(task_id)
             if atask is not None and self.loop is not None:
-                self.loop.call_soon_threadsafe(atask.cancel)
+                # Two hops: a reply that arrived before the cancel resumes the coroutine first.
+                loop = self.loop
+                loop.call_soon_threadsafe(
+                    lambda: loop.call_soon(lambda: loop.call_soon(atask.cancel))
+                )
             return
         self.interrupt_for = task_id
         self.cancelled.add(task_id)
@@ -439,7 +445,11 @@ class Worker:
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
             self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
-            self.send(("cdone", call_id, outputs))
+            if call_id in self.cancelled:  # Ray: a cancelled call fails even if it returned
+                error = asyncio.CancelledError()
+                self.send(("cerror", call_id, self.error_blob(name, error, ctx, True)))
+            else:
+                self.send(("cdone", call_id, outputs))
         finally:
             self.atasks.pop(call_id, None)
             _flush()
@@ -477,7 +487,7 @@ class WorkerSession:
         key = (self.w.pid << 24) + len(self.w.fn_keys) + 1
         self.w.fn_keys[id(fn)] = (key, fn)
         self.w.fns[key] = fn
-        return key, cloudpickle.dumps(fn)
+        return key, ser.dumps_code(fn)
 
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
         key, blob = self._fn_key(fn)
@@ -631,6 +641,11 @@ def _refs(ids: Any) -> Any:
     if isinstance(ids, int):
         return WorkerRef(ids)
     return [WorkerRef(i) for i in ids]
+
+
+def raise_if_dependency_failed(error: BaseException) -> None:
+    """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
+    raise error from None
 
 
 def _as_raised(error: BaseException) -> BaseException:
