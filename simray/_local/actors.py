@@ -19,6 +19,7 @@ from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
 
 PENDING_CREATION, ALIVE, RESTARTING, DEAD = "pending creation", "alive", "restarting", "dead"
+EXITING = "exiting"  # exit_actor() was called; running calls finish, then the process ends
 
 
 class LocalActor:
@@ -40,6 +41,7 @@ class LocalActor:
         self.death: BaseException | None = None
         self.restarts = 0
         self.exiting: str | None = None
+        self.exit_error: BaseException | None = None
         self.creation: Any = None
         self.init_args: Any = None
         self.cls_blob = b""
@@ -180,7 +182,7 @@ class Actors:
             "ip": actor.node.ip,
             "task_id": None,
             "actor_id": actor.hex(),
-            "assigned": {k: v / 10_000 for k, v in actor.holds.items()},
+            "assigned": {k: v / 10_000 for k, v in opts.placement_demand.items()},
             "gpu_ids": gpu_ids,
             "namespace": b.namespace,
             "worker": True,
@@ -188,6 +190,13 @@ class Actors:
             "name": opts.class_name,
             "cuda": ",".join(map(str, gpu_ids)) if actor.gpu_shares else b.driver_cuda,
             "strategy_pg": _pg_id(opts.strategy),
+            "actor_name": opts.name or "",
+            "restarts": actor.restarts,
+            "worker_id": f"{proc.pid:056x}",
+            "labels": {"ray.io/node-id": actor.node.node_id, **actor.node.labels},
+            "runtime_env": opts.raw.get("runtime_env") or {},
+            "held": {k: v / 10_000 for k, v in actor.holds.items()},
+            **_pg_info(opts.strategy),
         }
         proc.send(
             ("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, opts.max_concurrency, ctx)
@@ -230,6 +239,7 @@ class Actors:
                 call.finished = True
                 for entry, wire in zip(call.returns, msg[2], strict=False):
                     entry.resolve(READY, wire)
+            self._maybe_quit(actor)
         elif kind == "cerror":
             call = actor.inflight.pop(msg[1], None)
             if call is not None:
@@ -237,8 +247,49 @@ class Actors:
                 error = _error_of(msg[2], actor, call)
                 for entry in call.returns:
                     entry.resolve(FAILED, None, error)
+            self._maybe_quit(actor)
         elif kind == "exiting":
             actor.exiting = msg[1]
+        elif kind == "exit_call":
+            self._exit_call(actor, msg[1])
+
+    def _exit_call(self, actor: LocalActor, call_id: int) -> None:
+        """`exit_actor()` in a call: its caller sees the actor's death, queued calls fail, calls
+        still running (threaded, async) finish first, then the process ends without restart."""
+        call = actor.inflight.pop(call_id, None)
+        error = exc.ActorDiedError(
+            class_name=actor.opts.class_name,
+            actor_id=actor.hex(),
+            namespace=actor.namespace,
+            ip=actor.node.ip,
+            error_message="The actor is dead because its worker process has died. Worker exit "
+            "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
+            "Worker exits with an exit code 0. exit_actor() is called.",
+        )
+        if call is not None:
+            if actor.inflight:
+                # Ray: the actor is still alive (other calls run), so this caller is told that
+                # it is unavailable rather than dead.
+                self._fail(
+                    call,
+                    exc.ActorUnavailableError(
+                        "The actor is temporarily unavailable: IntentionalSystemExit: Worker "
+                        "exits with an exit code 0. exit_actor() is called.",
+                        actor.hex(),
+                    ),
+                )
+            else:
+                self._fail(call, error)
+        actor.exiting = "exit_actor"
+        actor.exit_error = error
+        actor.state = EXITING
+        while actor.mailbox:
+            self._fail(actor.mailbox.popleft(), error)
+        self._maybe_quit(actor)
+
+    def _maybe_quit(self, actor: LocalActor) -> None:
+        if actor.state == EXITING and not actor.inflight and actor.proc is not None:
+            actor.proc.send(("exit",))
 
     # -- calls -------------------------------------------------------------------------------
     def submit(
@@ -253,6 +304,8 @@ class Actors:
         call.returns = [r.entry for r in refs]
         if actor.state == DEAD:
             self._fail(call, actor.death)
+        elif actor.state == EXITING:
+            self._fail(call, actor.exit_error)
         else:
             actor.mailbox.append(call)
             pending = [d for d in deps if d.state == PENDING]
@@ -356,7 +409,8 @@ class Actors:
             self._die(
                 actor,
                 release_name=False,
-                error=exc.ActorDiedError(
+                error=actor.exit_error
+                or exc.ActorDiedError(
                     class_name=actor.opts.class_name,
                     actor_id=actor.hex(),
                     namespace=actor.namespace,
@@ -477,6 +531,17 @@ def _error_of(report: Any, actor: LocalActor, call: Call | None) -> BaseExceptio
     if kind == "unserializable":
         return exc.UnserializableException(payload)
     return cloudpickle.loads(payload)
+
+
+def _pg_info(strategy: Any) -> dict[str, Any]:
+    from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
+        return {
+            "pg_id": strategy.placement_group.id.hex(),
+            "capture": bool(strategy.placement_group_capture_child_tasks),
+        }
+    return {}
 
 
 def _pg_id(strategy: Any) -> int | None:

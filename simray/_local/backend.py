@@ -30,10 +30,16 @@ from simray._local.actors import Actors
 from simray._local.objects import FAILED, PENDING, READY, LocalRef, Table, Waiter
 from simray._local.pgs import PlacementGroups
 from simray._local.procs import Procs, WorkerProc
-from simray._model.resources import UNIT, to_float
+from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._object_ref import ObjectRef
 from simray._options import TaskOptions
-from simray._sim.scheduler import Scheduler, SimNode, node_total
+from simray._sim.scheduler import (
+    DEFAULT_MEMORY,
+    DEFAULT_OBJECT_STORE_MEMORY,
+    Scheduler,
+    SimNode,
+    node_total,
+)
 from simray.util.placement_group import PlacementGroup
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
@@ -110,6 +116,7 @@ class LocalBackend:
         namespace: str | None = None,
     ):
         self.namespace = namespace or "anonymous"
+        self.runtime_env: dict[str, Any] = {}
         self.lock = threading.RLock()
         self.started = time.monotonic()
         self.rng = random.Random(seed or 0)
@@ -131,6 +138,14 @@ class LocalBackend:
         self._shm_count = 0
         self.closed = False
         if node_specs is None:
+            check_node_resources(
+                num_cpus,
+                num_gpus,
+                resources,
+                object_store_memory,
+                DEFAULT_MEMORY,
+                DEFAULT_OBJECT_STORE_MEMORY,
+            )
             node_specs = [
                 {
                     "num_cpus": os.cpu_count() or 1 if num_cpus is None else num_cpus,
@@ -415,6 +430,11 @@ class LocalBackend:
             "name": task.name,
             "cuda": ",".join(map(str, gpu_ids)) if task.gpu_shares else self.driver_cuda,
             "strategy_pg": _pg_id(task.strategy),
+            "task_name": task.name,
+            "worker_id": f"{proc.pid:056x}",
+            "labels": {"ray.io/node-id": task.node.node_id, **task.node.labels},
+            "runtime_env": task.opts.raw.get("runtime_env") or {},
+            **_pg_info(task.strategy),
         }
         proc.send(("run", task.task_id, key, blob, args, kwargs, len(task.returns), ctx))
 
@@ -1003,7 +1023,16 @@ class LocalBackend:
             "namespace": self.namespace,
             "cancelled": False,
             "worker": False,
+            "worker_id": f"{os.getpid():056x}",
+            "labels": {"ray.io/node-id": head.node_id, **head.labels},
+            "runtime_env": self.runtime_env,
         }
+
+    def exit_actor(self) -> None:
+        raise TypeError(
+            "exit_actor API is called on a non-actor worker, 0. Call this API inside an "
+            "actor methodsif you'd like to exit the actor gracefully."
+        )
 
     # -- end -------------------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -1052,6 +1081,15 @@ def _pg_id(strategy: Any) -> int | None:
     if isinstance(strategy, PlacementGroupSchedulingStrategy):
         return strategy.placement_group._record.pg_id
     return None
+
+
+def _pg_info(strategy: Any) -> dict[str, Any]:
+    if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
+        return {
+            "pg_id": strategy.placement_group.id.hex(),
+            "capture": bool(strategy.placement_group_capture_child_tasks),
+        }
+    return {}
 
 
 def _noop() -> None:

@@ -35,6 +35,10 @@ _ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
 )
 
 
+class _ActorExit(SystemExit):
+    """`exit_actor()` in a sync or threaded actor: unwinds the method."""
+
+
 class WorkerRef(ObjectRef):
     """An ObjectRef inside a worker: only the id; the value lives in the driver's table."""
 
@@ -208,7 +212,10 @@ class Worker:
                 elif kind == "cancel":
                     self.cancel(msg[1])
                 elif kind == "exit":
-                    break
+                    if self.actor_mode == "async" and self.loop is not None:
+                        self.loop.call_soon_threadsafe(self.loop.stop)
+                    else:
+                        self.work.put(("quit",))
                 else:
                     self.work.put(msg)
         except (EOFError, OSError):
@@ -226,9 +233,19 @@ class Worker:
                 self.become_actor(msg)
                 if self.actor_mode == "async":
                     self.run_loop()
-                    return
+                    self.quit()
             elif kind == "acall":
                 self.run_call(msg)
+            elif kind == "quit":
+                self.quit()
+
+    def quit(self) -> None:
+        """End the process as an actor that exited: atexit handlers run, output is flushed."""
+        import atexit
+
+        atexit._run_exitfuncs()
+        _flush()
+        os._exit(0)
 
     def function(self, key: int, blob: bytes | None) -> Any:
         fn = self.fns.get(key)
@@ -245,6 +262,7 @@ class Worker:
         self.current = task_id
         try:
             fn = self.function(fn_key, fn_blob)
+            ctx["function_name"] = _qualified(None, fn)
             if self.interrupt_for == task_id:
                 raise KeyboardInterrupt
             a = [self.arg(x) for x in args]
@@ -349,6 +367,11 @@ class Worker:
         self.actor_ctx = ctx
         try:
             cls = cloudpickle.loads(cls_blob)
+            actor_id_int = actor_id
+            ctx["actor_handle"] = lambda: ActorHandle(_RemoteActor(actor_id_int), cls)
+            self.actor_cls = cls
+            ctx["function_name"] = _qualified(cls, "__init__")
+            ctx["task_name"] = f"{ctx['class_name']}.__init__"
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
             if mode == "async":
@@ -364,6 +387,7 @@ class Worker:
         finally:
             _flush()
         self.actor_mode = mode
+        ctx["assigned"] = ctx.pop("held")
         if mode == "threaded":
             self.pool = ThreadPoolExecutor(max_workers=concurrency)
         self.send(("created", actor_id, None))
@@ -379,15 +403,17 @@ class Worker:
         else:
             self.work.put(("acall", *msg[1:]))
 
-    def _call_ctx(self, call_id: int) -> dict[str, Any]:
+    def _call_ctx(self, call_id: int, method: str) -> dict[str, Any]:
         ctx = dict(self.actor_ctx)
         ctx["task_id"] = f"{call_id:048x}"
         ctx["call_id"] = call_id
+        ctx["task_name"] = f"{ctx['class_name']}.{method}"
+        ctx["function_name"] = _qualified(self.actor_cls, method)
         return ctx
 
     def run_call(self, msg: Any) -> None:
         _, call_id, method, args, kwargs, num_returns = msg
-        ctx = self._call_ctx(call_id)
+        ctx = self._call_ctx(call_id, method)
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
         if call_id in self.cancelled:
@@ -401,8 +427,8 @@ class Worker:
             k = {key: self.arg(v) for key, v in kwargs.items()}
             result = getattr(self.actor, method)(*a, **k)
             outputs = self.outputs(result, num_returns)
-        except SystemExit as e:
-            self.exit_actor(call_id, e)
+        except _ActorExit:
+            self.send(("exit_call", call_id))
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
             self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
@@ -417,7 +443,7 @@ class Worker:
 
     async def _run_async(self, msg: Any) -> None:
         _, call_id, method, args, kwargs, num_returns = msg
-        ctx = self._call_ctx(call_id)
+        ctx = self._call_ctx(call_id, method)
         ctx["async_actor"] = True
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
@@ -435,8 +461,8 @@ class Worker:
                 if asyncio.iscoroutine(result):
                     result = await result
                 outputs = self.outputs(result, num_returns)
-        except SystemExit as e:
-            self.exit_actor(call_id, e)
+        except exc.AsyncioActorExit:
+            self.send(("exit_call", call_id))
         except asyncio.CancelledError as e:
             if call_id in self.cancelled:
                 self.send(("cerror", call_id, self.error_blob(name, e, ctx, True)))
@@ -462,11 +488,6 @@ class Worker:
         """`__ray_terminate__`: answer the call, then leave (an intended exit)."""
         self.send(("cdone", call_id, [("v", None)]))
         self.send(("exiting", "terminate"))
-        _flush()
-        os._exit(0)
-
-    def exit_actor(self, call_id: int, e: SystemExit) -> None:
-        self.send(("exiting", "exit_actor"))
         _flush()
         os._exit(0)
 
@@ -631,6 +652,18 @@ class WorkerSession:
         ctx["cancelled"] = call is not None and call in self.w.cancelled
         return ctx
 
+    def exit_actor(self) -> None:
+        """`ray.actor.exit_actor()`: end the calling actor (raises in the calling method)."""
+        ctx = _ctx.get() or {}
+        if ctx.get("async_actor"):
+            raise exc.AsyncioActorExit()
+        if ctx.get("actor_id") is not None:
+            raise _ActorExit(0)
+        raise TypeError(
+            "exit_actor API is called on a non-actor worker, 1. Call this API inside an "
+            "actor methodsif you'd like to exit the actor gracefully."
+        )
+
     def shutdown(self) -> None:
         """`shutdown()` inside a task ends nothing: the driver owns the session."""
 
@@ -652,6 +685,13 @@ def _as_raised(error: BaseException) -> BaseException:
     if isinstance(error, exc.RayTaskError):
         return error.as_instanceof_cause()
     return error
+
+
+def _qualified(cls: Any, fn: Any) -> str:
+    """`module.Class.method` or `module.function`, as Ray names a task's function."""
+    if cls is not None:
+        return f"{cls.__module__}.{cls.__qualname__}.{fn}"
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def _set_cuda(value: str | None) -> None:
