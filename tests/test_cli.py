@@ -253,23 +253,25 @@ def test_unsupported_submodule_can_be_caught_as_import_error(tmp_path):
 # -- backend selection -------------------------------------------------------------------------
 
 
-def test_backend_local_flag_fails_with_exit_two(tmp_path):
-    proc = exec_script(tmp_path, 'print("ran")\n', opts=("--backend", "local"))
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert "simray exec:" in proc.stderr
-    assert "'local'" in proc.stderr
-    assert "not available" in proc.stderr
-    assert "Traceback" not in proc.stderr
+_ON_WORKER = (
+    "import os, ray\n"
+    "@ray.remote\n"
+    "def pid():\n"
+    "    return os.getpid()\n"
+    "print('other process', ray.get(pid.remote()) != os.getpid())\n"
+)
 
 
-def test_backend_local_env_fails_with_exit_two(tmp_path):
-    proc = exec_script(tmp_path, 'print("ran")\n', env={"SIMRAY_BACKEND": "local"})
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert "'local'" in proc.stderr
-    assert "not available" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_backend_local_flag_runs_tasks_in_worker_processes(tmp_path):
+    proc = exec_script(tmp_path, _ON_WORKER, opts=("--backend", "local"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "other process True\n"
+
+
+def test_backend_local_env_runs_tasks_in_worker_processes(tmp_path):
+    proc = exec_script(tmp_path, _ON_WORKER, env={"SIMRAY_BACKEND": "local"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "other process True\n"
 
 
 def test_unknown_backend_env_fails_with_exit_two(tmp_path):
