@@ -356,7 +356,7 @@ class Actors:
             raise
         except ActorExit:
             self._exit(call)
-        except WorkerExit:
+        except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits
             self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
@@ -483,7 +483,7 @@ class Actors:
                 result = await self.backend._drive_async_generator(call, result)
         except exc.AsyncioActorExit:
             self._exit(call)
-        except WorkerExit:
+        except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits
             self.backend.faults.crash_actor_call(call)
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)

@@ -400,6 +400,10 @@ class SimBackend(ObjectAPI):
             raise
         except WorkerExit:
             self.faults.crash_task(task, "the worker process exited (os._exit)")
+        except SystemExit:
+            # sys.exit()/exit() in a task ends its worker process in Ray, whatever the code:
+            # a system failure (retried while max_retries lasts), never the driver's exit.
+            self.faults.crash_task(task, "the worker process exited (sys.exit)")
         except BaseException as e:  # the task's own failure, whatever it is, is its result
             self._task_raised(task, e)
         else:
