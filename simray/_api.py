@@ -35,6 +35,10 @@ _RAY_INIT_ARGS = frozenset(
 )
 
 
+# init() keywords the sim backend reads (the latency model, Ray's log_to_driver, ...).
+_SIM_OPTIONS = frozenset({"_latency"})
+
+
 class _InitInfo(dict):  # type: ignore[type-arg]
     """What `init` returns: Ray's RayContext is a mapping with `address_info`-like keys."""
 
@@ -150,6 +154,7 @@ def init(
         seed=seed,
         trace_path=trace,
         namespace=namespace,
+        **{k: v for k, v in kwargs.items() if k in _SIM_OPTIONS},
     )
     if sim_cluster is not None:
         sim_cluster._attach(session)

@@ -19,6 +19,13 @@ def _no_leftover_session():
         simray.shutdown()
 
 
+@pytest.fixture
+def zero_latency(monkeypatch):
+    """Sessions of this test use the zero-cost latency model (`SIMRAY_SIM_LATENCY=0`): for
+    tests that check the schedule's exact arithmetic in virtual time."""
+    monkeypatch.setenv("SIMRAY_SIM_LATENCY", "0")
+
+
 def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout: float = 600):
     """Run `python -m simray ARGS` in a subprocess; return the CompletedProcess."""
     import subprocess
@@ -27,6 +34,7 @@ def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout:
     full_env.pop("SIMRAY_BACKEND", None)
     full_env.pop("SIMRAY_SEED", None)
     full_env.pop("SIMRAY_TRACE", None)
+    full_env.pop("SIMRAY_SIM_LATENCY", None)  # programs run with the default latency model
     full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
     return subprocess.run(

@@ -270,6 +270,12 @@ class Actors:
             for dep in deps:
                 dep.on_ready(lambda ref, call=call: self._dep_resolved(call, ref))
             actor.mailbox.append(call)
+            if backend.latency is not None:
+                # The call keeps its mailbox place and runs once its latency is paid, so one
+                # caller's calls keep their order whatever the kernel's order of equal times.
+                call.deps_left += 1
+                kernel = self.kernel
+                kernel.call_at(kernel.now + backend.latency.actor_call, self._arrived, call)
             if backend.jitter:
                 exploration.deliver_later(backend, call, self._dep_resolved)
             self._pump(actor)
@@ -288,6 +294,10 @@ class Actors:
             from simray._sim.state import snapshot
 
             table[call.call_id] = snapshot(self.backend, call, error)
+
+    def _arrived(self, call: ActorCall) -> None:
+        """A call's latency is paid: it may run when it reaches the head of the mailbox."""
+        self._dep_resolved(call, None)
 
     def _dep_resolved(self, call: ActorCall, ref: SimRef) -> None:
         call.deps_left -= 1

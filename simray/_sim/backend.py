@@ -21,7 +21,7 @@ from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._ray_ids import worker_id_hex
-from simray._sim import deadlock, exploration
+from simray._sim import deadlock, exploration, latency
 from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
@@ -68,7 +68,10 @@ class SimBackend(ObjectAPI):
         namespace: str | None = None,
         explore: bool | None = None,
         jitter: float | None = None,
+        _latency: Any = None,
     ):
+        # What remote operations cost in virtual time (`_sim.latency`); None when all are free.
+        self.latency = latency.resolve(_latency)
         if seed is None:
             text = os.environ.get("SIMRAY_SEED", "0")
             try:
@@ -241,7 +244,9 @@ class SimBackend(ObjectAPI):
             generator = self.start_stream(task, opts.generator, opts.raw)
             if generator is not None:
                 generator._generator_ref = returns[0]
-        if plain:
+        if self.latency is not None:
+            self.kernel.call_at(self.kernel.now + self.latency.task, self._arrive, task)
+        elif plain:
             task.state = QUEUED
             self.scheduler.submit(task)
         else:
@@ -330,6 +335,16 @@ class SimBackend(ObjectAPI):
 
             return DynamicObjectRefGenerator(collected)
         return None
+
+    def _arrive(self, task: Task) -> None:
+        """A submitted task reaches the scheduler, its submission latency paid."""
+        if task.state != WAITING_DEPS or task.cancelled:
+            return  # cancelled on the way
+        if task.plain_args:
+            task.state = QUEUED
+            self.scheduler.submit(task)
+        else:
+            self.submit_when_ready(task)
 
     def submit_when_ready(self, task: Task) -> None:
         """Queue `task` once its top-level ref arguments resolve (at once if they have)."""

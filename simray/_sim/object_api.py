@@ -12,7 +12,7 @@ from simray import exceptions as exc
 from simray._ids import IdAllocator
 from simray._object_ref import ObjectRef
 from simray._sim.kernel import Kernel, Unit
-from simray._sim.objects import FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, pack, unpack
 from simray._sim.tasks import Task
 from simray._sim.trace import TraceRecorder
 
@@ -51,6 +51,7 @@ class ObjectAPI:
     scheduler: Any
     ids: IdAllocator
     recorder: TraceRecorder
+    latency: Any  # the LatencyModel, None when remote operations are free
 
     def _wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
@@ -150,6 +151,14 @@ class ObjectAPI:
             ) from e
         ref = SimRef(self.ids.new_object())
         ref.resolve(READY, stored)
+        model = self.latency
+        if model is not None and self.kernel.current is not None:
+            # Storing costs the caller a copy into the object store (see `_sim.latency`).
+            kind = type(stored)
+            size = (
+                len(stored.data) if kind is Packed else len(stored) if kind in (bytes, str) else 8
+            )
+            self.kernel.sleep_until(self.kernel.now + model.put + size * model.per_byte)
         return ref
 
     async def await_ref(self, ref: SimRef) -> Any:
