@@ -27,26 +27,46 @@ cost that many seconds (and `per_byte` 0), `key=value,...` overrides single defa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
 from typing import Any
 
+_KEYS = ("task", "actor_call", "put", "per_byte")
 
-@dataclass(frozen=True)
+
 class LatencyModel:
-    """Virtual seconds charged per remote operation (see the module docstring)."""
+    """Virtual seconds charged per remote operation (see the module docstring).
 
-    task: float = 0.0017
-    actor_call: float = 0.00065
-    put: float = 0.00085
-    per_byte: float = 2.3e-9
+    A plain class, not a dataclass: `dataclasses` imports `inspect`, which a sim session
+    must not load at start.
+    """
+
+    __slots__ = _KEYS
+
+    def __init__(
+        self,
+        task: float = 0.0017,
+        actor_call: float = 0.00065,
+        put: float = 0.00085,
+        per_byte: float = 2.3e-9,
+    ):
+        self.task = task
+        self.actor_call = actor_call
+        self.put = put
+        self.per_byte = per_byte
 
     def is_zero(self) -> bool:
-        return not any(getattr(self, f.name) for f in fields(self))
+        return not any(getattr(self, key) for key in _KEYS)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{key}={getattr(self, key)!r}" for key in _KEYS)
+        return f"LatencyModel({inner})"
+
+
+def replace(model: LatencyModel, **changes: float) -> LatencyModel:
+    return LatencyModel(**{key: changes.get(key, getattr(model, key)) for key in _KEYS})
 
 
 DEFAULT = LatencyModel()
 ZERO = LatencyModel(0.0, 0.0, 0.0, 0.0)
-_KEYS = tuple(f.name for f in fields(LatencyModel))
 
 
 def resolve(value: Any) -> LatencyModel | None:
