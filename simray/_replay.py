@@ -99,6 +99,12 @@ def replay_main(script: str, seed: int | None, trace: str | None, check: str | N
         fd, scratch = tempfile.mkstemp(prefix="simray-replay-", suffix=".jsonl")
         os.close(fd)
         trace = scratch
+    if check is not None:
+        # Replay under the latency model the recording was made with (its first record).
+        from simray._sim.latency import from_trace
+
+        with open(check, encoding="utf-8") as f:
+            os.environ["SIMRAY_SIM_LATENCY"] = from_trace(f.readline())
     try:
         code = exec_script(script, [], "sim", chosen_seed, trace)
         if check is None:

@@ -145,3 +145,19 @@ def test_actor_calls_keep_submission_order_with_latency(senders):
             assert [i for t, i in seen if t == tag] == list(range(n))
     finally:
         simray.shutdown()
+
+
+def test_a_trace_states_the_model_it_was_recorded_with(tmp_path):
+    """Trace format 2: a `latency` record heads a trace made with the model on; none with 0."""
+    path = tmp_path / "t.jsonl"
+    simray.init(num_cpus=1, trace=str(path), _latency="task=0.5")
+    simray.get(noop.remote())
+    simray.shutdown()
+    first = path.read_text().splitlines()[0]
+    assert latency.from_trace(first) == "task=0.5,actor_call=0.00065,put=0.00085,per_byte=2.3e-09"
+    simray.init(num_cpus=1, trace=str(path), _latency=0)
+    simray.get(noop.remote())
+    simray.shutdown()
+    first = path.read_text().splitlines()[0]
+    assert '"event": "latency"' not in first
+    assert latency.from_trace(first) == "0"

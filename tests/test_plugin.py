@@ -330,7 +330,9 @@ def test_bare_init_inside_a_test_gets_its_seed_and_shows_its_trace(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "--simray-seed=4")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["seed 4 on backend sim", "last 1 trace events:", '*"node_added"*'])
+    result.stdout.fnmatch_lines(
+        ["seed 4 on backend sim", "last 2 trace events:", '*"latency"*', '*"node_added"*']
+    )
 
 
 def test_trace_event_count_option(pytester):

@@ -92,6 +92,11 @@ class SimBackend(ObjectAPI):
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
         self.recorder = TraceRecorder(self.trace, lambda: self.kernel.now)
+        if self.latency is not None:
+            # Trace format 2: a trace recorded with the latency model on starts with the model,
+            # so a replay can run under it; a trace without this record was recorded under the
+            # zero-cost model (format 1, before the model existed).
+            self.recorder.record("latency", **self.latency.as_dict())
         self.ids = IdAllocator()
         self.pack_arg = ArgPacker(pack, SimRef)
         self.running: dict[int, Task] = {}

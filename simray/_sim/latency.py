@@ -56,9 +56,30 @@ class LatencyModel:
     def is_zero(self) -> bool:
         return not any(getattr(self, key) for key in _KEYS)
 
+    def as_dict(self) -> dict[str, float]:
+        return {key: getattr(self, key) for key in _KEYS}
+
+    def as_text(self) -> str:
+        """The `key=value,...` form that `SIMRAY_SIM_LATENCY` reads back."""
+        return ",".join(f"{key}={getattr(self, key)!r}" for key in _KEYS)
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{key}={getattr(self, key)!r}" for key in _KEYS)
         return f"LatencyModel({inner})"
+
+
+def from_trace(first_line: str) -> str:
+    """`SIMRAY_SIM_LATENCY` for replaying a recorded trace: the model its `latency` record
+    states, or `0` for a trace without one (recorded under the zero-cost model)."""
+    import json
+
+    try:
+        record = json.loads(first_line)
+    except ValueError:
+        return "0"
+    if not isinstance(record, dict) or record.get("event") != "latency":
+        return "0"
+    return LatencyModel(**{key: float(record[key]) for key in _KEYS}).as_text()
 
 
 def replace(model: LatencyModel, **changes: float) -> LatencyModel:
