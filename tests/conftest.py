@@ -19,10 +19,11 @@ def _no_leftover_session():
         simray.shutdown()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def zero_latency(monkeypatch):
-    """Sessions of this test use the zero-cost latency model (`SIMRAY_SIM_LATENCY=0`): for
-    tests that check the schedule's exact arithmetic in virtual time."""
+    """In-process sessions use the zero-cost latency model (`SIMRAY_SIM_LATENCY=0`), so unit
+    tests can check the schedule's exact arithmetic in virtual time; tests of the latency model
+    ask for it (`init(_latency=...)`), and programs run by `run_simray` get the default model."""
     monkeypatch.setenv("SIMRAY_SIM_LATENCY", "0")
 
 

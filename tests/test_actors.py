@@ -19,9 +19,6 @@ from simray.exceptions import (
 )
 from simray.util import Semaphore, SignalActor
 
-# These tests check exact virtual times: the zero-cost latency model.
-pytestmark = pytest.mark.usefixtures("zero_latency")
-
 
 @simray.remote
 class Counter:

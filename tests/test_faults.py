@@ -18,9 +18,6 @@ from simray.exceptions import (
     WorkerCrashedError,
 )
 
-# These tests check exact virtual times: the zero-cost latency model.
-pytestmark = pytest.mark.usefixtures("zero_latency")
-
 
 def _two_nodes() -> tuple[Cluster, object]:
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})

@@ -288,7 +288,7 @@ def test_seed_sweep_failure_report_and_replay(pytester):
             "seed 3 on backend sim",
             "replay with: pytest test_flaky.py::test_depends_on_seed --simray-seed=3",
             "last * trace events:",
-            '  {"t": *, "event": "finish", *',
+            '  {"t": 0.0, "event": "finish", *',
             "*simray: failing seeds*",
             "test_flaky.py::test_depends_on_seed[[]seed3[]]: seed 3; replay with: *",
         ]
@@ -330,9 +330,7 @@ def test_bare_init_inside_a_test_gets_its_seed_and_shows_its_trace(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "--simray-seed=4")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["seed 4 on backend sim", "last 2 trace events:", '*"latency"*', '*"node_added"*']
-    )
+    result.stdout.fnmatch_lines(["seed 4 on backend sim", "last 1 trace events:", '*"node_added"*'])
 
 
 def test_trace_event_count_option(pytester):

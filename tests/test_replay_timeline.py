@@ -13,9 +13,6 @@ from simray._timeline import chrome_trace_events
 from simray.cluster import Cluster
 from tests.conftest import run_simray
 
-# These tests check exact virtual times: the zero-cost latency model.
-pytestmark = pytest.mark.usefixtures("zero_latency")
-
 
 def _run_program(trace_path: str) -> None:
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})

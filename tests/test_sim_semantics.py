@@ -21,9 +21,6 @@ from simray.exceptions import (
 )
 from simray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-# These tests check exact virtual times: the zero-cost latency model.
-pytestmark = pytest.mark.usefixtures("zero_latency")
-
 
 @simray.remote
 def sleeper(seconds: float) -> float:

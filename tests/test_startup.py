@@ -9,11 +9,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-# The programs here check exact virtual times: the zero-cost latency model.
-pytestmark = pytest.mark.usefixtures("zero_latency")
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEAVY = ("asyncio", "logging", "filelock", "cloudpickle", "inspect")
 
