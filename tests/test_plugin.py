@@ -114,6 +114,38 @@ def test_ten_cpus(ray_start_10_cpus):
     assert ray.cluster_resources()["CPU"] == 10.0
 
 
+def test_other_nodes_and_removal(ray_start_cluster_2_nodes):
+    from ray._private.test_utils import get_non_head_nodes, get_other_nodes
+
+    cluster = ray_start_cluster_2_nodes
+    others = get_other_nodes(cluster)
+    assert others == get_non_head_nodes(cluster)
+    assert len(others) == 1
+    cluster.remove_node(others[0])
+    wait_for_condition(lambda: sum(n["Alive"] for n in ray.nodes()) == 1)
+
+
+def test_async_wait_for_condition_in_virtual_time(ray_start_regular):
+    import asyncio
+
+    from ray._common.test_utils import async_wait_for_condition
+
+    async def main():
+        start = time.monotonic()
+        with pytest.raises(RuntimeError, match="The condition wasn't met"):
+            await async_wait_for_condition(lambda: False, timeout=120)
+        return time.monotonic() - start
+
+    assert asyncio.run(main()) >= 120
+
+
+def test_run_string_as_driver(ray_start_regular):
+    from ray._private.test_utils import run_string_as_driver
+
+    out = run_string_as_driver("import ray; ray.init(num_cpus=2); print(ray.cluster_resources()['CPU'])")
+    assert out.strip().splitlines()[-1] == "2.0"
+
+
 def test_shared_first(ray_start_regular_shared):
     ray.put(1)
 
@@ -154,7 +186,7 @@ def test_ray_style_file_runs_unchanged_with_patch_ray(pytester):
     pytester.makepyfile(test_ray_style=RAY_STYLE)
     pytester.makeconftest("import ray\nassert ray.__name__ == 'simray'\n")
     result = pytester.runpytest_subprocess("--simray-patch-ray", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=15)
+    result.assert_outcomes(passed=18)
 
 
 def test_patch_ray_from_the_ini_file(pytester):

@@ -139,6 +139,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "namespace (use the simray_session fixture)",
     )
     _validate(config)
+    backend = _config.option(config, "simray_backend")
+    if backend is not None:
+        # The whole run's default: code that starts sessions outside simray tests (a helper,
+        # a hypothesis test of your own) picks the chosen backend too.
+        os.environ["SIMRAY_BACKEND"] = backend
     config.pluginmanager.register(_FailingSeeds(), "simray-failing-seeds")
 
 

@@ -84,4 +84,86 @@ def wait_for_condition(
     raise RuntimeError(message)
 
 
-__all__ = ["Semaphore", "SignalActor", "wait_for_condition"]
+async def async_wait_for_condition(
+    condition_predictor: Callable[..., Any],
+    timeout: float = 10,
+    retry_interval_ms: float = 100,
+    **kwargs: Any,
+) -> None:
+    """Await `condition_predictor(**kwargs)` (a coroutine function or a plain one) until true,
+    polling with `asyncio.sleep`, as Ray's; virtual time on sim."""
+    import asyncio
+    import inspect
+
+    start = time.monotonic()
+    last_exception = None
+    while time.monotonic() - start <= timeout:
+        try:
+            if inspect.iscoroutinefunction(condition_predictor):
+                if await condition_predictor(**kwargs):
+                    return
+            elif condition_predictor(**kwargs):
+                return
+        except Exception as e:
+            last_exception = e
+        await asyncio.sleep(retry_interval_ms / 1000.0)
+    message = "The condition wasn't met before the timeout expired."
+    if last_exception is not None:
+        message += f" Last exception: {last_exception}"
+    raise RuntimeError(message)
+
+
+def _is_head(node: Any) -> bool:
+    return bool(getattr(node, "is_head", getattr(node, "head", False)))
+
+
+def get_other_nodes(cluster: Any, exclude_head: bool = False) -> list[Any]:
+    """The cluster's nodes other than the one the driver is connected to (the head)."""
+    return [node for node in cluster.list_all_nodes() if not _is_head(node)]
+
+
+def get_non_head_nodes(cluster: Any) -> list[Any]:
+    """The cluster's worker nodes."""
+    return [node for node in cluster.list_all_nodes() if not _is_head(node)]
+
+
+def run_string_as_driver(
+    driver_script: str,
+    env: dict[str, str] | None = None,
+    encode: str = "utf-8",
+    timeout: float | None = 300,
+) -> str:
+    """Run `driver_script` as a separate driver process (`simray exec`, on the backend named by
+    `SIMRAY_BACKEND`) and return its combined output; a non-zero exit raises
+    `subprocess.CalledProcessError`, as Ray's."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="simray-driver-", suffix=".py")
+    try:
+        with os.fdopen(fd, "w", encoding=encode) as f:
+            f.write(driver_script)
+        command = [sys.executable, "-m", "simray", "exec", path]
+        proc = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=timeout
+        )
+    finally:
+        os.unlink(path)
+    output = proc.stdout.decode(encode, errors="replace")
+    if proc.returncode:
+        print(output)
+        raise subprocess.CalledProcessError(proc.returncode, command, proc.stdout)
+    return output
+
+
+__all__ = [
+    "Semaphore",
+    "SignalActor",
+    "async_wait_for_condition",
+    "get_non_head_nodes",
+    "get_other_nodes",
+    "run_string_as_driver",
+    "wait_for_condition",
+]
