@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -321,6 +322,10 @@ def test_seed_sweep_failure_report_and_replay(pytester):
             "replay with: pytest test_flaky.py::test_depends_on_seed --simray-seed=3",
             "last * trace events:",
             '  {"t": 0.0, "event": "finish", *',
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
             "*simray: failing seeds*",
             "test_flaky.py::test_depends_on_seed[[]seed3[]]: seed 3; replay with: *",
         ]
@@ -413,7 +418,9 @@ def test_local_backend_is_accepted_and_its_own_error_speaks(pytester):
             assert simray.get(simray.put(1)) == 1
         """
     )
+    before = os.environ.get("SIMRAY_BACKEND")
     result = pytester.runpytest("-p", "no:cacheprovider", "--simray-backend=local")
+    assert os.environ.get("SIMRAY_BACKEND") == before  # the run's default is put back
     outcomes = result.parseoutcomes()
     if outcomes.get("passed") == 1:  # the local backend has landed
         return

@@ -23,6 +23,7 @@ from simray.testing._fixtures import FIXTURES
 
 _NOT_SESSIONS = {"maybe_external_redis", "propagate_logs"}
 SESSION_FIXTURES = FIXTURES - _NOT_SESSIONS
+_SAVED_BACKEND = pytest.StashKey["str | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -142,9 +143,18 @@ def pytest_configure(config: pytest.Config) -> None:
     backend = _config.option(config, "simray_backend")
     if backend is not None:
         # The whole run's default: code that starts sessions outside simray tests (a helper,
-        # a hypothesis test of your own) picks the chosen backend too.
+        # a hypothesis test of your own) picks the chosen backend too; put back at the end.
+        config.stash[_SAVED_BACKEND] = os.environ.get("SIMRAY_BACKEND")
         os.environ["SIMRAY_BACKEND"] = backend
-    config.pluginmanager.register(_FailingSeeds(), "simray-failing-seeds")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SAVED_BACKEND in config.stash:
+        saved = config.stash[_SAVED_BACKEND]
+        if saved is None:
+            os.environ.pop("SIMRAY_BACKEND", None)
+        else:
+            os.environ["SIMRAY_BACKEND"] = saved
 
 
 def is_simray_test(item: Any) -> bool:
@@ -258,21 +268,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-class _FailingSeeds:
-    """Collects failed simray tests (from xdist workers too) for the terminal summary."""
-
-    def __init__(self) -> None:
-        self.failed: list[tuple[str, int, str]] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            props = dict(report.user_properties)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List failed simray tests with their seeds and replay commands (xdist workers' too)."""
+    failed = []
+    for key in ("failed", "error"):
+        for report in terminalreporter.stats.get(key, []):
+            props = dict(getattr(report, "user_properties", ()))
             if "simray_replay" in props:
-                self.failed.append((report.nodeid, props["simray_seed"], props["simray_replay"]))
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.failed:
-            return
-        terminalreporter.section("simray: failing seeds")
-        for nodeid, seed, command in self.failed:
-            terminalreporter.write_line(f"{nodeid}: seed {seed}; replay with: {command}")
+                failed.append((report.nodeid, props["simray_seed"], props["simray_replay"]))
+    if not failed:
+        return
+    terminalreporter.section("simray: failing seeds")
+    for nodeid, seed, command in failed:
+        terminalreporter.write_line(f"{nodeid}: seed {seed}; replay with: {command}")

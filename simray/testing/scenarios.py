@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -145,6 +146,7 @@ def run_filelock_counter(
     use_lock: bool,
     nodes: Sequence[Node] = ONE_NODE,
     seed: int | None = None,
+    pause: float = 0.01,
 ) -> int:
     """`tasks` tasks each increment a counter file (read, pause, write): the final count."""
     with open(path, "w", encoding="utf-8") as f:
@@ -161,9 +163,12 @@ def run_filelock_counter(
             with guard:
                 with open(path, encoding="utf-8") as f:
                     value = int(f.read())
-                time.sleep(0.01)  # between the read and the write: the race window
-                with open(path, "w", encoding="utf-8") as f:
+                time.sleep(pause)  # between the read and the write: the race window
+                # Replace the file whole, so a reader in another process never sees it empty.
+                fd, scratch = tempfile.mkstemp(dir=os.path.dirname(path) or ".")
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
                     f.write(str(value + 1))
+                os.replace(scratch, path)
 
         simray.get([increment.remote() for _ in range(tasks)])
     with open(path, encoding="utf-8") as f:
