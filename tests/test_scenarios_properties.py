@@ -59,23 +59,10 @@ def test_filelock_counter_with_the_lock_loses_no_update(tasks, seed, cpus):
     sc.check_filelock_counter(count, tasks)
 
 
-@pytest.mark.skipif(ON_SIM, reason="on sim, the search below finds the seed")
-def test_without_the_lock_real_processes_lose_updates():
-    # Real processes race for real: no seed replays a schedule, so look for the loss directly,
-    # with a race window (2 s) far wider than the tasks' start-up skew.
-    folder = tempfile.mkdtemp()
-    try:
-        counts = [
-            sc.run_filelock_counter(os.path.join(folder, f"n{i}"), 4, False, pause=2)
-            for i in range(3)
-        ]
-    finally:
-        shutil.rmtree(folder)
-    assert min(counts) < 4, counts
-
-
-@pytest.mark.skipif(not ON_SIM, reason="a seed replays a schedule only on sim")
 def test_without_the_lock_a_search_finds_lost_updates():
+    if not ON_SIM:
+        _real_processes_lose_updates()
+        return
     folder = tempfile.mkdtemp()
 
     def loses(params):
@@ -93,6 +80,20 @@ def test_without_the_lock_a_search_finds_lost_updates():
         shutil.rmtree(folder)
     assert tasks == 2  # shrunk to the smallest race: two increments, one lost
     print(f"lost update with 2 tasks at seed {seed}")
+
+
+def _real_processes_lose_updates():
+    # Real processes race for real: no seed replays a schedule, so look for the loss directly,
+    # with a race window (2 s) far wider than the tasks' start-up skew.
+    folder = tempfile.mkdtemp()
+    try:
+        counts = [
+            sc.run_filelock_counter(os.path.join(folder, f"n{i}"), 4, False, pause=2)
+            for i in range(3)
+        ]
+    finally:
+        shutil.rmtree(folder)
+    assert min(counts) < 4, counts
 
 
 @few
