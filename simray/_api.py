@@ -155,6 +155,11 @@ def init(
         trace_path=trace,
         namespace=namespace,
         **{k: v for k, v in kwargs.items() if k in _SIM_OPTIONS},
+        **(
+            {"runtime_env": kwargs["runtime_env"]}
+            if kwargs.get("runtime_env") and name == "sim"
+            else {}
+        ),
     )
     if sim_cluster is not None:
         sim_cluster._attach(session)

@@ -204,6 +204,7 @@ class TaskOptions:
         "strategy",
         "submit_error",  # a ValueError that Ray raises only at .remote()
         "generator",  # "streaming" or "dynamic" for a generator task, else None
+        "env_vars",  # runtime_env["env_vars"], validated
         "backpressure",
         "sched_key",
     )
@@ -224,6 +225,9 @@ class TaskOptions:
             num_returns = "streaming"  # Ray's default for generator functions
         self.generator: str | None = num_returns if isinstance(num_returns, str) else None
         self.backpressure: int | None = raw.get("_generator_backpressure_num_objects")
+        from simray._runtime_env import env_vars_of
+
+        self.env_vars = env_vars_of(raw.get("runtime_env"))
         self.num_returns: int = (
             1 if num_returns is None or self.generator is not None else num_returns
         )

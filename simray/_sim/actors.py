@@ -155,6 +155,9 @@ class _CreationOptions:
         self.submit_error = None
         self.generator = None
         self.backpressure = None
+        from simray._runtime_env import env_vars_of
+
+        self.env_vars = env_vars_of(opts.raw.get("runtime_env"))
 
 
 class Actors:

@@ -21,6 +21,7 @@ from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._ray_ids import worker_id_hex
+from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
 from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
 from simray._sim.faults import Faults
@@ -69,6 +70,7 @@ class SimBackend(ObjectAPI):
         explore: bool | None = None,
         jitter: float | None = None,
         _latency: Any = None,
+        runtime_env: dict[str, Any] | None = None,
     ):
         # What remote operations cost in virtual time (`_sim.latency`); None when all are free.
         self.latency = latency.resolve(_latency)
@@ -80,7 +82,9 @@ class SimBackend(ObjectAPI):
                 raise ValueError(f"SIMRAY_SEED must be an integer, got {text!r}") from None
         self.seed = seed
         self.namespace = namespace or "anonymous"
-        self.runtime_env: dict[str, Any] = {}
+        self.runtime_env: dict[str, Any] = dict(runtime_env or {})
+        self.job_env_vars = env_vars_of(runtime_env)
+        self._saved_environ: dict[str, str | None] = {}  # values before any env_vars were set
         self.rng = random.Random(seed)
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.jitter = exploration.configure(self, seed, explore, jitter)
@@ -240,6 +244,12 @@ class SimBackend(ObjectAPI):
             returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
         self.task_table[task_id] = task
+        if self.job_env_vars is not None or opts.env_vars is not None:
+            inherited = self.job_env_vars
+            penv = getattr(parent, "env", None)
+            if type(penv) is UnitEnv:
+                inherited = penv.vars
+            task.env_vars = merged(inherited, opts.env_vars)
         if self.trace is not None:
             self.recorder.record(
                 "submit", task=task.task_id, name=task.name, demand=_floats(task.demand)
@@ -389,6 +399,8 @@ class SimBackend(ObjectAPI):
         task.node = node
         task.state = RUNNING
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
+        if task.env_vars is not None:
+            task.env = UnitEnv(task.env, task.env_vars)
         self.running[task.task_id] = task
         if self.trace is not None:
             self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
@@ -581,7 +593,9 @@ class SimBackend(ObjectAPI):
         """A unit resumes: give it its CUDA_VISIBLE_DEVICES, and raise a due interrupt."""
         env = unit.env
         kernel = self.kernel
-        if env is not kernel.env_now:
+        if env is not kernel.env_now and (type(env) is UnitEnv or type(kernel.env_now) is UnitEnv):
+            self._switch_env(env)
+        elif env is not kernel.env_now:
             if env != kernel.env_now:
                 if env is None:
                     os.environ.pop(_CUDA, None)
@@ -591,6 +605,31 @@ class SimBackend(ObjectAPI):
         if unit.interrupt:
             unit.interrupt = False
             raise KeyboardInterrupt
+
+    def _switch_env(self, env: Any) -> None:
+        """Swap the process environment to a unit's runtime_env env_vars (and CUDA devices)."""
+        kernel = self.kernel
+        now = kernel.env_now
+        old_vars = now.vars if type(now) is UnitEnv else {}
+        new_vars = env.vars if type(env) is UnitEnv else {}
+        saved = self._saved_environ
+        for key in old_vars:
+            if key not in new_vars:
+                original = saved.get(key)
+                if original is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = original
+        for key, value in new_vars.items():
+            if key not in saved:
+                saved[key] = os.environ.get(key)
+            os.environ[key] = value
+        cuda = env.cuda if type(env) is UnitEnv else env
+        if cuda is None:
+            os.environ.pop(_CUDA, None)
+        else:
+            os.environ[_CUDA] = cuda
+        kernel.env_now = env
 
     def _explain_stall(self) -> BaseException:
         return exc.DeadlockError(deadlock.explain(self))
@@ -788,7 +827,7 @@ class SimBackend(ObjectAPI):
                 "restarts": actor.restarts,
                 "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}"),
                 "labels": self._labels(actor.node),
-                "runtime_env": actor.opts.raw.get("runtime_env") or {},
+                "runtime_env": _effective_env(actor.opts.raw, actor.env),
             }
             strategy = actor.opts.strategy
         elif type(unit) is Task:
@@ -807,7 +846,7 @@ class SimBackend(ObjectAPI):
                 else _qualified(creating.cls, "__init__"),
                 "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}"),
                 "labels": self._labels(unit.node),
-                "runtime_env": unit.opts.raw.get("runtime_env") or {},
+                "runtime_env": _effective_env(unit.opts.raw, unit.env),
             }
             if creating is not None:
                 info["actor_id"] = creating.hex()
@@ -847,6 +886,8 @@ class SimBackend(ObjectAPI):
         self.locks.uninstall()
         self.faults.uninstall()
         self.actors.uninstall_atexit()
+        if type(self.kernel.env_now) is UnitEnv:
+            self._switch_env(self._driver_cuda)
         if self.kernel.env_now != self._driver_cuda:
             if self._driver_cuda is None:
                 os.environ.pop(_CUDA, None)
@@ -884,6 +925,14 @@ def _unit_name(unit: Any) -> str:
     if type(unit) is Task:
         return f"{unit.name}()"
     return f"{unit.actor.opts.class_name}.{unit.method}()"
+
+
+def _effective_env(raw: dict[str, Any], env: Any) -> dict[str, Any]:
+    """A unit's runtime_env as its context reports it: its own, with the merged env_vars."""
+    own = dict(raw.get("runtime_env") or {})
+    if type(env) is UnitEnv:
+        own["env_vars"] = dict(env.vars)
+    return own
 
 
 def _internal_ref() -> SimRef:

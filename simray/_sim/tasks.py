@@ -37,6 +37,7 @@ class Task(Unit):
         "cancelled",
         "deps_left",
         "plain_args",
+        "env_vars",  # runtime_env env_vars (job, parent and own, merged), or None
     )
 
     def __init__(
@@ -55,6 +56,7 @@ class Task(Unit):
         self.interrupt = False
         self.loop = None
         self.plain_args = False
+        self.env_vars: dict[str, str] | None = None
         self.task_id = task_id
         self.fn = fn
         self.args = args
