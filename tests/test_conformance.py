@@ -54,7 +54,23 @@ def test_program_on_sim(name, tmp_path):
     assert _run(name, "sim", tmp_path) == _expected(name)
 
 
-@pytest.mark.parametrize("name", PROGRAMS)
+# Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
+# so the entry goes when the feature comes).
+LOCAL_GAPS = {
+    "66_streaming_generators": "streaming generators are not implemented on the local backend",
+    "67_runtime_env_vars": "runtime_env env_vars are not implemented on the local backend",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=LOCAL_GAPS[n]))
+        if n in LOCAL_GAPS
+        else n
+        for n in PROGRAMS
+    ],
+)
 def test_program_on_local(name, tmp_path):
     tag = uuid.uuid4().hex
     out = _run(name, "local", tmp_path, env={"SIMRAY_TEST_TAG": tag})
