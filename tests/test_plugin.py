@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import re
 import subprocess
 import sys
 
 import pytest
 
+import simray._sim
 from tests.conftest import ROOT
 
 pytest_plugins = ["pytester"]
+
+# In-process pytester runs drop the modules first imported inside them when they end; simray's
+# modules are imported here first, so every test of this worker keeps one copy of each (one
+# class per exception).
+for _name in (
+    "simray.exceptions",
+    "simray.cluster",
+    "simray.sim",
+    "simray.util.test_utils",
+    "simray._sim.backend",
+    "simray.testing.scenarios",
+    *(f"simray._sim.{m.name}" for m in pkgutil.iter_modules(simray._sim.__path__)),
+):
+    importlib.import_module(_name)
 
 RAY_STYLE = """
 import time

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import time
 
 import pytest
 
 import simray
+import simray._sim
 from simray import sim
 
 pytest_plugins = ["pytester"]
+
+# In-process pytester runs drop the modules first imported inside them when they end; simray's
+# modules are imported here first, so every test of this worker keeps one copy of each (one
+# class per exception).
+for _name in (
+    "simray.exceptions",
+    "simray.cluster",
+    "simray.sim",
+    "simray.util.test_utils",
+    "simray._sim.backend",
+    "simray.testing.scenarios",
+    *(f"simray._sim.{m.name}" for m in pkgutil.iter_modules(simray._sim.__path__)),
+):
+    importlib.import_module(_name)
 
 
 def _first_of_two(seed: int, **init) -> str:
