@@ -269,6 +269,10 @@ class Worker:
             k = {key: self.arg(v) for key, v in kwargs.items()}
             result = fn(*a, **k)
             outputs = self.outputs(result, num_returns)
+        except SystemExit:
+            # sys.exit()/exit() in a task ends its worker process in Ray, whatever the code.
+            _flush()
+            os._exit(1)
         except BaseException as e:  # noqa: BLE001 - the task's failure is its result
             self.current = None
             self.interrupt_for = None
@@ -429,6 +433,9 @@ class Worker:
             outputs = self.outputs(result, num_returns)
         except _ActorExit:
             self.send(("exit_call", call_id))
+        except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
+            _flush()
+            os._exit(1)
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
             self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
@@ -463,6 +470,9 @@ class Worker:
                 outputs = self.outputs(result, num_returns)
         except exc.AsyncioActorExit:
             self.send(("exit_call", call_id))
+        except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
+            _flush()
+            os._exit(1)
         except asyncio.CancelledError as e:
             if call_id in self.cancelled:
                 self.send(("cerror", call_id, self.error_blob(name, e, ctx, True)))

@@ -14,8 +14,10 @@ class Asy:
         self.caught = 0
 
     async def slow(self, started):
-        await started.send.remote()
         try:
+            # No await between the signal and the sleep: once the driver sees the signal, the
+            # coroutine is inside this try, suspended in the sleep.
+            started.send.remote()
             await asyncio.sleep(60)
         except asyncio.CancelledError:
             self.caught += 1
