@@ -91,12 +91,12 @@ def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
     if type(value) in ATOMIC:
         return ("v", value)
     data, buffers = dumps(value, token)
-    return ("i", data, [b.raw() for b in buffers])
+    return ("i", data, [b.raw().tobytes() for b in buffers])  # a copy, as put makes one
 
 
 def size_of(wire: tuple[Any, ...]) -> int:
     if wire[0] == "i":
-        return len(wire[1]) + sum(b.nbytes for b in wire[2])
+        return len(wire[1]) + sum(len(b) for b in wire[2])
     if wire[0] == "s":
         return wire[2]
     return 0

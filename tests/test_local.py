@@ -1,0 +1,433 @@
+"""The local backend on real processes: reuse, failures, cancel, nodes, files, shm, sockets, leaks.
+
+Every test ends with a leak check: no process of the session (fork server or worker) and no
+shared-memory segment of it outlives `shutdown`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+import simray
+from simray import exceptions as exc
+from simray.cluster import Cluster
+from tests.conftest import ROOT
+from tests.local_leaks import descendants, shm_segments, tagged, wait_gone
+
+pytestmark = pytest.mark.xdist_group("local")
+
+
+def _session_processes() -> list[int]:
+    """This process's descendants that belong to a local session (fork server and workers)."""
+    found = []
+    for pid in descendants(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"simray._local.forkserver" in f.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def local():
+    simray.init(backend="local", num_cpus=2)
+    yield simray
+    simray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaks():
+    yield
+    if simray.is_initialized():
+        simray.shutdown()
+    assert not wait_gone(_session_processes), "worker processes outlived the session"
+    assert not shm_segments(os.getpid()), "shared-memory segments outlived the session"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_for(path: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) or not open(path, encoding="utf-8").read():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+    return open(path, encoding="utf-8").read()
+
+
+# -- processes ----------------------------------------------------------------------------------
+def test_tasks_run_in_reused_worker_processes(local):
+    @simray.remote
+    def pid():
+        return os.getpid()
+
+    pids = simray.get([pid.remote() for _ in range(30)])
+    assert os.getpid() not in pids
+    assert 1 <= len(set(pids)) < 30  # workers are reused, not one process per task
+
+
+def test_nested_get_in_a_worker_goes_through_the_driver_and_frees_the_cpu(local):
+    @simray.remote
+    def leaf(i):
+        return i
+
+    @simray.remote
+    def tree(depth):
+        if depth == 0:
+            return simray.get(leaf.remote(1))
+        return sum(simray.get([tree.remote(depth - 1), tree.remote(depth - 1)]))
+
+    assert simray.get(tree.remote(3), timeout=60) == 8  # 15 blocked parents on 2 CPUs
+
+
+def test_worker_output_reaches_the_driver_prefixed(tmp_path):
+    script = tmp_path / "out.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, sys, ray
+            ray.init(num_cpus=1)
+            @ray.remote
+            def shout():
+                print("to stdout")
+                print("to stderr", file=sys.stderr)
+                return os.getpid()
+            print("pid", ray.get(shout.remote()))
+            ray.shutdown()
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "simray", "exec", "--backend", "local", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    pid = proc.stdout.strip().splitlines()[-1].split()[1]
+    assert f"(shout pid={pid}) to stdout\n" in proc.stdout
+    assert f"(shout pid={pid}) to stderr\n" in proc.stderr
+
+
+# -- failures -----------------------------------------------------------------------------------
+def test_os_exit_in_a_task_is_retried_then_worker_crashed_error(local, tmp_path):
+    @simray.remote(max_retries=2)
+    def die(path):
+        with open(path, "a") as f:
+            f.write("x")
+        os._exit(1)
+
+    path = str(tmp_path / "attempts")
+    with pytest.raises(exc.WorkerCrashedError):
+        simray.get(die.remote(path), timeout=60)
+    assert open(path).read() == "xxx"  # the first attempt and two retries
+
+
+def test_sigkill_of_a_worker_by_pid_retries_the_task(local, tmp_path):
+    @simray.remote(max_retries=1)
+    def victim(path):
+        first = not os.path.exists(path)
+        with open(path, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        if first:
+            time.sleep(60)
+        return "second attempt"
+
+    path = str(tmp_path / "pids")
+    ref = victim.remote(path)
+    pid = int(_wait_for(path).split()[0])
+    os.kill(pid, signal.SIGKILL)
+    assert simray.get(ref, timeout=60) == "second attempt"
+    assert not wait_gone(lambda: [pid] if _alive(pid) else [])
+
+
+def test_sigkill_without_retries_is_worker_crashed_error(local, tmp_path):
+    @simray.remote(max_retries=0)
+    def victim(path):
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+
+    path = str(tmp_path / "pid")
+    ref = victim.remote(path)
+    os.kill(int(_wait_for(path)), signal.SIGKILL)
+    with pytest.raises(exc.WorkerCrashedError):
+        simray.get(ref, timeout=60)
+
+
+def test_actor_process_death_restarts_or_kills_the_actor(local):
+    @simray.remote(max_restarts=1)
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def inc(self):
+            self.n += 1
+            return self.n
+
+        def pid(self):
+            return os.getpid()
+
+    a = Counter.remote()
+    assert simray.get([a.inc.remote(), a.inc.remote()]) == [1, 2]
+    first = simray.get(a.pid.remote())
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:  # calls racing the death may fail; the restarted actor serves the next ones
+        try:
+            value = simray.get(a.inc.remote(), timeout=60)
+            break
+        except (exc.ActorDiedError, exc.ActorUnavailableError):
+            assert time.monotonic() < deadline
+    assert value == 1  # a fresh instance in a new process
+    second = simray.get(a.pid.remote())
+    assert second != first
+    os.kill(second, signal.SIGKILL)  # no restart left
+    with pytest.raises(exc.ActorDiedError):
+        for _ in range(100):
+            simray.get(a.inc.remote(), timeout=60)
+            time.sleep(0.05)
+
+
+def test_kill_ends_the_actor_process(local):
+    @simray.remote
+    class A:
+        def pid(self):
+            return os.getpid()
+
+    a = A.remote()
+    pid = simray.get(a.pid.remote())
+    simray.kill(a)
+    with pytest.raises(exc.ActorDiedError):
+        simray.get(a.pid.remote(), timeout=60)
+    assert not wait_gone(lambda: [pid] if _alive(pid) else [])
+
+
+def test_removing_a_node_kills_its_workers_with_node_died_error(tmp_path):
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    node = cluster.add_node(num_cpus=1, resources={"side": 1})
+    simray.init(address=cluster.address, backend="local")
+
+    @simray.remote(resources={"side": 1}, max_retries=0)
+    def pinned(path):
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+
+    path = str(tmp_path / "pid")
+    ref = pinned.remote(path)
+    pid = int(_wait_for(path))
+    cluster.remove_node(node)
+    with pytest.raises(exc.NodeDiedError):
+        simray.get(ref, timeout=60)
+    assert not wait_gone(lambda: [pid] if _alive(pid) else [])
+    assert "side" not in simray.cluster_resources()
+    cluster.add_node(num_cpus=1, resources={"side": 1})  # a node added while running
+    assert simray.get(_ok.remote(), timeout=60)
+    simray.shutdown()
+    cluster.shutdown()
+
+
+@simray.remote(resources={"side": 1})
+def _ok():
+    return True
+
+
+# -- cancel ---------------------------------------------------------------------------------------
+def test_cancel_raises_keyboard_interrupt_in_the_running_task(local, tmp_path):
+    @simray.remote
+    def loop(started, seen):
+        open(started, "w").write("1")
+        try:
+            while True:
+                time.sleep(0.01)
+        except KeyboardInterrupt:
+            open(seen, "w").write("KeyboardInterrupt")
+            raise
+
+    started, seen = str(tmp_path / "started"), str(tmp_path / "seen")
+    ref = loop.remote(started, seen)
+    _wait_for(started)
+    simray.cancel(ref)
+    with pytest.raises(exc.TaskCancelledError):
+        simray.get(ref, timeout=60)
+    assert _wait_for(seen) == "KeyboardInterrupt"
+
+
+def test_force_cancel_kills_the_worker(local, tmp_path):
+    @simray.remote
+    def stuck(path):
+        open(path, "w").write(str(os.getpid()))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a KeyboardInterrupt would not help
+        time.sleep(60)
+
+    path = str(tmp_path / "pid")
+    ref = stuck.remote(path)
+    pid = int(_wait_for(path))
+    simray.cancel(ref, force=True)
+    with pytest.raises(exc.TaskCancelledError):
+        simray.get(ref, timeout=60)
+    assert not wait_gone(lambda: [pid] if _alive(pid) else [])
+
+
+# -- files, values ---------------------------------------------------------------------------------
+def test_filelock_between_worker_processes_is_the_real_one(local, tmp_path):
+    @simray.remote
+    def add(path, lock_path, times):
+        import filelock
+
+        for _ in range(times):
+            with filelock.FileLock(lock_path):
+                value = int(open(path).read())
+                time.sleep(0.005)
+                open(path, "w").write(str(value + 1))
+        return os.getpid()
+
+    path, lock_path = str(tmp_path / "n"), str(tmp_path / "n.lock")
+    open(path, "w").write("0")
+    pids = simray.get([add.remote(path, lock_path, 10) for _ in range(4)], timeout=120)
+    assert open(path).read() == "40"
+    assert len(set(pids)) >= 2  # really several processes
+
+
+def test_large_out_of_band_put_is_a_read_only_zero_copy_view_in_shm(local):
+    """What NumPy arrays do under pickle protocol 5 (out-of-band buffers), with a plain class:
+    the reader's buffer is a read-only view of the session's shared-memory segment."""
+    import pickle
+
+    class Frame:
+        def __init__(self, buf):
+            self.buf = buf
+
+        def __reduce_ex__(self, protocol):
+            return Frame, (pickle.PickleBuffer(self.buf),)
+
+    @simray.remote
+    def inspect(frame):
+        import mmap
+
+        view = frame.buf
+        return type(view).__name__, view.readonly, isinstance(view.obj, mmap.mmap), len(view)
+
+    data = bytearray(os.urandom(8 << 20))
+    ref = simray.put(Frame(data))
+    data[:4] = b"XXXX"  # put copied the value: later writes do not reach the store
+    assert simray.get(inspect.remote(ref), timeout=60) == ("memoryview", True, True, 8 << 20)
+    back = simray.get(ref)
+    assert back.buf.readonly and bytes(back.buf[:4]) != b"XXXX"
+    assert shm_segments(os.getpid())  # the value went through a segment of this session
+
+
+def test_large_bytes_round_trip_through_a_task(local):
+    @simray.remote
+    def echo(b):
+        return b + b"!"
+
+    blob = os.urandom(3 << 20)
+    assert simray.get(echo.remote(blob), timeout=60) == blob + b"!"
+
+
+# -- sockets and the private directory ----------------------------------------------------------
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _inet_inodes() -> set[str]:
+    inodes = set()
+    for table in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6"):
+        try:
+            lines = open(f"/proc/net/{table}").read().splitlines()[1:]
+        except OSError:
+            continue
+        inodes.update(line.split()[9] for line in lines if len(line.split()) > 9)
+    return inodes
+
+
+def test_a_local_session_opens_no_tcp_or_udp_socket(local):
+    @simray.remote
+    class A:
+        def pid(self):
+            return os.getpid()
+
+    @simray.remote
+    def pid():
+        return os.getpid()
+
+    pids = {os.getpid(), *_session_processes(), simray.get(A.remote().pid.remote())}
+    pids.update(simray.get([pid.remote() for _ in range(4)]))
+    sockets = set().union(*(_socket_inodes(p) for p in pids))
+    assert sockets, "the processes talk over sockets: there should be some to inspect"
+    assert not sockets & _inet_inodes()
+
+
+def test_processes_meet_in_a_private_directory_with_an_authkey(local):
+    from multiprocessing.connection import AuthenticationError, Client
+
+    procs = simray._session.active().procs
+    assert stat.S_IMODE(os.stat(procs.dir).st_mode) == 0o700
+    with pytest.raises(AuthenticationError):
+        Client(procs.address, family="AF_UNIX", authkey=b"wrong key")
+    assert simray.get(simray.put(7)) == 7  # the session is unharmed
+
+
+# -- leaks at exit ----------------------------------------------------------------------------------
+_DRIVER = """
+import os, sys, time
+import simray
+simray.init(backend="local", num_cpus=2)
+ref = simray.put(b"x" * (4 << 20))
+@simray.remote
+def size(b):
+    return len(b)
+assert simray.get(size.remote(ref)) == 4 << 20
+print(os.getpid(), flush=True)
+if sys.argv[1] == "hang":
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
+def test_nothing_outlives_a_driver_that_exits_or_is_killed(tmp_path, how):
+    tag = uuid.uuid4().hex
+    script = tmp_path / "driver.py"
+    script.write_text(_DRIVER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "hang" if how == "sigkill" else "exit"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ROOT, "SIMRAY_TEST_TAG": tag},
+    )
+    assert proc.stdout is not None
+    driver = int(proc.stdout.readline())
+    if how == "sigkill":
+        assert len(tagged(tag)) >= 3  # the driver, its fork server and workers
+        os.kill(driver, signal.SIGKILL)
+    proc.wait(60)
+    assert not wait_gone(lambda: tagged(tag), timeout=15)
+    assert not wait_gone(lambda: shm_segments(driver), timeout=15)
