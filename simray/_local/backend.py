@@ -309,7 +309,7 @@ class LocalBackend:
         deps = []
         packed = []
         for a in args:
-            if type(a) in ser.ATOMIC:
+            if ser.small_atomic(a):
                 packed.append(("v", a))
                 continue
             a = self.pack_arg(a, name)

@@ -86,9 +86,16 @@ def _no_refs(obj: Any) -> Any:
     return None
 
 
+def small_atomic(value: Any) -> bool:
+    """An immutable scalar that travels as itself (large bytes and str are pickled, so that
+    they can move through shared memory)."""
+    t = type(value)
+    return t in ATOMIC and not (t in (bytes, str) and len(value) >= SHM_THRESHOLD)
+
+
 def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
     """The in-memory wire form of `value` (never shm: see `to_shm` for sending)."""
-    if type(value) in ATOMIC:
+    if small_atomic(value):
         return ("v", value)
     data, buffers = dumps(value, token)
     return ("i", data, [b.raw().tobytes() for b in buffers])  # a copy, as put makes one
