@@ -535,3 +535,66 @@ def test_ray_backend_runs_the_fixtures_on_real_ray(pytester, ray_tmpdir, monkeyp
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--simray-backend=ray")
     result.assert_outcomes(passed=1)
+
+
+def test_the_other_ray_fixtures_and_the_cluster_builder(pytester):
+    pytester.makepyfile(
+        """
+        import logging
+        import os
+
+        import pytest
+        import simray
+
+
+        def test_dashboard(ray_start_with_dashboard):
+            assert simray.cluster_resources()["CPU"] == 1.0
+
+
+        def test_cluster_init(ray_start_cluster_init):
+            # As in Ray's conftest: do_init connects when the first node is added, so with
+            # num_nodes=0 nothing is started yet
+            assert not simray.is_initialized()
+            assert ray_start_cluster_init.list_all_nodes() == []
+
+
+        @pytest.mark.parametrize("ray_start_cluster_enabled", [{"num_nodes": 2}], indirect=True)
+        def test_cluster_enabled(ray_start_cluster_enabled):
+            assert len(simray.nodes()) == 2
+
+
+        @pytest.mark.parametrize(
+            "ray_start_cluster_head_with_env_vars",
+            [{"env_vars": {"SIMRAY_TEST_FLAG": "on"}, "num_cpus": 3}],
+            indirect=True,
+        )
+        def test_env_vars(ray_start_cluster_head_with_env_vars):
+            assert os.environ["SIMRAY_TEST_FLAG"] == "on"
+            assert simray.cluster_resources()["CPU"] == 3.0
+
+
+        def test_propagate(propagate_logs):
+            assert logging.getLogger("ray").propagate
+
+
+        def test_builder(simray_cluster):
+            simray_cluster.add_node(num_cpus=1)
+            simray_cluster.add_node(num_cpus=2, num_gpus=1)
+            simray_cluster.connect()
+            assert simray.cluster_resources()["GPU"] == 1.0
+
+
+        class TestShared:
+            def test_one(self, class_ray_instance):
+                assert simray.is_initialized()
+
+            def test_two(self, class_ray_instance):
+                assert simray.cluster_resources()["CPU"] == 8.0  # a bare init()
+
+
+        def test_shared_two_cpus(ray_start_regular_shared_2_cpus):
+            assert simray.cluster_resources()["CPU"] == 2.0
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9)
