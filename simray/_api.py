@@ -157,7 +157,7 @@ def init(
         **{k: v for k, v in kwargs.items() if k in _SIM_OPTIONS},
         **(
             {"runtime_env": kwargs["runtime_env"]}
-            if kwargs.get("runtime_env") and name == "sim"
+            if kwargs.get("runtime_env") and name in ("sim", "local")
             else {}
         ),
     )

@@ -58,7 +58,6 @@ def test_program_on_sim(name, tmp_path):
 # so the entry goes when the feature comes).
 LOCAL_GAPS = {
     "66_streaming_generators": "streaming generators are not implemented on the local backend",
-    "67_runtime_env_vars": "runtime_env env_vars are not implemented on the local backend",
 }
 
 

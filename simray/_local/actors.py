@@ -42,6 +42,7 @@ class LocalActor:
         self.restarts = 0
         self.exiting: str | None = None
         self.exit_error: BaseException | None = None
+        self.env_vars: dict[str, str] | None = None
         self.creation: Any = None
         self.init_args: Any = None
         self.cls_blob = b""
@@ -128,6 +129,9 @@ class Actors:
             ) from e
         actor = LocalActor(len(self.by_id) + 1, cls, opts, namespace)
         actor.cls_blob = blob
+        from simray._runtime_env import env_vars_of, merged
+
+        actor.env_vars = merged(self.b.job_env_vars, env_vars_of(opts.raw.get("runtime_env")))
         actor.init_args = self.b.pack_args(args, kwargs, f"{opts.class_name}.__init__")
         handle = actor.handle()
         self.by_id[actor.actor_id] = actor
@@ -172,6 +176,8 @@ class Actors:
         actor.exiting = None
         args, kwargs, _ = actor.init_args
         b = self.b
+        from simray._local.backend import effective_env
+
         args = [b.wire_for_worker(a[1]) if a[0] == "ref" else a for a in args]
         kwargs = {k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in kwargs.items()}
         opts = actor.opts
@@ -194,7 +200,8 @@ class Actors:
             "restarts": actor.restarts,
             "worker_id": f"{proc.pid:056x}",
             "labels": {"ray.io/node-id": actor.node.node_id, **actor.node.labels},
-            "runtime_env": opts.raw.get("runtime_env") or {},
+            "runtime_env": effective_env(opts.raw, actor.env_vars),
+            "env_vars": actor.env_vars,
             "held": {k: v / 10_000 for k, v in actor.holds.items()},
             **_pg_info(opts.strategy),
         }

@@ -33,6 +33,7 @@ from simray._local.procs import Procs, WorkerProc
 from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._object_ref import ObjectRef
 from simray._options import TaskOptions
+from simray._runtime_env import env_vars_of, merged
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
     DEFAULT_OBJECT_STORE_MEMORY,
@@ -76,6 +77,7 @@ class LocalTask:
         self.cancelled = False
         self.proc: WorkerProc | None = None
         self.actor: Any = None  # set on an actor's creation task
+        self.env_vars: dict[str, str] | None = None  # runtime_env env_vars, merged
 
     @property
     def name(self) -> str:
@@ -114,9 +116,11 @@ class LocalBackend:
         seed: int | None = None,
         trace_path: str | None = None,
         namespace: str | None = None,
+        runtime_env: dict[str, Any] | None = None,
     ):
         self.namespace = namespace or "anonymous"
-        self.runtime_env: dict[str, Any] = {}
+        self.runtime_env: dict[str, Any] = dict(runtime_env or {})
+        self.job_env_vars = env_vars_of(runtime_env)
         self.lock = threading.RLock()
         self.started = time.monotonic()
         self.rng = random.Random(seed or 0)
@@ -329,7 +333,13 @@ class LocalBackend:
         return packed, kw, deps
 
     def _submit(
-        self, key: int, args: Sequence[Any], kwargs: dict[str, Any], opts: Any, parent: Any
+        self,
+        key: int,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: Any,
+        parent: Any,
+        parent_env: dict[str, str] | None = None,
     ) -> list[LocalRef]:
         packed, kw, deps = self.pack_args(args, kwargs, opts.name)
         task = LocalTask(self.ids.new_task(), key, packed, kw, opts)
@@ -343,6 +353,8 @@ class LocalBackend:
                     inherited.placement_group, -1, True
                 )
                 task.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
+        if self.job_env_vars is not None or opts.env_vars is not None or parent_env:
+            task.env_vars = merged(parent_env or self.job_env_vars, opts.env_vars)
         if parent is not None:
             task.parent = parent
             parent.children[task] = None
@@ -433,7 +445,8 @@ class LocalBackend:
             "task_name": task.name,
             "worker_id": f"{proc.pid:056x}",
             "labels": {"ray.io/node-id": task.node.node_id, **task.node.labels},
-            "runtime_env": task.opts.raw.get("runtime_env") or {},
+            "runtime_env": effective_env(task.opts.raw, task.env_vars),
+            "env_vars": task.env_vars,
             **_pg_info(task.strategy),
         }
         proc.send(("run", task.task_id, key, blob, args, kwargs, len(task.returns), ctx))
@@ -623,7 +636,8 @@ class LocalBackend:
         opts = TaskOptions(raw, name)
         if opts.submit_error:
             raise ValueError(opts.submit_error)
-        refs = self._submit(key, args, kwargs, opts, proc.task)
+        owner = proc.task if proc.task is not None else proc.actor
+        refs = self._submit(key, args, kwargs, opts, proc.task, getattr(owner, "env_vars", None))
         for r in refs:
             r.entry.escaped = True
         n = opts.num_returns
@@ -1081,6 +1095,14 @@ def _pg_id(strategy: Any) -> int | None:
     if isinstance(strategy, PlacementGroupSchedulingStrategy):
         return strategy.placement_group._record.pg_id
     return None
+
+
+def effective_env(raw: dict[str, Any], env_vars: dict[str, str] | None) -> dict[str, Any]:
+    """A task's runtime_env as its context reports it: its own, with the merged env_vars."""
+    own = dict(raw.get("runtime_env") or {})
+    if env_vars:
+        own["env_vars"] = dict(env_vars)
+    return own
 
 
 def _pg_info(strategy: Any) -> dict[str, Any]:

@@ -258,6 +258,7 @@ class Worker:
         self.label = ctx["label"]
         ctx["call_id"] = task_id
         _set_cuda(ctx["cuda"])
+        saved = _set_env_vars(ctx.get("env_vars"))
         _ctx.set(ctx)
         self.current = task_id
         try:
@@ -283,6 +284,7 @@ class Worker:
             self.interrupt_for = None
             self.send(("done", task_id, outputs))
         finally:
+            _restore_env(saved)
             _flush()
 
     def arg(self, wire: Any) -> Any:
@@ -367,6 +369,7 @@ class Worker:
         _, actor_id, cls_blob, args, kwargs, mode, concurrency, ctx = msg
         self.label = ctx["class_name"]
         _set_cuda(ctx["cuda"])
+        _set_env_vars(ctx.get("env_vars"))  # the process is the actor's for its whole life
         _ctx.set(ctx)
         self.actor_ctx = ctx
         try:
@@ -702,6 +705,23 @@ def _qualified(cls: Any, fn: Any) -> str:
     if cls is not None:
         return f"{cls.__module__}.{cls.__qualname__}.{fn}"
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _set_env_vars(env_vars: dict[str, str] | None) -> dict[str, str | None]:
+    """Set a task's runtime_env env_vars; the previous values, to restore after it."""
+    if not env_vars:
+        return {}
+    saved = {k: os.environ.get(k) for k in env_vars}
+    os.environ.update(env_vars)
+    return saved
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _set_cuda(value: str | None) -> None:
