@@ -28,7 +28,8 @@ class RemoteFunction:
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         """Submit a call; returns an ObjectRef (a list of them for num_returns > 1)."""
-        return _session.backend().submit_task(self._function, args, kwargs, self._resolved)
+        backend = _session._active or _session.backend()  # one global read on the hot path
+        return backend.submit_task(self._function, args, kwargs, self._resolved)
 
     def options(self, **task_options: Any) -> _BoundOptions:
         """The same function with some options overridden for the calls made through it."""
@@ -51,7 +52,8 @@ class _BoundOptions:
         self._resolved = resolved
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        return _session.backend().submit_task(self._function, args, kwargs, self._resolved)
+        backend = _session._active or _session.backend()
+        return backend.submit_task(self._function, args, kwargs, self._resolved)
 
     def options(self, **task_options: Any) -> _BoundOptions:
         validate_task_options(task_options, in_options=True)

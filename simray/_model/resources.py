@@ -6,7 +6,7 @@ simray does too: no float drift, and fractional GPUs add up exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 UNIT = 10_000
@@ -66,6 +66,10 @@ def format_demand(demand: Mapping[str, int]) -> str:
     return "{" + ", ".join(f"{k!r}: {to_float(v)}" for k, v in demand.items()) + "}"
 
 
+# What a demand without GPUs takes of GPU instances: shared, so a queued task costs no list.
+NO_GPU_SHARES: Sequence[tuple[int, int]] = ()
+
+
 class NodeResources:
     """Total and available resources of one node, with GPU instances that have ids.
 
@@ -120,21 +124,21 @@ class NodeResources:
         need = units // UNIT
         return [(i, UNIT) for i in whole[:need]] if len(whole) >= need else None
 
-    def allocate(self, demand: Mapping[str, int]) -> list[tuple[int, int]]:
+    def allocate(self, demand: Mapping[str, int]) -> Sequence[tuple[int, int]]:
         """Take `demand` (which must fit); return the GPU instance shares taken."""
         available = self.available
         for k, v in demand.items():
             available[k] -= v
         gpus = demand.get("GPU")
         if gpus is None:
-            return []
+            return NO_GPU_SHARES
         shares = self._gpu_fit(gpus, self.gpu_free)
         assert shares is not None, "allocate() called for a demand that does not fit"
         for i, u in shares:
             self.gpu_free[i] -= u
         return shares
 
-    def release(self, demand: Mapping[str, int], gpu_shares: list[tuple[int, int]]) -> None:
+    def release(self, demand: Mapping[str, int], gpu_shares: Sequence[tuple[int, int]]) -> None:
         """Give back what `allocate` took."""
         available = self.available
         for k, v in demand.items():

@@ -11,7 +11,8 @@ import os
 import random
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from greenlet import GreenletExit
@@ -19,7 +20,7 @@ from greenlet import GreenletExit
 from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
-from simray._model.resources import UNIT, check_node_resources, to_float
+from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources, to_float
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
@@ -46,6 +47,7 @@ GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
 _CUDA = "CUDA_VISIBLE_DEVICES"
 _SIM_PID = 4242
+NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 _DRIVER_IP = "127.0.0.1"
 
 
@@ -200,30 +202,27 @@ class SimBackend(ObjectAPI):
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
         # kept to be resolved, and a call with only immutable scalars skips all of it.
-        plain = True
-        packed = []
-        for a in args:
-            if type(a) in ATOMIC:
-                packed.append(a)
+        plain = not kwargs
+        if plain:
+            for a in args:
+                if type(a) not in ATOMIC:
+                    plain = False
+                    break
+        if plain:
+            kwargs = NO_KWARGS  # shared: a queued task keeps no empty dict of its own
+        else:
+            args = [a if type(a) in ATOMIC else self.pack_arg(a, opts.name) for a in args]
+            if kwargs:
+                kwargs = {k: self.pack_arg(v, opts.name) for k, v in kwargs.items()}
             else:
-                plain = False
-                packed.append(self.pack_arg(a, opts.name))
-        if kwargs:
-            plain = False
-            kwargs = {k: self.pack_arg(v, opts.name) for k, v in kwargs.items()}
+                kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
-        task = Task(
-            task_id,
-            fn,
-            args if plain else packed,
-            kwargs,
-            opts,
-            parent_task,
-        )
-        if opts.strategy is None and parent_task is not None:
+        task = Task(task_id, fn, args, kwargs, opts, parent_task, plain)
+        if parent_task is not None:
             inherited = parent_task.strategy
             if (
-                isinstance(inherited, PlacementGroupSchedulingStrategy)
+                opts.strategy is None
+                and isinstance(inherited, PlacementGroupSchedulingStrategy)
                 and inherited.placement_group_capture_child_tasks
             ):
                 # A child of a capturing group task runs in the same group (any bundle).
@@ -231,16 +230,14 @@ class SimBackend(ObjectAPI):
                     inherited.placement_group, -1, True
                 )
                 task.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
-        task.plain_args = plain
-        if task.parent is not None:
-            if task.parent.children is None:
-                task.parent.children = {}
-            task.parent.children[task] = None
+            if parent_task.children is None:
+                parent_task.children = {}
+            parent_task.children[task] = None
         n = opts.num_returns
-        new_object = self.ids.new_object
         if n == 1:
-            returns = [SimRef(new_object(), task)]
+            returns: Any = (SimRef(self.ids.new_object(), task),)
         else:
+            new_object = self.ids.new_object
             returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
         self.task_table[task_id] = task
@@ -439,7 +436,57 @@ class SimBackend(ObjectAPI):
         except BaseException as e:  # the task's own failure, whatever it is, is its result
             self._task_raised(task, e)
         else:
-            self._task_returned(task, result)
+            if (
+                type(result) in ATOMIC
+                and len(task.returns) == 1
+                and self.trace is None
+                and not self.locks.table
+            ):
+                self._returned_scalar(task, result)
+            else:
+                self._task_returned(task, result)
+
+    def _returned_scalar(self, task: Task, result: Any) -> None:
+        """The commonest end, fused: one immutable scalar returned, no trace recorded and no lock
+        held in the session. Does what `_task_returned`, `_end`, `_hand_over_or_release` and
+        `_start_task` do in that case; a task on a worker node (lineage), with GPUs, a strategy,
+        a released CPU or a fault hook on start takes the general `_end`."""
+        task.returns[0].resolve(READY, result)
+        node = task.node
+        if task.state != RUNNING or node is None or not node.is_head:
+            self._end(task)
+            return
+        del self.running[task.task_id]
+        task.state = FINISHED
+        task.args = task.kwargs = None  # type: ignore[assignment]
+        queues = self.scheduler.queues
+        key = task.sched_key
+        queue = queues.get(key)
+        if (
+            queue
+            and task.strategy is None
+            and not task.gpu_shares
+            and not task.cpu_released
+            and not self.faults.on_start
+        ):
+            # Hand the worker and the resources to the next task of the class, as `_start_task`.
+            nxt = queue.popleft()
+            if not queue:
+                del queues[key]
+            task.node = None
+            nxt.pool = task.pool
+            nxt.node = node
+            nxt.state = RUNNING
+            nxt.env = self._driver_cuda
+            self.running[nxt.task_id] = nxt
+            self.kernel.handoff = (nxt, self._run_task_fn)
+        else:
+            self._release(task)
+            self.scheduler.dispatch()
+        parent = task.parent
+        if parent is not None and parent.children is not None:
+            del parent.children[task]
+            task.parent = None
 
     def _task_returned(self, task: Task, result: Any) -> None:
         returns = task.returns
@@ -521,7 +568,7 @@ class SimBackend(ObjectAPI):
             task.cpu_released = False
             pool.available["CPU"] -= demand["CPU"]
         pool.release(demand, task.gpu_shares)
-        task.gpu_shares = []
+        task.gpu_shares = NO_GPU_SHARES
         task.node = None
 
     def _hand_over_or_release(self, task: Task) -> None:
@@ -536,7 +583,7 @@ class SimBackend(ObjectAPI):
             if not queue:
                 del self.scheduler.queues[task.sched_key]
             task.node = None
-            nxt.gpu_shares = []
+            nxt.gpu_shares = NO_GPU_SHARES
             nxt.pool = task.pool
             self._start_task(nxt, node, here=self.kernel.current is task)
             return

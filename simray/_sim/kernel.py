@@ -21,6 +21,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 
 Callback = Callable[[Any], Any]
 _modules = sys.modules
+_heappush = heapq.heappush
 
 
 class WorkerExit(BaseException):
@@ -64,6 +65,10 @@ class Kernel:
         # (invariant checks in tests); None in normal runs.
         self.after_event: Callable[[], None] | None = None
         self.closed = False
+        # Bound once: a bound method made per event would be an allocation per timer and wake.
+        self._timed_wake_cb = self._timed_wake
+        self._resume_cb = self._resume
+        self._start_cb = self._start
         self._hub = greenlet(self._run)
         self.driver: Unit = Unit()
         self.driver.glet = getcurrent()
@@ -119,25 +124,41 @@ class Kernel:
         return result
 
     def sleep_until(self, until: float) -> None:
-        """Suspend the current unit until virtual time `until` (every simulated sleep)."""
+        """Suspend the current unit until virtual time `until` (every simulated sleep).
+
+        Sleeping is how most task bodies spend their time, so this is `block` written out for a
+        timer wake, without the asyncio hand-over when no asyncio loop can be running.
+        """
         me = self.current
         assert me is not None
         self._seq += 1
         seq = self._seq if self.explore is None else self._shuffled(self._seq)
         when = until if until > self.now else self.now
-        heapq.heappush(self._heap, (when, seq, self._timed_wake, (me, me.wake_token + 1, None)))
-        self.block(SLEEPING)
+        _heappush(self._heap, (when, seq, self._timed_wake_cb, (me, me.wake_token + 1, None)))
+        events = _modules.get("asyncio.events")
+        if events is not None and events._get_running_loop() is not None:
+            self.block(SLEEPING)
+            return
+        me.blocked_on = SLEEPING
+        self.current = None
+        result = self._hub.switch()
+        self.current = me
+        me.blocked_on = None
+        if me.env is not self.env_now or me.interrupt:
+            self.on_switch_in(me)
+        if type(result) is _Throw:
+            raise result.exc
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
         """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""
         unit.wake_token += 1
         self._ready.append(
-            (self._resume, (unit, unit.wake_token, _Throw(value) if throw else value))
+            (self._resume_cb, (unit, unit.wake_token, _Throw(value) if throw else value))
         )
 
     def wake_at(self, when: float, unit: Unit, value: Any = None) -> None:
         """Wake `unit` at `when` unless something else wakes it first."""
-        self.call_at(when, self._timed_wake, (unit, unit.wake_token + 1, value))
+        self.call_at(when, self._timed_wake_cb, (unit, unit.wake_token + 1, value))
 
     def _resume(self, arg: tuple[Unit, int, Any]) -> None:
         unit, token, value = arg
@@ -152,7 +173,7 @@ class Kernel:
 
     def spawn(self, unit: Unit, body: Callable[[Unit], None]) -> None:
         """Start `body(unit)` on a pooled worker greenlet, at the current virtual time."""
-        self._ready.append((self._start, (unit, body)))
+        self._ready.append((self._start_cb, (unit, body)))
 
     def _start(self, arg: tuple[Unit, Callable[[Unit], None]]) -> None:
         worker = self._idle.pop() if self._idle else greenlet(self._worker_loop, parent=self._hub)

@@ -61,6 +61,9 @@ class ObjectAPI:
         unit = kernel.current
         waiter = _Waiter(kernel, unit, need, stop_on_error)
         for ref in pending:
+            if ref.callbacks is None and ref.state == PENDING:
+                ref.callbacks = waiter  # `on_ready` for the common case, without the call
+                continue
             ref.on_ready(waiter)
             if not waiter.active:
                 return True
@@ -115,7 +118,8 @@ class ObjectAPI:
         for ref in refs:
             state = ref.state
             if state == READY:
-                values.append(unpack(ref.stored))
+                stored = ref.stored
+                values.append(stored if type(stored) is not Packed else unpack(stored))
             elif state == FAILED:
                 raise as_raised(ref.stored)
             else:  # a failure ended the wait before this one resolved

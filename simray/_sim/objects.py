@@ -31,7 +31,8 @@ class SimRef(ObjectRef):
         self._id = object_id
         self.state = PENDING
         self.stored: Any = None  # packed value, or the exception when FAILED
-        self.callbacks: list[Any] | None = None
+        # None, one callable (the common case: one waiter, no list), or a list of them.
+        self.callbacks: Any = None
         self.task = task  # the task that makes it (None for put), for cancel and explanations
         self.lineage: Any = None  # the finished task that can make it again, if it may be lost
 
@@ -43,17 +44,24 @@ class SimRef(ObjectRef):
         callbacks = self.callbacks
         if callbacks is not None:
             self.callbacks = None
-            for cb in callbacks:
-                cb(self)
+            if type(callbacks) is list:
+                for cb in callbacks:
+                    cb(self)
+            else:
+                callbacks(self)
 
     def on_ready(self, cb: Any) -> None:
         """Call `cb(self)` when resolved (now, if already resolved)."""
         if self.state != PENDING:
             cb(self)
-        elif self.callbacks is None:
-            self.callbacks = [cb]
+            return
+        callbacks = self.callbacks
+        if callbacks is None:
+            self.callbacks = cb
+        elif type(callbacks) is list:
+            callbacks.append(cb)
         else:
-            self.callbacks.append(cb)
+            self.callbacks = [callbacks, cb]
 
     def __reduce__(self) -> Any:
         raise TypeError(

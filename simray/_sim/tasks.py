@@ -5,8 +5,10 @@ A task is also the unit that runs its body, so a task costs one object from subm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from simray._model.resources import NO_GPU_SHARES
 from simray._sim.kernel import Unit
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
@@ -48,6 +50,7 @@ class Task(Unit):
         kwargs: dict[str, Any],
         opts: Any,
         parent: Task | None,
+        plain_args: bool = False,
     ):
         self.glet = None
         self.blocked_on = None
@@ -55,7 +58,7 @@ class Task(Unit):
         self.env = None
         self.interrupt = False
         self.loop = None
-        self.plain_args = False
+        self.plain_args = plain_args  # args are immutable scalars only, passed as they are
         self.env_vars: dict[str, str] | None = None
         self.task_id = task_id
         self.fn = fn
@@ -65,11 +68,11 @@ class Task(Unit):
         self.opts = opts
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
-        self.returns: list[Any] = []
+        self.returns: Sequence[Any] = ()  # a tuple for one return, a list for several
         self.retries_left: int = opts.max_retries
         self.attempt = 0
         self.node: Any = None
-        self.gpu_shares: list[tuple[int, int]] = []
+        self.gpu_shares: Sequence[tuple[int, int]] = NO_GPU_SHARES
         self.pool: Any = None  # the NodeResources it took its resources from (node or bundle)
         self.state = WAITING_DEPS
         self.cpu_released = False

@@ -97,11 +97,22 @@ class VirtualTime:
                 return int(round(kernel.now * 1e9))
             return real_perf_ns()
 
+        real_sleep = real["sleep"]
+        sleep_until = kernel.sleep_until
+
+        def sleep(seconds: float) -> None:
+            # `sleep` with its lookups bound: most task bodies call it once per task.
+            if get_ident() != sim_thread:
+                return real_sleep(seconds)  # a real thread sleeps for real
+            if seconds < 0:
+                raise ValueError("sleep length must be non-negative")
+            sleep_until(kernel.now + seconds)
+
         replacements = {
             "time": virtual_time,
             "monotonic": monotonic,
             "perf_counter": perf_counter,
-            "sleep": self.sleep,
+            "sleep": sleep,
             "time_ns": time_ns,
             "monotonic_ns": monotonic_ns,
             "perf_counter_ns": perf_counter_ns,
