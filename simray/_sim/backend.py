@@ -393,6 +393,7 @@ class SimBackend(ObjectAPI):
             self.scheduler.submit(task)
 
     def _start_task(self, task: Task, node: SimNode, here: bool = False) -> None:
+        # `_returned_scalar` does this inline for its hand-over: keep the two in step.
         task.node = node
         task.state = RUNNING
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
@@ -450,7 +451,7 @@ class SimBackend(ObjectAPI):
         """The commonest end, fused: one immutable scalar returned, no trace recorded and no lock
         held in the session. Does what `_task_returned`, `_end`, `_hand_over_or_release` and
         `_start_task` do in that case; a task on a worker node (lineage), with GPUs, a strategy,
-        a released CPU or a fault hook on start takes the general `_end`."""
+        a released CPU, a fault hook on start or start jitter takes the general path."""
         task.returns[0].resolve(READY, result)
         node = task.node
         if task.state != RUNNING or node is None or not node.is_head:
@@ -468,6 +469,7 @@ class SimBackend(ObjectAPI):
             and not task.gpu_shares
             and not task.cpu_released
             and not self.faults.on_start
+            and not self.jitter
         ):
             # Hand the worker and the resources to the next task of the class, as `_start_task`.
             nxt = queue.popleft()
