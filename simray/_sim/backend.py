@@ -442,16 +442,18 @@ class SimBackend(ObjectAPI):
                 and len(task.returns) == 1
                 and self.trace is None
                 and not self.locks.table
+                and not self.generating
             ):
                 self._returned_scalar(task, result)
             else:
                 self._task_returned(task, result)
 
     def _returned_scalar(self, task: Task, result: Any) -> None:
-        """The commonest end, fused: one immutable scalar returned, no trace recorded and no lock
-        held in the session. Does what `_task_returned`, `_end`, `_hand_over_or_release` and
-        `_start_task` do in that case; a task on a worker node (lineage), with GPUs, a strategy,
-        a released CPU, a fault hook on start or start jitter takes the general path."""
+        """The commonest end, fused: one immutable scalar returned, no trace recorded, no lock
+        held and no generator running in the session. Does what `_task_returned`, `_end`,
+        `_hand_over_or_release` and `_start_task` do in that case; a task on a worker node
+        (lineage), with GPUs, a strategy, a released CPU, a fault hook on start or start jitter
+        takes the general path."""
         task.returns[0].resolve(READY, result)
         node = task.node
         if task.state != RUNNING or node is None or not node.is_head:
