@@ -38,7 +38,7 @@ from simray._sim.scheduler import (
     SimNode,
     node_total,
 )
-from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -393,7 +393,6 @@ class SimBackend(ObjectAPI):
             self.scheduler.submit(task)
 
     def _start_task(self, task: Task, node: SimNode, here: bool = False) -> None:
-        # `_returned_scalar` does this inline for its hand-over: keep the two in step.
         task.node = node
         task.state = RUNNING
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
@@ -437,60 +436,13 @@ class SimBackend(ObjectAPI):
         except BaseException as e:  # the task's own failure, whatever it is, is its result
             self._task_raised(task, e)
         else:
-            if (
-                type(result) in ATOMIC
-                and len(task.returns) == 1
-                and self.trace is None
-                and not self.locks.table
-                and not self.generating
-            ):
-                self._returned_scalar(task, result)
+            returns = task.returns
+            if len(returns) == 1 and type(result) in ATOMIC:
+                # The commonest end: one immutable scalar, stored as it is.
+                returns[0].resolve(READY, result)
+                self._end(task)
             else:
                 self._task_returned(task, result)
-
-    def _returned_scalar(self, task: Task, result: Any) -> None:
-        """The commonest end, fused: one immutable scalar returned, no trace recorded, no lock
-        held and no generator running in the session. Does what `_task_returned`, `_end`,
-        `_hand_over_or_release` and `_start_task` do in that case; a task on a worker node
-        (lineage), with GPUs, a strategy, a released CPU, a fault hook on start or start jitter
-        takes the general path."""
-        task.returns[0].resolve(READY, result)
-        node = task.node
-        if task.state != RUNNING or node is None or not node.is_head:
-            self._end(task)
-            return
-        del self.running[task.task_id]
-        task.state = FINISHED
-        task.args = task.kwargs = None  # type: ignore[assignment]
-        queues = self.scheduler.queues
-        key = task.sched_key
-        queue = queues.get(key)
-        if (
-            queue
-            and task.strategy is None
-            and not task.gpu_shares
-            and not task.cpu_released
-            and not self.faults.on_start
-            and not self.jitter
-        ):
-            # Hand the worker and the resources to the next task of the class, as `_start_task`.
-            nxt = queue.popleft()
-            if not queue:
-                del queues[key]
-            task.node = None
-            nxt.pool = task.pool
-            nxt.node = node
-            nxt.state = RUNNING
-            nxt.env = self._driver_cuda
-            self.running[nxt.task_id] = nxt
-            self.kernel.handoff = (nxt, self._run_task_fn)
-        else:
-            self._release(task)
-            self.scheduler.dispatch()
-        parent = task.parent
-        if parent is not None and parent.children is not None:
-            del parent.children[task]
-            task.parent = None
 
     def _task_returned(self, task: Task, result: Any) -> None:
         returns = task.returns
@@ -602,9 +554,8 @@ class SimBackend(ObjectAPI):
 
     def _end(self, task: Task) -> None:
         if self.task_table.get(task.task_id) is task:
-            from simray._sim.state import snapshot
-
-            self.task_table[task.task_id] = snapshot(self, task)
+            # What the state API reports of it later, kept small: the row is made when asked.
+            self.task_table[task.task_id] = EndedTask(task)
         if self.generating:
             self.end_stream(task.task_id)
         if task.state == RUNNING:

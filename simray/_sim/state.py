@@ -8,7 +8,7 @@ from typing import Any
 
 from simray._ray_ids import JOB_ID_HEX, worker_id_hex
 from simray._sim.actors import ActorCall
-from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, Task
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 
 _PID = 4242
 _TASK_STATES = {
@@ -39,9 +39,9 @@ def _error_type(error: BaseException | None) -> str | None:
 
 
 def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) -> dict[str, Any]:
-    if type(unit) is Task:
+    if type(unit) is Task or type(unit) is EndedTask:
         creating = getattr(unit.opts, "actor", None)
-        parent = unit.parent
+        parent_hex = unit.parent_hex()
         node = unit.node
         return {
             "task_id": unit.hex(),
@@ -52,7 +52,7 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
             "actor_id": creating.hex() if creating is not None else None,
             "type": "ACTOR_CREATION_TASK" if creating is not None else "NORMAL_TASK",
             "func_or_class_name": unit.name,
-            "parent_task_id": parent.hex() if parent is not None else "ff" * 24,
+            "parent_task_id": parent_hex if parent_hex is not None else "ff" * 24,
             "node_id": node.node_id if node is not None else None,
             "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}")
             if node is not None
@@ -106,6 +106,10 @@ def tasks(backend: Any) -> list[dict[str, Any]]:
     for unit in backend.task_table.values():
         if type(unit) is dict:
             rows.append(unit)
+        elif type(unit) is EndedTask:
+            rows.append(
+                _task_row(backend, unit, "FAILED" if unit.error else "FINISHED", unit.error)
+            )
         elif type(unit) is Task:
             if unit.state == FINISHED:
                 rows.append(snapshot(backend, unit))

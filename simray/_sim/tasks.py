@@ -104,6 +104,10 @@ class Task(Unit):
         """The task id as Ray prints one (48 hex digits)."""
         return f"{self.task_id:048x}"
 
+    def parent_hex(self) -> str | None:
+        """The id of the task that submitted it (None for the driver)."""
+        return self.parent.hex() if self.parent is not None else None
+
     def label(self) -> str:
         """`name()` with its id, for traces and explanations."""
         return f"task {self.task_id} {self.name}()"
@@ -111,3 +115,33 @@ class Task(Unit):
     def gpu_ids(self) -> list[int]:
         ids = self.pool.gpu_ids if self.pool is not None else []
         return sorted({ids[i] for i, _ in self.gpu_shares})
+
+
+class EndedTask:
+    """What `ray.util.state` keeps of a task that ended: the fields of its row, without its
+    arguments, values or links to other tasks; the row itself is made only when asked for."""
+
+    __slots__ = ("task_id", "attempt", "opts", "parent_id", "node", "demand", "strategy", "error")
+
+    def __init__(self, task: Task):
+        self.task_id = task.task_id
+        self.attempt = task.attempt
+        self.opts = task.opts
+        parent = task.parent
+        self.parent_id = parent.task_id if parent is not None else None
+        self.node = task.node
+        self.demand = task.demand
+        self.strategy = task.strategy
+        returns = task.returns
+        failed = returns and returns[0].state == 2  # objects.FAILED
+        self.error: BaseException | None = returns[0].stored if failed else None
+
+    @property
+    def name(self) -> str:
+        return self.opts.name
+
+    def hex(self) -> str:
+        return f"{self.task_id:048x}"
+
+    def parent_hex(self) -> str | None:
+        return None if self.parent_id is None else f"{self.parent_id:048x}"
