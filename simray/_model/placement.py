@@ -40,13 +40,16 @@ def hybrid(
     demand: Mapping[str, int],
     rng: random.Random,
     preferred: PlacementNode | None,
+    cpu_nodes: Sequence[PlacementNode] | None = None,
 ) -> PlacementNode | _Outcome:
     """Ray's hybrid policy: pack on the preferred node below 50% use, else top-k least used.
 
-    CPU-only work first tries nodes without GPUs (`avoid_gpu_nodes`), as the raylet does.
+    CPU-only work first tries nodes without GPUs (`avoid_gpu_nodes`), as the raylet does;
+    `cpu_nodes`, if the caller keeps it, is that subset of `nodes` (else it is computed).
     """
     if "GPU" not in demand:
-        cpu_nodes = [n for n in nodes if "GPU" not in n.resources.total]
+        if cpu_nodes is None:
+            cpu_nodes = [n for n in nodes if "GPU" not in n.resources.total]
         if len(cpu_nodes) < len(nodes):
             choice = _hybrid_impl(cpu_nodes, demand, rng, preferred, True, len(nodes))
             if not isinstance(choice, _Outcome):
@@ -63,13 +66,23 @@ def _hybrid_impl(
     cluster_size: int,
 ) -> PlacementNode | _Outcome:
     """One pass of the policy over `nodes`; k of the top-k choice counts the whole cluster."""
+    k = max(TOP_K_ABSOLUTE, int(cluster_size * TOP_K_FRACTION))
     available: list[tuple[float, PlacementNode]] = []
+    below: list[PlacementNode] = []  # nodes that fit and are under the spread threshold
     feasible = False
     for node in nodes:
         res = node.resources
         if res.fits(demand):
             score = res.critical_utilization()
-            available.append((0.0 if score < SPREAD_THRESHOLD else score, node))
+            if score < SPREAD_THRESHOLD:
+                below.append(node)
+                if len(below) == k:
+                    # The stable sort below would put exactly these k first (score 0, id
+                    # order), so the rest of the scan cannot change the choice: stop here.
+                    return _choose_below(below, nodes, demand, rng, preferred)
+                available.append((0.0, node))
+            else:
+                available.append((score, node))
         elif res.feasible(demand):
             feasible = True
     if not available:
@@ -85,9 +98,24 @@ def _hybrid_impl(
         for score, node in available:
             if node is preferred and score <= best_score:
                 return node
-    k = max(TOP_K_ABSOLUTE, int(cluster_size * TOP_K_FRACTION))
     top = available[:k]
     return top[0][1] if len(top) == 1 else top[rng.randrange(len(top))][1]
+
+
+def _choose_below(
+    below: list[PlacementNode],
+    nodes: Sequence[PlacementNode],
+    demand: Mapping[str, int],
+    rng: random.Random,
+    preferred: PlacementNode | None,
+) -> PlacementNode:
+    """The end of `_hybrid_impl` when its first k fitting nodes under the threshold are known:
+    the preferred node if it fits under the threshold, else one of the k at random."""
+    if preferred is not None and preferred in nodes:
+        res = preferred.resources
+        if res.fits(demand) and res.critical_utilization() < SPREAD_THRESHOLD:
+            return preferred
+    return below[0] if len(below) == 1 else below[rng.randrange(len(below))]
 
 
 class SpreadCursor:

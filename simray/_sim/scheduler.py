@@ -88,6 +88,7 @@ class Scheduler:
         self.rng = rng
         self.nodes: list[SimNode] = []  # alive nodes, sorted by id
         self.all_nodes: list[SimNode] = []
+        self.cpu_nodes: list[SimNode] = []  # alive nodes without GPUs, in id order
         self.queues: dict[Any, deque[Any]] = {}
         self._start = start
         self._spread = placement.SpreadCursor()
@@ -99,11 +100,18 @@ class Scheduler:
         self.all_nodes.append(node)
         self.nodes.append(node)
         self.nodes.sort(key=lambda n: n.node_id)
+        self._node_set_changed()
         self.dispatch()
 
     def remove_node(self, node: SimNode) -> None:
         node.alive = False
         self.nodes.remove(node)
+        self._node_set_changed()
+
+    def _node_set_changed(self) -> None:
+        # The alive nodes without GPUs, which the hybrid policy tries first for CPU-only work:
+        # kept here rather than filtered out of every node at every placement.
+        self.cpu_nodes = [n for n in self.nodes if "GPU" not in n.resources.total]
 
     def submit(self, task: Any) -> None:
         """Place `task` now if its class has no queue and a node is free, else queue it."""
@@ -154,7 +162,9 @@ class Scheduler:
                 else:
                     choice = placement.INFEASIBLE
             else:
-                choice = placement.hybrid(nodes, demand, self.rng, task.preferred_node)
+                choice = placement.hybrid(
+                    nodes, demand, self.rng, task.preferred_node, self.cpu_nodes
+                )
         elif strategy == "SPREAD":
             choice = self._spread.choose(nodes, demand, self.rng)
         elif isinstance(strategy, NodeAffinitySchedulingStrategy):
