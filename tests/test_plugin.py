@@ -531,10 +531,21 @@ def test_ray_backend_runs_the_fixtures_on_real_ray(pytester, ray_tmpdir, monkeyp
             def f():
                 return 5
             assert simray.get(f.remote()) == 5
+
+        def test_test_connects_itself(ray_start_cluster):
+            # the test calls real ray.init itself: the fixture's teardown must disconnect it
+            # before removing the nodes, as Ray's conftest does
+            ray_start_cluster.add_node(num_cpus=1)
+            ray.init(address=ray_start_cluster.address)
+            assert len(ray.nodes()) == 1
+
+        def test_after(shutdown_only):
+            ray.init(num_cpus=2)
+            assert ray.cluster_resources()["CPU"] == 2.0
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--simray-backend=ray")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=3)
 
 
 def test_the_other_ray_fixtures_and_the_cluster_builder(pytester):

@@ -74,9 +74,16 @@ def _init(run: _config.TestRun, *args: Any, **kwargs: Any) -> Any:
 
 
 def _shutdown() -> None:
+    """End simray's session, and real Ray's if the test connected to it itself (`ray.init`
+    in a test run with --simray-backend=ray), as Ray's fixtures call `ray.shutdown()`."""
+    import sys
+
     import simray
 
     simray.shutdown()
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.__name__ == "ray" and ray.is_initialized():
+        ray.shutdown()
 
 
 def _cluster_class(run: _config.TestRun) -> Any:
