@@ -48,7 +48,9 @@ WORKER_MODE = 1
 
 # Submodules imported on first use, so that `import simray` stays cheap (exceptions pull in
 # traceback machinery, util the test actors and with them asyncio).
-_LAZY_SUBMODULES = frozenset({"actor", "exceptions", "runtime_context", "sim", "util"})
+_LAZY_SUBMODULES = frozenset(
+    {"actor", "dag", "exceptions", "experimental", "runtime_context", "sim", "util"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -56,6 +58,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"simray.{name}")
+    if name == "cloudpickle":  # Ray re-exports its cloudpickle as ray.cloudpickle
+        import cloudpickle
+
+        return cloudpickle
     raise AttributeError(f"module 'simray' has no attribute {name!r}")
 
 

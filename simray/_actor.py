@@ -81,6 +81,12 @@ class ActorClass:
         _check_init_args(self._cls, args, kwargs)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        """A `ray.dag` node creating this actor (once per `.execute()`)."""
+        from simray.dag import ClassNode
+
+        return ClassNode(self, args, kwargs)
+
     def options(self, **actor_options: Any) -> _BoundActorOptions:
         """The same class with some creation options overridden."""
         validate_actor_options(actor_options, in_options=True)
@@ -96,6 +102,11 @@ class _BoundActorOptions:
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         _check_init_args(self._cls, args, kwargs)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        from simray.dag import ClassNode
+
+        return ClassNode(self, args, kwargs)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -175,6 +186,12 @@ class ActorMethod:
         return _session.backend().submit_actor_task(
             self._handle._actor, self._name, args, kwargs, self._num_returns
         )
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        """A `ray.dag` node calling this method."""
+        from simray.dag import ClassMethodNode
+
+        return ClassMethodNode(self._handle, self._name, args, kwargs)
 
     def options(self, **options: Any) -> ActorMethod:
         unknown = set(options) - {"num_returns", "name", "concurrency_group", "retry_exceptions"}

@@ -41,7 +41,10 @@ class RemoteFunction:
         )
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("Ray DAGs (.bind) are not supported by simray")
+        """A `ray.dag` node calling this function (run it with `.execute()`)."""
+        from simray.dag import FunctionNode
+
+        return FunctionNode(self, args, kwargs)
 
 
 class _BoundOptions:
@@ -54,6 +57,11 @@ class _BoundOptions:
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         backend = _session._active or _session.backend()
         return backend.submit_task(self._function, args, kwargs, self._resolved)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        from simray.dag import FunctionNode
+
+        return FunctionNode(self, args, kwargs)
 
     def options(self, **task_options: Any) -> _BoundOptions:
         validate_task_options(task_options, in_options=True)

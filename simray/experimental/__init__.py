@@ -1,0 +1,1 @@
+"""`ray.experimental`: the parts ordinary programs use (`tqdm_ray`)."""
