@@ -271,6 +271,9 @@ def wait(
             "num_returns cannot be greater than the number of ray_waitables provided to ray.wait."
         )
     if generators:
+        own = getattr(session, "wait_mixed", None)  # a backend with its own streams (local)
+        if own is not None:
+            return own(ray_waitables, num_returns, timeout)
         from simray._generator import wait_mixed
 
         return wait_mixed(session, ray_waitables, num_returns, timeout)

@@ -438,3 +438,64 @@ def test_nothing_outlives_a_driver_that_exits_or_is_killed(tmp_path, how):
     proc.wait(60)
     assert not wait_gone(lambda: tagged(tag), timeout=15)
     assert not wait_gone(lambda: shm_segments(driver), timeout=15)
+
+
+def test_generator_values_arrive_while_the_task_runs(local):
+    """A streaming task's first value is readable while the task still waits for the driver."""
+
+    @simray.remote
+    class Gate:
+        def __init__(self):
+            self.open = False
+
+        def release(self):
+            self.open = True
+
+        def is_open(self):
+            return self.open
+
+    @simray.remote
+    def produce(gate):
+        yield "first"
+        while not simray.get(gate.is_open.remote()):
+            time.sleep(0.05)
+        yield "second"
+
+    gate = Gate.remote()
+    gen = produce.remote(gate)
+    assert simray.get(next(gen)) == "first"  # would hang if values came only at the end
+    ready, _ = simray.wait([gen], timeout=0.2)
+    assert ready == []
+    gate.release.remote()
+    assert [simray.get(r) for r in gen] == ["second"]
+    assert gen.is_finished()
+
+
+def test_generator_large_values_and_dynamic(local):
+    @simray.remote(num_returns="dynamic")
+    def chunks(n):
+        for i in range(n):
+            yield bytes([i]) * (2 << 20)  # through shared memory
+
+    refs = list(simray.get(chunks.remote(3)))
+    assert [simray.get(r)[:1] for r in refs] == [b"\x00", b"\x01", b"\x02"]
+
+
+def test_generator_errors_are_clear(local):
+    @simray.remote(num_returns="streaming")
+    def not_a_generator():
+        return 1
+
+    @simray.remote
+    def numbers():
+        yield 1
+
+    @simray.remote
+    def nested():
+        return numbers.remote()
+
+    gen = not_a_generator.remote()
+    with pytest.raises(TypeError, match="not a generator"):
+        simray.get(next(gen))
+    with pytest.raises(NotImplementedError, match="only when called from the driver"):
+        simray.get(nested.remote())

@@ -80,6 +80,7 @@ class Call:
         self.cancelled = False
         self.finished = False
         self.attempts = 1
+        self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
 
     def hex(self) -> str:
         return f"{self.call_id:048x}"
@@ -244,7 +245,10 @@ class Actors:
             call = actor.inflight.pop(msg[1], None)
             if call is not None:
                 call.finished = True
-                for entry, wire in zip(call.returns, msg[2], strict=False):
+                outputs = msg[2]
+                if call.gen is not None:
+                    outputs = self.b.stream_value(call.call_id, outputs)
+                for entry, wire in zip(call.returns, outputs, strict=False):
                     entry.resolve(READY, wire)
             self._maybe_quit(actor)
         elif kind == "cerror":
@@ -307,8 +311,15 @@ class Actors:
         packed, kw, deps = b.pack_args(args, kwargs, name)
         call = Call(b.ids.new_task(), actor, method, packed, kw)
         call.deps = deps
+        mode = num_returns if isinstance(num_returns, str) else None
+        if mode is not None:  # "streaming" or "dynamic": one ref, the completion
+            num_returns = 1
         refs = [b.new_ref(call) for _ in range(num_returns)]
         call.returns = [r.entry for r in refs]
+        generator = None
+        if mode is not None:
+            backpressure = actor.opts.raw.get("_generator_backpressure_num_objects")
+            generator = b.start_stream(call, refs[0], mode, backpressure)
         if actor.state == DEAD:
             self._fail(call, actor.death)
         elif actor.state == EXITING:
@@ -320,6 +331,8 @@ class Actors:
                 b.when_ready(pending, lambda: self._pump(actor))
             else:
                 self._pump(actor)
+        if generator is not None:
+            return generator
         if num_returns == 1:
             return refs[0]
         return refs if num_returns else None
@@ -339,7 +352,8 @@ class Actors:
             kwargs = {
                 k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in call.kwargs.items()
             }
-            actor.proc.send(("call", call.call_id, call.method, args, kwargs, len(call.returns)))
+            n = call.gen if call.gen is not None else len(call.returns)
+            actor.proc.send(("call", call.call_id, call.method, args, kwargs, n))
 
     def _fail(self, call: Call, error: BaseException | None) -> None:
         call.finished = True

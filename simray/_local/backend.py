@@ -30,6 +30,7 @@ from simray._local.actors import Actors
 from simray._local.objects import FAILED, PENDING, READY, LocalRef, Table, Waiter
 from simray._local.pgs import PlacementGroups
 from simray._local.procs import Procs, WorkerProc
+from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT, check_node_resources, to_float
 from simray._object_ref import ObjectRef
 from simray._options import TaskOptions
@@ -78,6 +79,8 @@ class LocalTask:
         self.proc: WorkerProc | None = None
         self.actor: Any = None  # set on an actor's creation task
         self.env_vars: dict[str, str] | None = None  # runtime_env env_vars, merged
+        self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
+        self.generator: Any = None  # the ObjectRefGenerator of a streaming task
 
     @property
     def name(self) -> str:
@@ -132,6 +135,8 @@ class LocalBackend:
         self.scheduler.pgs = self.pgs
         self.actors = Actors(self)
         self.running: dict[int, LocalTask] = {}
+        self.streams: dict[int, LocalStream] = {}  # generator task or call id -> its stream
+        self.submitted: Any = None  # the task `_submit` made last (under the lock)
         self.pack_arg = ArgPacker(self.pack, LocalRef)
         self.fn_blobs: dict[int, bytes] = {}
         self._fn_keys: dict[int, tuple[int, Any]] = {}
@@ -302,6 +307,9 @@ class LocalBackend:
             raise ValueError(opts.submit_error)
         with self.lock:
             refs = self._submit(self.fn_key(fn), args, kwargs, opts, None)
+            generator = self.submitted.generator if opts.generator is not None else None
+            if generator is not None:
+                return generator
         n = opts.num_returns
         if n == 1:
             return refs[0]
@@ -342,7 +350,7 @@ class LocalBackend:
         parent_env: dict[str, str] | None = None,
     ) -> list[LocalRef]:
         packed, kw, deps = self.pack_args(args, kwargs, opts.name)
-        task = LocalTask(self.ids.new_task(), key, packed, kw, opts)
+        task = self.submitted = LocalTask(self.ids.new_task(), key, packed, kw, opts)
         if opts.strategy is None and parent is not None:
             inherited = parent.strategy
             if (
@@ -360,8 +368,56 @@ class LocalBackend:
             parent.children[task] = None
         refs = [self.new_ref(task) for _ in range(opts.num_returns)]
         task.returns = [r.entry for r in refs]
+        if opts.generator is not None:
+            task.generator = self.start_stream(task, refs[0], opts.generator, opts.backpressure)
         self.when_ready(deps, lambda: self._deps_done(task))
         return refs
+
+    # -- generator tasks and calls -------------------------------------------------------------
+    def start_stream(self, unit: Any, ref: LocalRef, mode: str, backpressure: int | None) -> Any:
+        """Register the generator task or call `unit` whose completion ref is `ref` (under the
+        lock, before it can run); for "streaming", the ObjectRefGenerator its caller gets."""
+        stream = LocalStream(self, mode, backpressure)
+        key = unit.task_id if isinstance(unit, LocalTask) else unit.call_id
+        self.streams[key] = stream
+        unit.gen = (mode, stream.backpressure)
+
+        def ended(_entry: Any) -> None:
+            if self.streams.pop(key, None) is not None:
+                stream.end()
+
+        ref.entry.on_ready(ended)
+        if mode != "streaming":
+            return None
+        return LocalObjectRefGenerator(stream, ref, self)
+
+    def stream_value(self, key: int, outputs: list[Any]) -> list[Any]:
+        """The completion value of a finished generator: a "dynamic" one's refs."""
+        stream = self.streams.get(key)
+        if stream is None or stream.mode != "dynamic":
+            return outputs
+        from simray._generator import DynamicObjectRefGenerator
+
+        return [self.pack(DynamicObjectRefGenerator(stream.items))]
+
+    def _yielded(self, key: int, wire: Any) -> None:
+        stream = self.streams.get(key)
+        if stream is not None:
+            stream.push(wire)
+
+    def _rpc_credit(self, proc, req, key):  # type: ignore[no-untyped-def]
+        stream = self.streams.get(key)
+        if stream is None or not stream.wants_credit():
+            return None
+        stream.credit.append((proc, req))
+        return _LATER
+
+    def wait_mixed(
+        self, items: list[Any], num_returns: int, timeout: float | None
+    ) -> tuple[list[Any], list[Any]]:
+        from simray._local.streams import wait_mixed
+
+        return wait_mixed(self, items, num_returns, timeout)
 
     def when_ready(self, deps: list[Any], then: Any) -> None:
         pending = [d for d in deps if d.state == PENDING]
@@ -449,12 +505,15 @@ class LocalBackend:
             "env_vars": task.env_vars,
             **_pg_info(task.strategy),
         }
-        proc.send(("run", task.task_id, key, blob, args, kwargs, len(task.returns), ctx))
+        n = task.gen if task.gen is not None else len(task.returns)
+        proc.send(("run", task.task_id, key, blob, args, kwargs, n, ctx))
 
     def _task_done(self, proc: WorkerProc, task_id: int, outputs: list[Any]) -> None:
         task = proc.task
         if task is None or task.task_id != task_id:
             return
+        if task.gen is not None:
+            outputs = self.stream_value(task_id, outputs)
         for entry, wire in zip(task.returns, outputs, strict=True):
             entry.resolve(READY, wire)
         self._end(task)
@@ -600,6 +659,8 @@ class LocalBackend:
             self._rpc(proc, msg[1], msg[2], msg[3])
         elif kind == "error":
             self._task_error(proc, msg[1], msg[2])
+        elif kind == "yield":
+            self._yielded(msg[1], msg[2])
         elif kind == "unwait":
             waiter = proc.waits.pop(msg[1], None)
             if waiter is not None:

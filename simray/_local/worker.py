@@ -30,6 +30,7 @@ from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
 
 _CUDA = "CUDA_VISIBLE_DEVICES"
+_DRIVEN = object()  # an async generator's values were already sent
 _ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "simray_local_ctx", default=None
 )
@@ -269,7 +270,7 @@ class Worker:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
             result = fn(*a, **k)
-            outputs = self.outputs(result, num_returns)
+            outputs = self.outputs(result, num_returns, task_id)
         except SystemExit:
             # sys.exit()/exit() in a task ends its worker process in Ray, whatever the code.
             _flush()
@@ -292,8 +293,32 @@ class Worker:
             raise_if_dependency_failed(cloudpickle.loads(wire[1]))
         return ser.unpack(wire, load)
 
-    def outputs(self, result: Any, n: int) -> list[Any]:
-        if n == 1:
+    def drive(self, gen: Any, mode: tuple[str, int | None], key: int) -> None:
+        """Run a generator task or call: each yielded value goes to the driver as it is made;
+        with a backpressure limit, wait after each for the driver's credit."""
+        if not hasattr(gen, "__next__"):
+            raise TypeError(
+                f"the function was declared with num_returns={mode[0]!r} but returned "
+                f"{type(gen).__name__}, not a generator; use `yield` in the function"
+            )
+        for value in gen:
+            self.send(("yield", key, self.pack_out(value, "a yielded value")))
+            if mode[1] is not None:
+                self.call("credit", key)
+
+    def pack_out(self, value: Any, what: str) -> Any:
+        try:
+            wire = ser.pack(value, token)
+        except Exception as e:
+            raise TypeError(f"Could not serialize {what}: {e}") from e
+        return self.maybe_shm(wire)
+
+    def outputs(self, result: Any, n: Any, key: int = 0) -> list[Any]:
+        if isinstance(n, tuple):  # a generator: (mode, backpressure)
+            if result is not _DRIVEN:
+                self.drive(result, n, key)
+            values = [None]
+        elif n == 1:
             values = [result]
         elif n == 0:
             values = []
@@ -307,14 +332,7 @@ class Worker:
                     f"Task returned {len(values) if values else 'a non-sequence'} objects, "
                     f"but num_returns={n}."
                 )
-        out = []
-        for v in values:
-            try:
-                wire = ser.pack(v, token)
-            except Exception as e:
-                raise TypeError(f"Could not serialize the return value: {e}") from e
-            out.append(self.maybe_shm(wire))
-        return out
+        return [self.pack_out(v, "the return value") for v in values]
 
     def maybe_shm(self, wire: Any) -> Any:
         if wire[0] == "i" and ser.size_of(wire) >= ser.SHM_THRESHOLD:
@@ -433,7 +451,7 @@ class Worker:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
             result = getattr(self.actor, method)(*a, **k)
-            outputs = self.outputs(result, num_returns)
+            outputs = self.outputs(result, num_returns, call_id)
         except _ActorExit:
             self.send(("exit_call", call_id))
         except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
@@ -470,7 +488,11 @@ class Worker:
                 result = getattr(self.actor, method)(*a, **k)
                 if asyncio.iscoroutine(result):
                     result = await result
-                outputs = self.outputs(result, num_returns)
+                if isinstance(num_returns, tuple) and hasattr(result, "__anext__"):
+                    async for value in result:  # an async generator method: no backpressure
+                        self.send(("yield", call_id, self.pack_out(value, "a yielded value")))
+                    result = _DRIVEN
+                outputs = self.outputs(result, num_returns, call_id)
         except exc.AsyncioActorExit:
             self.send(("exit_call", call_id))
         except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
@@ -524,6 +546,8 @@ class WorkerSession:
         return key, ser.dumps_code(fn)
 
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
+        if opts.generator is not None:
+            _no_nested_generators()
         key, blob = self._fn_key(fn)
         ids = self.w.call("submit", key, blob, opts.raw, opts.name, args, kwargs)
         return _refs(ids)
@@ -541,6 +565,8 @@ class WorkerSession:
         kwargs: dict[str, Any],
         num_returns: int,
     ) -> Any:
+        if isinstance(num_returns, str):
+            _no_nested_generators()
         ids = self.w.call("actor_call", actor.actor_id, method, args, kwargs, num_returns)
         return _refs(ids)
 
@@ -679,6 +705,14 @@ class WorkerSession:
 
     def shutdown(self) -> None:
         """`shutdown()` inside a task ends nothing: the driver owns the session."""
+
+
+def _no_nested_generators() -> None:
+    raise NotImplementedError(
+        "the local backend runs generator tasks and methods (num_returns='streaming' or "
+        "'dynamic') only when called from the driver, not from inside a task or actor; "
+        "call it from the driver, or collect the values into a list in the task"
+    )
 
 
 def _refs(ids: Any) -> Any:
