@@ -5,6 +5,8 @@ Four measures, each the best of `--reps` repetitions, for both in separate fresh
   tiny tasks      `get([f.remote(i) for i in range(N)])` after a warm-up (tasks/s, higher)
   actor calls     `get([a.m.remote(i) for i in range(N)])` on one actor (calls/s, higher)
   100 MB put+get  `get(put(b"x" * 100 MB))` (seconds, lower)
+  NumPy put+get   the same with a 100 MB float64 array (zero-copy read-only view on both)
+  NumPy to a task `get(f.remote(put(array)))`, `f` reading a 100 MB array in a worker
 Prints one line per measure: simray, Ray, and the ratio in simray's favour.
 
     python benchmarks/bench_local.py             # N = 2000 tasks and calls, 3 repetitions
@@ -32,7 +34,8 @@ else:
     def init():
         ray.init(num_cpus=2, backend="local")
 
-out = {"init_shutdown": [], "tasks": [], "actor": [], "put_get": []}
+out = {"init_shutdown": [], "tasks": [], "actor": [], "put_get": [], "np_put_get": [],
+       "np_task": []}
 for _ in range(reps):
     t = time.perf_counter()
     init()
@@ -66,6 +69,23 @@ for _ in range(reps):
     t = time.perf_counter()
     assert len(ray.get(ray.put(value))) == len(value)
     out["put_get"].append(time.perf_counter() - t)
+del value
+import numpy as np
+
+@ray.remote
+def last(arr):
+    return float(arr[-1])
+
+array = np.arange(100 * 1024 * 1024 // 8, dtype=np.float64)
+ray.get(last.remote(ray.put(array[:10])))
+for _ in range(reps):
+    t = time.perf_counter()
+    assert ray.get(ray.put(array)).shape == array.shape
+    out["np_put_get"].append(time.perf_counter() - t)
+for _ in range(reps):
+    t = time.perf_counter()
+    assert ray.get(last.remote(ray.put(array))) == array[-1]
+    out["np_task"].append(time.perf_counter() - t)
 ray.shutdown()
 print(json.dumps(out))
 """
@@ -101,6 +121,8 @@ def main() -> None:
         (f"tiny tasks (N={args.n})", "tasks", "tasks/s", max, lambda s, r: s / r),
         (f"actor calls (N={args.n})", "actor", "calls/s", max, lambda s, r: s / r),
         ("100 MB put+get", "put_get", "s", min, lambda s, r: r / s),
+        ("100 MB NumPy put+get", "np_put_get", "s", min, lambda s, r: r / s),
+        ("100 MB NumPy to a task", "np_task", "s", min, lambda s, r: r / s),
     ]
     for label, key, unit, best, ratio in rows:
         s, r = best(sim[key]), best(ray[key])

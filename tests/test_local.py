@@ -343,6 +343,43 @@ def test_large_out_of_band_put_is_a_read_only_zero_copy_view_in_shm(local):
     assert shm_segments(os.getpid())  # the value went through a segment of this session
 
 
+def _mapping_of(arr) -> str:
+    """The /proc/self/maps line holding a NumPy array's data: which memory backs it."""
+    addr = arr.ctypes.data
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        for line in f:
+            lo, hi = (int(v, 16) for v in line.split()[0].split("-"))
+            if lo <= addr < hi:
+                return line
+    return ""
+
+
+def test_numpy_put_gives_a_zero_copy_read_only_view_in_shm(local):
+    """As in Ray's object store: a reader of a put NumPy array (a task, or the driver) gets a
+    read-only array backed by shared memory, not a copy through the pipe; so does a large
+    array passed directly as an argument."""
+    import numpy as np
+
+    @simray.remote
+    def inspect(arr):
+        import tests.test_local as here
+
+        return arr.flags.writeable, here._mapping_of(arr), float(arr[-1])
+
+    arr = np.arange(1 << 20, dtype=np.float64)  # 8 MB
+    ref = simray.put(arr)
+    arr[-1] = -1.0  # put copied the value: later writes do not reach the store
+    writeable, mapping, last = simray.get(inspect.remote(ref), timeout=60)
+    assert (writeable, last) == (False, float((1 << 20) - 1))
+    assert "/dev/shm/simray_" in mapping, mapping
+    writeable, mapping, _ = simray.get(inspect.remote(arr), timeout=60)
+    assert not writeable and "/dev/shm/simray_" in mapping, mapping
+    first, second = simray.get(ref), simray.get(ref)
+    assert not first.flags.writeable and np.shares_memory(first, second)  # no copy per get
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 1.0
+
+
 def test_large_bytes_round_trip_through_a_task(local):
     @simray.remote
     def echo(b):

@@ -179,8 +179,8 @@ class Actors:
         b = self.b
         from simray._local.backend import effective_env
 
-        args = [b.wire_for_worker(a[1]) if a[0] == "ref" else a for a in args]
-        kwargs = {k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in kwargs.items()}
+        args = [b.arg_for_worker(a) for a in args]
+        kwargs = {k: b.arg_for_worker(v) for k, v in kwargs.items()}
         opts = actor.opts
         mode = "async" if opts.is_async else "threaded" if opts.max_concurrency > 1 else "sync"
         gpu_ids = actor.gpu_ids()
@@ -348,9 +348,9 @@ class Actors:
             if call.cancelled:
                 continue
             actor.inflight[call.call_id] = call
-            args = [b.wire_for_worker(a[1]) if a[0] == "ref" else a for a in call.args]
+            args = [b.arg_for_worker(a) for a in call.args]
             kwargs = {
-                k: b.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in call.kwargs.items()
+                k: b.arg_for_worker(v) for k, v in call.kwargs.items()
             }
             n = call.gen if call.gen is not None else len(call.returns)
             actor.proc.send(("call", call.call_id, call.method, args, kwargs, n))

@@ -232,6 +232,17 @@ class LocalBackend:
             wire = entry.wire = ser.to_shm(wire, f"{self.shm_prefix}d{self._shm_count}")
         return wire
 
+    def arg_for_worker(self, arg: Any) -> Any:
+        """What a worker is sent for one packed argument: a ref's value (see
+        `wire_for_worker`), or a large inline value in a one-shot segment that the worker
+        unlinks once it has mapped it (a NumPy argument then reaches it without a copy)."""
+        if arg[0] == "ref":
+            return self.wire_for_worker(arg[1])
+        if arg[0] == "i" and ser.size_of(arg) >= ser.SHM_THRESHOLD:
+            self._shm_count += 1
+            return ser.to_shm(arg, f"{self.shm_prefix}a{self._shm_count}", once=True)
+        return arg
+
     def _freed(self, entry: Any) -> None:
         wire = entry.wire
         if wire is not None and wire[0] == "s":
@@ -481,9 +492,9 @@ class LocalBackend:
         if key not in proc.fns:
             proc.fns.add(key)
             blob = self.fn_blobs[key]
-        args = [self.wire_for_worker(a[1]) if a[0] == "ref" else a for a in task.args]
+        args = [self.arg_for_worker(a) for a in task.args]
         kwargs = {
-            k: self.wire_for_worker(v[1]) if v[0] == "ref" else v for k, v in task.kwargs.items()
+            k: self.arg_for_worker(v) for k, v in task.kwargs.items()
         }
         gpu_ids = task.gpu_ids()
         ctx = {

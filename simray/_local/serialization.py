@@ -2,7 +2,9 @@
 
 A value is stored as a *wire* form: `("v", x)` for an immutable scalar, `("i", data, buffers)`
 for a pickle (protocol 5, out-of-band buffers kept apart so NumPy arrays are not copied), or
-`("s", name, size)` for a POSIX shared-memory segment holding the same pickle and buffers.
+`("s", name, size)` for a POSIX shared-memory segment holding the same pickle and buffers
+(`("t", name, size)` for a one-shot segment: a large inline argument, unlinked by the process that
+maps it). NumPy arrays read from a segment are read-only views of it, as in Ray's object store.
 Refs, actor handles and placement groups inside a value travel as tokens that each side turns
 into its own objects (`persistent_id`), so a ref names the same object in every process.
 """
@@ -104,7 +106,7 @@ def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
 def size_of(wire: tuple[Any, ...]) -> int:
     if wire[0] == "i":
         return len(wire[1]) + sum(len(b) for b in wire[2])
-    if wire[0] == "s":
+    if wire[0] in ("s", "t"):
         return wire[2]
     return 0
 
@@ -117,7 +119,7 @@ def unpack(wire: tuple[Any, ...], load: Callable[[Any], Any]) -> Any:
     if kind == "i":
         buffers = [memoryview(b).toreadonly() for b in wire[2]]
         return _Unpickler(io.BytesIO(wire[1]), buffers, load).load()
-    view = _map(wire[1])
+    view = _map(wire[1]) if kind == "s" else _map_once(wire[1])
     (count,) = _HEADER.unpack_from(view, 0)
     table = struct.unpack_from(f"<{2 * (count + 1)}Q", view, 8)
     spans = [view[table[2 * i] : table[2 * i] + table[2 * i + 1]] for i in range(count + 1)]
@@ -128,8 +130,9 @@ def unpack(wire: tuple[Any, ...], load: Callable[[Any], Any]) -> Any:
 _mapped: dict[str, memoryview] = {}  # segments this process has mapped (kept while it lives)
 
 
-def to_shm(wire: tuple[Any, ...], name: str) -> tuple[Any, ...]:
-    """Write an `("i", ...)` wire form into a new segment `name`; its `("s", ...)` form."""
+def to_shm(wire: tuple[Any, ...], name: str, once: bool = False) -> tuple[Any, ...]:
+    """Write an `("i", ...)` wire form into a new segment `name`; its `("s", ...)` form
+    (`("t", ...)` with `once`)."""
     data, buffers = wire[1], [memoryview(b).cast("B") for b in wire[2]]
     count = len(buffers)
     offset = _round_up(8 + 16 * (count + 1))
@@ -149,7 +152,7 @@ def to_shm(wire: tuple[Any, ...], name: str) -> tuple[Any, ...]:
                 mm[start : start + len(part)] = part
     finally:
         os.close(fd)
-    return ("s", name, size)
+    return ("t" if once else "s", name, size)
 
 
 def _map(name: str) -> memoryview:
@@ -163,6 +166,18 @@ def _map(name: str) -> memoryview:
             os.close(fd)
         view = _mapped[name] = memoryview(mm)
     return view
+
+
+def _map_once(name: str) -> memoryview:
+    """Map a one-shot segment and unlink it: the mapping lives as long as what views it."""
+    fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, 0)
+    try:
+        size = os.fstat(fd).st_size
+        mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+    finally:
+        os.close(fd)
+        unlink(name)
+    return memoryview(mm)
 
 
 def unlink(name: str) -> None:
