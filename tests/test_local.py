@@ -373,9 +373,11 @@ def test_numpy_put_gives_a_zero_copy_read_only_view_in_shm(local):
     assert (writeable, last) == (False, float((1 << 20) - 1))
     assert "/dev/shm/simray_" in mapping, mapping
     writeable, mapping, _ = simray.get(inspect.remote(arr), timeout=60)
-    assert not writeable and "/dev/shm/simray_" in mapping, mapping
+    assert not writeable
+    assert "/dev/shm/simray_" in mapping, mapping
     first, second = simray.get(ref), simray.get(ref)
-    assert not first.flags.writeable and np.shares_memory(first, second)  # no copy per get
+    assert not first.flags.writeable
+    assert np.shares_memory(first, second)  # no copy per get
     with pytest.raises(ValueError, match="read-only"):
         first[0] = 1.0
 

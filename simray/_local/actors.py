@@ -349,9 +349,7 @@ class Actors:
                 continue
             actor.inflight[call.call_id] = call
             args = [b.arg_for_worker(a) for a in call.args]
-            kwargs = {
-                k: b.arg_for_worker(v) for k, v in call.kwargs.items()
-            }
+            kwargs = {k: b.arg_for_worker(v) for k, v in call.kwargs.items()}
             n = call.gen if call.gen is not None else len(call.returns)
             actor.proc.send(("call", call.call_id, call.method, args, kwargs, n))
 

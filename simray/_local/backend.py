@@ -493,9 +493,7 @@ class LocalBackend:
             proc.fns.add(key)
             blob = self.fn_blobs[key]
         args = [self.arg_for_worker(a) for a in task.args]
-        kwargs = {
-            k: self.arg_for_worker(v) for k, v in task.kwargs.items()
-        }
+        kwargs = {k: self.arg_for_worker(v) for k, v in task.kwargs.items()}
         gpu_ids = task.gpu_ids()
         ctx = {
             "node_id": task.node.node_id,
