@@ -3,7 +3,8 @@
 `env_vars` must be `Dict[str, str]` (Ray's TypeError texts); a task's variables are the job's
 (from `init`), then its parent's, then its own, merged key by key as Ray merges them. Fields
 that install software or ship files (`pip`, `conda`, `uv`, `container`, `image_uri`,
-`working_dir`, `py_modules`) cannot apply inside one interpreter: simray warns once per field.
+`working_dir`, `py_modules`) do not apply on `sim` or `local` (this machine's packages and
+files): simray warns once per field.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ def env_vars_of(runtime_env: Any) -> dict[str, str] | None:
             import warnings
 
             warnings.warn(
-                f"simray: runtime_env[{field!r}] is accepted but not applied: the sim backend "
-                "runs every task in this one interpreter, so install packages or ship files "
-                "before the run (or use --backend ray)",
+                f"simray: runtime_env[{field!r}] is accepted but not applied: the sim and "
+                "local backends run every task with this machine's installed packages and "
+                "files, so install packages or ship files before the run (or use --backend "
+                "ray)",
                 RuntimeWarning,
                 stacklevel=3,
             )

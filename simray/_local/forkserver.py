@@ -3,8 +3,12 @@
 Started by the driver with `python -m simray._local.forkserver`; it reads its configuration
 (a pickle) from stdin, imports the worker code once, then forks one worker per request line. A
 fork here is safe (no threads) and cheap (the imports are shared). When stdin closes (the
-driver shut down, exited or was killed) it kills its workers, removes the session's shared
-memory segments and private directory, and exits: nothing of the session outlives the driver.
+driver exited or was killed) it kills its workers, removes the session's shared memory segments
+and private directory, and exits: nothing of the session outlives the driver. (`shutdown`
+kills it instead: its workers die with it, see `_die_with_parent`.)
+
+It starts without `site` (`python -S`) when the driver needs nothing that `site` sets up
+beyond its `sys.path` (see `procs.server_command`): `site` costs a large share of start-up.
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ import sys
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Linux: this process gets SIGKILL when its parent (the fork server) dies."""
+def _die_with_parent(parent: int) -> None:
+    """Linux: this process gets SIGKILL when its parent (the fork server) dies; if it died
+    already (between the fork and here), this process ends now."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def main() -> None:
@@ -33,6 +40,17 @@ def main() -> None:
     size = int.from_bytes(_read_exactly(fd, 8), "little")
     config = pickle.loads(_read_exactly(fd, size))
     sys.path[:] = config["sys_path"]
+    if sys.flags.no_site:
+        import site  # with -S this only loads the module: give user code `exit` and `quit`
+
+        site.setquit()
+        site.sethelper()
+    root = config.get("simray_root")
+    if root is not None:  # simray is found by an import hook of `site` (an editable install)
+        sys.path.append(root)
+        import simray  # noqa: F401 - its submodules are found through simray.__path__
+
+        sys.path.remove(root)
     if config["alias"]:
         from simray import _ray_alias
 
@@ -41,6 +59,7 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: set[int] = set()
+    me = os.getpid()
     pending = b""
     try:
         while True:
@@ -58,7 +77,7 @@ def main() -> None:
                 if pid == 0:
                     os.close(fd)
                     signal.signal(signal.SIGINT, signal.default_int_handler)
-                    _die_with_parent()
+                    _die_with_parent(me)
                     code = 1
                     try:
                         worker.main(config, line.decode())
@@ -79,6 +98,16 @@ def main() -> None:
                 pass
         serialization.unlink_prefix(config["shm_prefix"])
         shutil.rmtree(config["private_dir"], ignore_errors=True)
+        _flush_and_exit()
+
+
+def _flush_and_exit() -> None:
+    """Exit without the interpreter's finalization (nothing here needs it)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
 
 
 def _read_exactly(fd: int, n: int) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,11 +73,13 @@ class Procs:
         self._soon: list[Callable[[], None]] = []
         self._wake_r, self._wake_w = os.pipe()
         config = dict(config, address=self.address, authkey=self.authkey, private_dir=self.dir)
+        command, root = server_command()
+        config["simray_root"] = root
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "simray._local.forkserver"],
+            command,
             stdin=subprocess.PIPE,
             cwd=config["cwd"],
-            env=_server_env(config["sys_path"]),
+            env=_server_env(config["sys_path"] + ([root] if root else [])),
             close_fds=True,
         )
         assert self.server.stdin is not None
@@ -196,17 +199,18 @@ class Procs:
             pass
         for proc in self.all.values():
             self.kill(proc)
+        # The fork server is killed, not asked to clean up (which waits for it to be scheduled
+        # on a busy machine): workers not yet connected die with it (PDEATHSIG); the backend
+        # removes the shared memory, and the private directory goes here.
+        self.server.kill()
         try:
             assert self.server.stdin is not None
             self.server.stdin.close()
         except OSError:
             pass
         os.write(self._wake_w, b"x")
-        try:
-            self.server.wait(10)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
-            self.server.wait()
+        self.server.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
         self._io.join(5)
         os.close(self._wake_r)
         os.close(self._wake_w)
@@ -219,6 +223,29 @@ def _write(fd: int, text: str) -> None:
         stream.flush()
     except Exception:  # noqa: BLE001 - the driver's stream may be closed at exit
         pass
+
+
+_STANDARD_FINDERS = {"BuiltinImporter", "FrozenImporter", "PathFinder", "DistutilsMetaFinder"}
+
+
+def server_command() -> tuple[list[str], str | None]:
+    """How to start the fork server, and the directory holding simray if only an import hook
+    finds it. `-S` (no `site`) unless the driver imports through hooks that `site` installed
+    from `.pth` files (editable installs of other packages): then workers need them too."""
+    root = None
+    for finder in sys.meta_path:
+        name = getattr(finder, "__name__", None) or type(finder).__name__
+        module = getattr(finder, "__module__", "") or ""
+        if name in _STANDARD_FINDERS:
+            continue
+        if module.startswith("__editable___simray_"):
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            root = os.path.dirname(root)
+            continue
+        return [sys.executable, "-m", "simray._local.forkserver"], None
+    if root is not None and any(os.path.abspath(p or ".") == root for p in sys.path):
+        root = None
+    return [sys.executable, "-S", "-m", "simray._local.forkserver"], root
 
 
 def _server_env(sys_path: list[str]) -> dict[str, str]:

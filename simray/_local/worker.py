@@ -8,7 +8,6 @@ simray API here reaches `WorkerSession`, which forwards every call to the driver
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import os
 import queue
@@ -18,7 +17,7 @@ import threading
 import traceback
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from multiprocessing.connection import Client
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
@@ -28,6 +27,9 @@ from simray._actor import ActorHandle
 from simray._local import serialization as ser
 from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
+
+if TYPE_CHECKING:
+    import asyncio
 
 _CUDA = "CUDA_VISIBLE_DEVICES"
 _DRIVEN = object()  # an async generator's values were already sent
@@ -343,7 +345,9 @@ class Worker:
     def error_blob(
         self, name: str, error: BaseException, ctx: dict[str, Any], cancelled: bool = False
     ) -> Any:
-        if cancelled and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+        asyncio = sys.modules.get("asyncio")  # imported by async actors only (start-up time)
+        cancelled_errors = (KeyboardInterrupt,) + ((asyncio.CancelledError,) if asyncio else ())
+        if cancelled and isinstance(error, cancelled_errors):
             error = exc.TaskCancelledError(ctx["task_id"])
         actor = ctx.get("actor_id")
         err = exc._make_task_error(
@@ -400,6 +404,8 @@ class Worker:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
             if mode == "async":
+                import asyncio
+
                 self.loop = asyncio.new_event_loop()
                 asyncio.set_event_loop(self.loop)
                 self.sem = asyncio.Semaphore(concurrency)
@@ -470,6 +476,8 @@ class Worker:
         self.atasks[call_id] = self.loop.create_task(self._run_async(msg))
 
     async def _run_async(self, msg: Any) -> None:
+        import asyncio
+
         _, call_id, method, args, kwargs, num_returns = msg
         ctx = self._call_ctx(call_id, method)
         ctx["async_actor"] = True
@@ -616,6 +624,8 @@ class WorkerSession:
         return WorkerRef(self.w.call("put", self.w.maybe_shm(wire)))
 
     async def await_ref(self, ref: Any) -> Any:
+        import asyncio
+
         future = self.w.request("get", [ref._id])
         wires = await asyncio.wrap_future(future)
         return self.w.arg(wires[0])
