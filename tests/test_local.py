@@ -101,12 +101,14 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     script.write_text(
         textwrap.dedent(
             """
-            import os, sys, ray
+            import os, subprocess, sys, ray
             ray.init(num_cpus=1)
             @ray.remote
             def shout():
                 print("to stdout")
                 print("to stderr", file=sys.stderr)
+                os.write(1, b"to fd 1, as C code writes\\n")
+                subprocess.run(["sh", "-c", "echo from a child process >&2"], check=True)
                 return os.getpid()
             print("pid", ray.get(shout.remote()))
             ray.shutdown()
@@ -125,6 +127,8 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     pid = proc.stdout.strip().splitlines()[-1].split()[1]
     assert f"(shout pid={pid}) to stdout\n" in proc.stdout
     assert f"(shout pid={pid}) to stderr\n" in proc.stderr
+    assert f"(shout pid={pid}) to fd 1, as C code writes\n" in proc.stdout
+    assert f"(shout pid={pid}) from a child process\n" in proc.stderr
 
 
 # -- failures -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from simray import _session
 from simray import exceptions as exc
 from simray._actor import ActorHandle
 from simray._local import serialization as ser
+from simray._local.output import Output, capture_fds, drain_fds
 from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
 
@@ -96,45 +97,6 @@ def load(pid: Any) -> Any:
     if kind == "a":
         return ActorHandle(_RemoteActor(pid[1]), pid[2])
     return PlacementGroup(_RemotePG(pid[1], pid[3], pid[4]), pid[2])
-
-
-class _Output:
-    """sys.stdout/stderr of a worker: whole lines go to the driver, prefixed as Ray does."""
-
-    def __init__(self, worker: Worker, fd: int):
-        self.worker = worker
-        self.fd = fd
-        self.buf = ""
-        self.lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self.lock:
-            self.buf += text
-            if "\n" in self.buf:
-                lines, _, self.buf = self.buf.rpartition("\n")
-                self._send(lines)
-        return len(text)
-
-    def flush(self) -> None:
-        with self.lock:
-            if self.buf:
-                self._send(self.buf)
-                self.buf = ""
-
-    def _send(self, lines: str) -> None:
-        prefix = f"({self.worker.label} pid={self.worker.pid}) "
-        text = "".join(prefix + line + "\n" for line in lines.split("\n"))
-        self.worker.send(("out", self.fd, text))
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return self.fd
-
-    @property
-    def encoding(self) -> str:
-        return "utf-8"
 
 
 class Worker:
@@ -781,6 +743,7 @@ def _flush() -> None:
             stream.flush()
         except Exception:  # noqa: BLE001 - a user-replaced stream may fail; output is best effort
             pass
+    drain_fds()
 
 
 def main(config: dict[str, Any], ticket: str) -> None:
@@ -790,8 +753,9 @@ def main(config: dict[str, Any], ticket: str) -> None:
     worker = Worker(conn, config)
     if config["cwd"] and os.path.isdir(config["cwd"]):
         os.chdir(config["cwd"])
-    sys.stdout = _Output(worker, 1)  # type: ignore[assignment]
-    sys.stderr = _Output(worker, 2)  # type: ignore[assignment]
+    sys.stdout = Output(worker, 1)  # type: ignore[assignment]
+    sys.stderr = Output(worker, 2)  # type: ignore[assignment]
+    capture_fds(worker)  # what C code and child processes write to fds 1 and 2
     signal.signal(signal.SIGINT, worker.on_sigint)
     _session._active = WorkerSession(worker, config["namespace"])
     threading.Thread(target=worker.reader, name="simray-reader", daemon=True).start()
