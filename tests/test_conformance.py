@@ -56,9 +56,7 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS = {
-    "68_dag_and_extras": "the actor method __ray_ready__ is not implemented on the local backend",
-}
+LOCAL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

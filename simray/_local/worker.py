@@ -418,7 +418,7 @@ class Worker:
         try:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
-            result = getattr(self.actor, method)(*a, **k)
+            result = self.method(method)(*a, **k)
             outputs = self.outputs(result, num_returns, call_id)
         except _ActorExit:
             self.send(("exit_call", call_id))
@@ -431,6 +431,12 @@ class Worker:
             self.send(("cdone", call_id, outputs))
         finally:
             _flush()
+
+    def method(self, name: str) -> Any:
+        """The actor's method `name` (`__ray_ready__`, Ray's built-in, answers True)."""
+        if name == "__ray_ready__":
+            return _ready
+        return getattr(self.actor, name)
 
     def _start_async(self, msg: Any) -> None:
         assert self.loop is not None
@@ -455,7 +461,7 @@ class Worker:
                     raise asyncio.CancelledError
                 a = [self.arg(x) for x in args]
                 k = {key: self.arg(v) for key, v in kwargs.items()}
-                result = getattr(self.actor, method)(*a, **k)
+                result = self.method(method)(*a, **k)
                 if asyncio.iscoroutine(result):
                     result = await result
                 if isinstance(num_returns, tuple) and hasattr(result, "__anext__"):
@@ -735,6 +741,10 @@ def _set_cuda(value: str | None) -> None:
         os.environ.pop(_CUDA, None)
     else:
         os.environ[_CUDA] = value
+
+
+def _ready() -> bool:
+    return True
 
 
 def _flush() -> None:
