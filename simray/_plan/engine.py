@@ -46,7 +46,7 @@ class Result:
     spec: ClusterSpec
     unserved: dict[str, Any]
     samples: list[dict[str, Any]] = field(default_factory=list)
-    alloc_curve: list[tuple[float, float]] = field(default_factory=list)
+    alloc_curve: list[tuple[float, float, float]] = field(default_factory=list)
     horizon: float = 0.0
 
 
@@ -143,18 +143,31 @@ def run(
     unserved: dict[str, Any] = {}
     infeasible_shapes: dict[packing.Pod, str] = {}
     pending = 0
-    tick_armed = False
     arrived_gpu = 0
-    alloc_curve: list[tuple[float, float]] = []
+    alloc_curve: list[tuple[float, float, float]] = []
     samples: list[dict[str, Any]] = []
-    sample_every = sample_every_s or interval
+    # About 2000 samples over the run, at least one per update interval.
+    span = max((j.submit for j in jobs), default=0.0) + max((j.duration for j in jobs), default=0.0)
+    sample_every = sample_every_s or max(interval, span / 2000)
     next_sample = 0.0
 
+    armed: set[float] = set()
+
     def arm_tick(now: float) -> None:
-        nonlocal tick_armed
-        if not tick_armed:
-            tick_armed = True
-            push(math.floor(now / interval) * interval + interval, TICK, None)
+        """An autoscaler update at the next tick of the update interval after `now`."""
+        at = math.floor(now / interval) * interval + interval
+        if at not in armed:
+            armed.add(at)
+            push(at, TICK, None)
+
+    def arm_tick_at(t: float) -> None:
+        """An update at the first tick at or after `t` (an idle timeout passing)."""
+        at = math.ceil(t / interval) * interval
+        if at <= t:
+            at += interval
+        if at not in armed:
+            armed.add(at)
+            push(at, TICK, None)
 
     def infeasible_reason(pod: packing.Pod) -> str | None:
         r = infeasible_shapes.get(pod)
@@ -227,13 +240,12 @@ def run(
         counts: dict[str, int] = {}
         for p in live:
             counts[p.node_type] = counts.get(p.node_type, 0) + 1
-        if all(
-            counts.get(t, 0) >= c.get("max_workers", 0)
-            and counts.get(t, 0) <= c.get("min_workers", 0)
-            for t, c in sched.node_types.items()
-            if t != spec.head_node_type
-        ) and all(p.joined is not None for p in live):
-            return False  # a fixed cluster, all up: nothing to launch or terminate
+        worker_types = [t for t in sched.node_types if t != spec.head_node_type]
+        full = len(live) >= spec.max_workers or all(
+            counts.get(t, 0) >= sched.node_types[t].get("max_workers", 0) for t in worker_types
+        )
+        if full and all(p.joined is not None and p.idle_since is None for p in live):
+            return False  # every worker busy and no room to launch: nothing can change now
         states = [
             policy.WorkerState(
                 p,
@@ -247,6 +259,13 @@ def run(
         ):
             leave(p, now)
         live = [p for p in nodes if p.ended is None]
+        if full:
+            workers = [p for p in live if not p.is_head]
+            full = len(workers) >= spec.max_workers or all(
+                sum(1 for p in workers if p.node_type == t)
+                >= sched.node_types[t].get("max_workers", 0)
+                for t in worker_types
+            )
         cluster_nodes = []
         for p in live:
             if p.joined is None:
@@ -265,28 +284,34 @@ def run(
             demands.extend(d for _ in range(min(len(q), 1000 - len(demands))))
             if len(demands) >= 1000:
                 break
-        to_launch, _ = sched.get_nodes_to_launch(cluster_nodes, {}, demands, [], [])
+        to_launch = {} if full else sched.get_nodes_to_launch(cluster_nodes, {}, demands, [], [])[0]
         for node_type, count in to_launch.items():
             for _ in range(count):
                 pn = add_node(node_type, now)
                 push(now + spec.node_types[node_type].launch_delay.draw(delay_rng), JOIN, pn)
-        waiting_idle = any(
-            p.joined is not None
-            and p.idle_since is not None
-            and not p.is_head
-            and p.idle_since + idle_timeout >= now
+        # The next update that could change anything by itself is when an idle worker's
+        # timeout passes; arrivals, finishes and joins arm their own updates.
+        deadlines = [
+            p.idle_since + idle_timeout
             for p in nodes
             if p.ended is None
-        )
-        return (
-            bool(to_launch)
-            or waiting_idle
-            or any(p.joined is None and p.ended is None for p in nodes)
-        )
+            and p.joined is not None
+            and not p.is_head
+            and p.idle_since is not None
+            and p.idle_since + idle_timeout >= now
+        ]
+        if deadlines:
+            arm_tick_at(min(deadlines))
+        return False
 
     def sample(now: float) -> None:
+        """Record the cluster state on the sampling grid up to `now`; the state is constant
+        between events, so a long quiet gap gets one sample at each end, not one per step."""
         nonlocal next_sample
-        while next_sample <= now:
+        if next_sample > now:
+            return
+        last = next_sample + math.floor((now - next_sample) / sample_every) * sample_every
+        for t in (next_sample, last) if last > next_sample else (next_sample,):
             live = [p for p in nodes if p.ended is None and p.joined is not None]
             cpu_t = sum(p.node.cpu for p in live)
             gpu_t = sum(p.node.gpus for p in live) * packing.MILLI
@@ -296,20 +321,21 @@ def run(
                     by_type[p.node_type] = by_type.get(p.node_type, 0) + 1
             samples.append(
                 {
-                    "t": next_sample,
+                    "t": t,
                     "CPU": 0.0 if not cpu_t else 1 - sum(p.node.cpu_free for p in live) / cpu_t,
                     "GPU": 0.0 if not gpu_t else cluster.gpu_allocated / gpu_t,
                     "nodes": by_type,
                     "pending": pending,
                 }
             )
-            next_sample += sample_every
+        next_sample = last + sample_every
 
-    tick_armed = True
+    armed.add(0.0)
     push(0.0, TICK, None)  # the autoscaler's first update runs at start
     now = 0.0
     last_end = 0.0
-    while events:
+    remaining = len(jobs)
+    while events and remaining:
         t, kind, _, payload = heapq.heappop(events)
         if t > now:
             sample(t)
@@ -321,19 +347,29 @@ def run(
             if reason:
                 entry = unserved.setdefault(reason, {"jobs": 0, "reason": reason})
                 entry["jobs"] += 1
+                remaining -= 1
                 groups_left[job.group] -= 1
+                if groups_left[job.group] == 0:
+                    for dep in held.pop(job.group, []):
+                        push(now + dep.submit, ARRIVE, dep)
                 continue
             arrived_gpu += job.pod.gpu_total
             queues.setdefault(job.pod, deque()).append(job)
             pending += 1
             dispatch(now)
-            if cluster.gpu_capacity:
-                alloc_curve.append((arrived_gpu / 1000, cluster.gpu_allocated / 1000))
+            if cluster.gpu_capacity and (
+                not alloc_curve or alloc_curve[-1][0] < cluster.gpu_capacity / 1000
+            ):
+                # GPU demand arrived so far against GPUs allocated, until demand reaches capacity
+                alloc_curve.append(
+                    (arrived_gpu / 1000, cluster.gpu_allocated / 1000, cluster.gpu_capacity / 1000)
+                )
             if pending:
                 arm_tick(now)
         elif kind == FINISH:
             job, choice = payload
             end[job.job_id] = now
+            remaining -= 1
             last_end = now
             release(job, choice)
             pn = by_node[id(choice.node)]
@@ -354,9 +390,8 @@ def run(
                 dispatch(now)
                 arm_tick(now)
         else:
-            tick_armed = False
-            if autoscale(now):
-                arm_tick(now)
+            armed.discard(now)
+            autoscale(now)
     # Nodes still up at the end are billed to the last job's end (or the last event).
     horizon = max(last_end, now if not jobs else last_end)
     for p in nodes:

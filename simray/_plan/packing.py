@@ -269,29 +269,21 @@ def spread(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
 
 
 def ray_default(cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
-    """Ray's hybrid policy in spirit: the first node (by name) below half use, else the least
-    used; work without GPUs avoids GPU nodes when it can."""
-    order = sorted(cluster.nodes, key=lambda n: n.name)
-    if pod.num_gpu == 0:
-        cpu_only = [n for n in order if n.gpus == 0]
-        if cpu_only:
-            choice = _hybrid(cpu_only, pod)
-            if choice is not None:
-                return choice
-    return _hybrid(order, pod)
-
-
-def _hybrid(nodes: Sequence[Node], pod: Pod) -> Choice | None:
-    best, best_use = None, 2.0
-    for n in nodes:
-        if not fits_state(n.state(), pod):
-            continue
-        use = 1 - n.cpu_free / n.cpu if n.cpu else 1.0
-        if use < 0.5:
-            return Choice(n, gpu_indices(n, pod))
-        if use < best_use:
-            best, best_use = n, use
-    return None if best is None else Choice(best, gpu_indices(best, pod))
+    """Ray's hybrid policy, on node states: pack onto nodes below half CPU use (the fullest of
+    them, as Ray fills the first such node before moving on), else the least used node; work
+    without GPUs avoids GPU nodes when a CPU node fits."""
+    best: tuple[float, int, State] | None = None  # (rank, gpu node, state)
+    for state, nodes in cluster.candidates(pod):
+        node = nodes[0]
+        use = 1 - state[0] / node.cpu if node.cpu else 1.0
+        rank = -use if use < 0.5 else use  # below half: fullest first; else least used
+        key = (1 if (pod.num_gpu == 0 and node.gpus) else 0, 0 if use < 0.5 else 1, rank)
+        if best is None or key < best[0]:
+            best = (key, 0, state)  # type: ignore[assignment]
+    if best is None:
+        return None
+    node = cluster.groups[best[2]][0]
+    return Choice(node, gpu_indices(node, pod))
 
 
 Policy = Callable[[Cluster, Pod, random.Random], Choice | None]

@@ -69,11 +69,12 @@ def summarize(result: Result) -> dict[str, Any]:
 
 
 def _alloc_ratio(result: Result) -> float | None:
-    """Allocated over arrived GPU demand, at the point the arrived demand peaked in the run."""
-    if not result.alloc_curve:
-        return None
-    arrived, allocated = result.alloc_curve[-1]
-    return round(allocated / arrived, 4) if arrived else None
+    """GPUs allocated over GPU capacity when the arrived GPU demand first reached the capacity
+    (the FGD paper's allocation ratio at 100% arrived demand); None if demand never got there."""
+    for arrived, allocated, capacity in result.alloc_curve:
+        if capacity and arrived >= capacity:
+            return round(allocated / capacity, 4)
+    return None
 
 
 def table(summary: dict[str, Any], title: str = "") -> str:
