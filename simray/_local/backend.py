@@ -222,11 +222,16 @@ class LocalBackend:
     def pack(self, value: Any) -> Any:
         return ser.pack(value, self.token)
 
+    def _segment_name(self) -> str:
+        with self.lock:
+            self._shm_count += 1
+            return f"{self.shm_prefix}d{self._shm_count}"
+
     def wire_for_worker(self, entry: Any) -> Any:
         """What a worker is sent for a resolved entry: large values move to shm once."""
         if entry.state == FAILED:
             return ("e", cloudpickle.dumps(entry.error))
-        wire = entry.wire
+        wire = ser.shareable(entry.wire)
         if wire[0] == "i" and ser.size_of(wire) >= ser.SHM_THRESHOLD:
             self._shm_count += 1
             wire = entry.wire = ser.to_shm(wire, f"{self.shm_prefix}d{self._shm_count}")
@@ -911,7 +916,7 @@ class LocalBackend:
 
     def put(self, value: Any) -> LocalRef:
         try:
-            wire = self.pack(value)
+            wire = ser.pack_for_put(value, self.token, self._segment_name)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "

@@ -103,6 +103,25 @@ def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
     return ("i", data, [b.raw().tobytes() for b in buffers])  # a copy, as put makes one
 
 
+def pack_for_put(value: Any, token: Callable[[Any], Any], name: Callable[[], str]) -> Any:
+    """`put`'s stored form: large bytes as themselves (immutable: no copy needed), other large
+    values written once, straight from their buffers, into a new segment `name()`."""
+    if type(value) is bytes and len(value) >= SHM_THRESHOLD:
+        return ("v", value)
+    data, buffers = dumps(value, token)
+    raws = [b.raw() for b in buffers]
+    if len(data) + sum(r.nbytes for r in raws) >= SHM_THRESHOLD:
+        return to_shm(("i", data, raws), name())
+    return ("i", data, [r.tobytes() for r in raws])
+
+
+def shareable(wire: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An in-memory form that another process can map: large bytes pickled (see to_shm)."""
+    if wire[0] == "v" and type(wire[1]) is bytes and len(wire[1]) >= SHM_THRESHOLD:
+        return ("i", dumps(wire[1], _no_refs)[0], [])
+    return wire
+
+
 def size_of(wire: tuple[Any, ...]) -> int:
     if wire[0] == "i":
         return len(wire[1]) + sum(len(b) for b in wire[2])
@@ -181,6 +200,7 @@ def _map_once(name: str) -> memoryview:
 
 
 def unlink(name: str) -> None:
+    _mapped.pop(name, None)  # the mapping lives on while values still view it
     try:
         _posixshmem.shm_unlink("/" + name)
     except FileNotFoundError:
