@@ -104,3 +104,39 @@ def test_bad_filters_are_ray_s_errors():
         list_actors(filters=[("bogus", "=", "x")])
     with pytest.raises(ValueError, match="Unsupported filter predicate ~"):
         list_tasks(filters=[("state", "~", "x")])
+
+
+def _kept() -> list[tuple[str, str]]:
+    return sorted((row.name, row.state) for row in list_tasks())
+
+
+def test_ended_tasks_are_evicted_oldest_finished_first_past_ray_s_cap(monkeypatch):
+    # Ray's GCS keeps RAY_task_events_max_num_task_in_gcs tasks, dropping finished ones first
+    # in the order they finished; failed and live ones stay; what is kept stays exact.
+    monkeypatch.setenv("RAY_task_events_max_num_task_in_gcs", "3")
+    simray.init(num_cpus=4)
+    try:
+        a = nap.options(name="a").remote(3)
+        b = nap.options(name="b").remote(1)
+        f = boom.options(name="f").remote()
+        simray.wait([f])
+        simray.get([a, b])  # b finished before a
+        assert _kept() == [("a", "FINISHED"), ("b", "FINISHED"), ("f", "FAILED")]
+        c = nap.options(name="c").remote(1)  # a fourth row: b, the oldest finished, goes
+        assert _kept() == [("a", "FINISHED"), ("c", "RUNNING"), ("f", "FAILED")]
+        simray.get(c)
+        d = nap.options(name="d").remote(1)  # then a, though it was submitted before c
+        assert _kept() == [("c", "FINISHED"), ("d", "RUNNING"), ("f", "FAILED")]
+        g = [boom.options(name="g").remote() for _ in range(2)]  # c goes; then none is left
+        simray.wait(g, num_returns=2)
+        simray.get(d)  # d finishes over the cap and is dropped at once
+        assert _kept() == [("f", "FAILED"), ("g", "FAILED"), ("g", "FAILED")]
+    finally:
+        simray.shutdown()
+
+
+def test_bad_task_cap_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("RAY_task_events_max_num_task_in_gcs", "lots")
+    with pytest.raises(ValueError, match="RAY_task_events_max_num_task_in_gcs.*'lots'"):
+        simray.init(num_cpus=1)
+    simray.shutdown()

@@ -256,7 +256,10 @@ class Actors:
         packed = [backend.pack_arg(a, name) for a in args]
         packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
-        backend.task_table[call_id] = call
+        table = backend.task_table
+        table[call_id] = call
+        if len(table) > backend.task_table_cap:
+            backend.trim_task_table()
         generator = None
         if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion
             generator = backend.start_stream(call, num_returns, actor.opts.raw)
@@ -296,7 +299,12 @@ class Actors:
         if table.get(call.call_id) is call and call.state == "finished":
             from simray._sim.state import snapshot
 
-            table[call.call_id] = snapshot(self.backend, call, error)
+            row = table[call.call_id] = snapshot(self.backend, call, error)
+            if row["state"] == "FINISHED":
+                backend = self.backend
+                backend.finished_order.append(call.call_id)
+                if len(table) > backend.task_table_cap:
+                    backend.trim_task_table()
 
     def _arrived(self, call: ActorCall) -> None:
         """A call's latency is paid: it may run when it reaches the head of the mailbox."""

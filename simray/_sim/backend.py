@@ -11,6 +11,7 @@ import os
 import random
 import sys
 import traceback
+from collections import deque
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +39,7 @@ from simray._sim.scheduler import (
     SimNode,
     node_total,
 )
+from simray._sim.state import task_table_cap
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
@@ -111,6 +113,10 @@ class SimBackend(ObjectAPI):
         # Every task and actor call of the session, for `ray.util.state`: the live unit while it
         # runs or waits, a snapshot (dict) once it ends, so ended units hold no values.
         self.task_table: dict[int, Any] = {}
+        # Ray's GCS keeps at most RAY_task_events_max_num_task_in_gcs tasks, evicting the
+        # oldest finished first; ids of finished rows, oldest first (see `trim_task_table`).
+        self.task_table_cap = task_table_cap()
+        self.finished_order: deque[int] = deque()
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
@@ -240,7 +246,10 @@ class SimBackend(ObjectAPI):
             new_object = self.ids.new_object
             returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
-        self.task_table[task_id] = task
+        table = self.task_table
+        table[task_id] = task
+        if len(table) > self.task_table_cap:
+            self.trim_task_table()
         if self.job_env_vars is not None or opts.env_vars is not None:
             inherited = self.job_env_vars
             penv = getattr(parent, "env", None)
@@ -546,6 +555,20 @@ class SimBackend(ObjectAPI):
         self._release(task)
         self.scheduler.dispatch()
 
+    def trim_task_table(self) -> None:
+        """Evict the oldest finished rows while the state API's table is over its cap, as
+        Ray's GCS does; failed and live rows stay (Ray would evict them next, simray never)."""
+        table = self.task_table
+        order = self.finished_order
+        cap = self.task_table_cap
+        while len(table) > cap and order:
+            task_id = order.popleft()
+            unit = table.get(task_id)
+            if (type(unit) is EndedTask and unit.error is None) or (
+                type(unit) is dict and unit.get("state") == "FINISHED"
+            ):
+                del table[task_id]
+
     def _finish(self, task: Task, state: int, stored: Any) -> None:
         """Resolve a task's outputs with an error or value, whatever state it was in."""
         for ref in task.returns:
@@ -555,7 +578,11 @@ class SimBackend(ObjectAPI):
     def _end(self, task: Task) -> None:
         if self.task_table.get(task.task_id) is task:
             # What the state API reports of it later, kept small: the row is made when asked.
-            self.task_table[task.task_id] = EndedTask(task)
+            ended = self.task_table[task.task_id] = EndedTask(task)
+            if ended.error is None:
+                self.finished_order.append(task.task_id)
+                if len(self.task_table) > self.task_table_cap:
+                    self.trim_task_table()
         if self.generating:
             self.end_stream(task.task_id)
         if task.state == RUNNING:
