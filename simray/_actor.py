@@ -7,7 +7,7 @@ from typing import Any
 
 from simray import _session
 from simray._model.resources import Demand, demand_from_options
-from simray._options import is_default_strategy, validate_actor_options
+from simray._options import is_default_strategy, validate_actor_options, validate_namespace
 
 DEFAULT_ASYNC_CONCURRENCY = 1000
 
@@ -79,6 +79,7 @@ class ActorClass:
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         """Create the actor; returns its handle at once (creation is asynchronous)."""
         _check_init_args(self._cls, args, kwargs)
+        _check_name(self._resolved)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
@@ -101,12 +102,21 @@ class _BoundActorOptions:
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         _check_init_args(self._cls, args, kwargs)
+        _check_name(self._resolved)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         from simray.dag import ClassNode
 
         return ClassNode(self, args, kwargs)
+
+
+def _check_name(resolved: ActorOptions) -> None:
+    """Ray checks an actor's name and namespace at `.remote()`, not at `.options()`."""
+    if resolved.name == "":
+        raise ValueError("Actor name cannot be an empty string.")
+    if resolved.namespace is not None:
+        validate_namespace(resolved.namespace)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -194,6 +204,9 @@ class ActorMethod:
         return ClassMethodNode(self._handle, self._name, args, kwargs)
 
     def options(self, **options: Any) -> ActorMethod:
+        num_returns = options.get("num_returns")
+        if isinstance(num_returns, int) and num_returns < 0:
+            raise ValueError(f"num_returns must be >= 0, but got {num_returns}.")
         unknown = set(options) - {"num_returns", "name", "concurrency_group", "retry_exceptions"}
         if unknown:
             raise ValueError(f"Invalid option keyword {sorted(unknown)[0]} for actor methods.")

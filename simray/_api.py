@@ -10,6 +10,7 @@ from simray import _session
 from simray._actor import ActorClass, ActorHandle
 from simray._generator import ObjectRefGenerator
 from simray._object_ref import ObjectRef
+from simray._options import REMOTE_ARGS_ERROR, validate_namespace
 from simray._remote_function import RemoteFunction
 from simray.runtime_context import RuntimeContext as RuntimeContext
 from simray.runtime_context import get_runtime_context as get_runtime_context
@@ -180,12 +181,8 @@ def remote(*args: Any, **options: Any) -> Any:
     """`@remote` or `@remote(**options)` on a function (or, later, a class)."""
     if len(args) == 1 and not options and callable(args[0]):
         return _make_remote(args[0], {})
-    if args:
-        raise TypeError(
-            "The @remote decorator must be applied either with no arguments and no parentheses, "
-            "for example '@remote', or it must be applied using keyword arguments, for example "
-            "'@remote(num_returns=2, resources={\"CustomResource\": 1})'."
-        )
+    if args or not options:
+        raise AssertionError(REMOTE_ARGS_ERROR)  # Ray 2.60 asserts here, with this text
     return lambda target: _make_remote(target, options)
 
 
@@ -205,13 +202,44 @@ def _is_cython(target: Any) -> bool:
     return type(target).__name__ == name or type(getattr(target, "__func__", None)).__name__ == name
 
 
+# Ray 2.60's `@ray.method` keywords, in its order (its error messages list them so).
+_METHOD_KWARGS = [
+    "num_returns",
+    "concurrency_group",
+    "max_task_retries",
+    "retry_exceptions",
+    "_generator_backpressure_num_objects",
+    "_num_objects_per_yield",
+    "enable_task_events",
+    "tensor_transport",
+]
+
+
 def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
     """`@method(num_returns=...)` on an actor method: records the options on the function."""
 
     def decorate(fn: Any) -> Any:
+        num_returns = kwargs.get("num_returns")
+        if isinstance(num_returns, int) and num_returns < 0:
+            raise ValueError(f"num_returns must be >= 0, but got {num_returns}.")
         fn.__ray_method_options__ = kwargs
         return fn
 
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return decorate(args[0])  # bare `@method`, as Ray accepts
+    # Ray 2.60 checks these with `assert`, so they are AssertionErrors there too.
+    if args:
+        raise AssertionError(
+            "The @ray.method decorator must be applied using no arguments or at least one of "
+            f"the arguments in the list {_METHOD_KWARGS}, for example "
+            "'@ray.method(num_returns=2)'."
+        )
+    for key in kwargs:
+        if key not in _METHOD_KWARGS:
+            raise AssertionError(
+                f"Unexpected keyword argument to @ray.method: '{key}'. The supported keyword "
+                f"arguments are {_METHOD_KWARGS}"
+            )
     return decorate
 
 
@@ -288,7 +316,9 @@ def put(value: Any, *, _owner: Any = None) -> Any:
             "can wrap the ray.ObjectRef in a list and call 'put' on it."
         )
     if _owner is not None:
-        raise ValueError("The '_owner' argument of put() has been removed in Ray 2.56")
+        raise ValueError(
+            "The experimental `_owner` argument to `ray.put` has been removed in Ray 2.56."
+        )
     return _session.backend().put(value)
 
 
@@ -310,6 +340,10 @@ def kill(actor: Any, *, no_restart: bool = True) -> None:
 
 def get_actor(name: str, namespace: str | None = None) -> Any:
     """The handle of a named actor (in `namespace`, default the session's)."""
+    if not name:
+        raise ValueError("Please supply a non-empty value to get_actor")
+    if namespace is not None:
+        validate_namespace(namespace)
     return _session.backend().get_actor(name, namespace)
 
 

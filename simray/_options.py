@@ -88,8 +88,11 @@ def _check_num_returns(x: Any) -> str | None:
     if x is None or x in ("dynamic", "streaming") or (isinstance(x, int) and x >= 0):
         return None
     return (
-        "The keyword 'num_returns' only accepts None, a non-negative integer, "
-        "'streaming' (for generators), or 'dynamic'."
+        "Default None. When None is passed, The default value is 1 for a task and actor task, "
+        "and 'streaming' for generator tasks and generator actor tasks. The keyword "
+        "'num_returns' only accepts None, a non-negative integer, 'streaming' (for generators), "
+        "or 'dynamic'. 'dynamic' flag will be deprecated in the future, and it is recommended "
+        "to use 'streaming' instead."
     )
 
 
@@ -149,6 +152,26 @@ _ACTOR_ONLY: dict[str, tuple[Any, Callable[[Any], str | None] | None]] = {
 TASK_OPTIONS = {**_COMMON, **_TASK_ONLY}
 ACTOR_OPTIONS = {**_COMMON, **_ACTOR_ONLY}
 VALID_OPTIONS = {**_TASK_ONLY, **_ACTOR_ONLY, **_COMMON}
+# Ray's `valid_options` order: its task-only table also overrides `num_cpus` (after
+# `max_retries`), so that key comes before the actor-only and common ones.
+_VALID_ORDER = list(_TASK_ONLY)
+_VALID_ORDER.insert(_VALID_ORDER.index("max_retries") + 1, "num_cpus")
+_VALID_ORDER += [k for k in {**_ACTOR_ONLY, **_COMMON} if k not in _VALID_ORDER]
+# Ray's `remote_args_error_string` (an AssertionError in Ray 2.60), listing those options.
+REMOTE_ARGS_ERROR = (
+    "The @ray.remote decorator must be applied either with no arguments and no parentheses, "
+    "for example '@ray.remote', or it must be applied using some of the arguments in the list "
+    f"{_VALID_ORDER}, for example "
+    "'@ray.remote(num_returns=2, resources={\"CustomResource\": 1})'."
+)
+
+
+def validate_namespace(namespace: Any) -> None:
+    """Ray's `validate_namespace`: a non-empty string (None is checked by the caller)."""
+    if not isinstance(namespace, str):
+        raise TypeError("namespace must be None or a string.")
+    if namespace == "":
+        raise ValueError('"" is not a valid namespace. Pass None to not specify a namespace.')
 
 
 def _validate(options: Mapping[str, Any], table: Mapping[str, Any], what: str) -> None:

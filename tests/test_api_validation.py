@@ -193,12 +193,6 @@ def test_negative_max_retries():
         simray.remote(max_retries=-2)(one)
 
 
-def test_remote_decorator_with_positional_argument():
-    simray.init(num_cpus=1)
-    with pytest.raises(TypeError, match=r"^The @remote decorator must be applied either"):
-        simray.remote(one, num_cpus=1)
-
-
 def test_calling_a_remote_function_directly():
     simray.init(num_cpus=1)
     f = simray.remote(one)

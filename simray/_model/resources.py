@@ -175,13 +175,14 @@ def check_node_resources(
     """Ray's checks of a node's resources at `init` (and `Cluster.add_node`), with its texts."""
     if resources is not None:
         for name, alternative in (("CPU", "num_cpus"), ("GPU", "num_gpus")):
-            assert name not in resources, (
-                f"{resources} -> `{name}` cannot be a custom resource because it is one of the "
-                "default resources ({'CPU', 'GPU', 'memory', 'object_store_memory'}). Use "
-                f"`{alternative}` instead. For example, use `ray start "
-                f"--{alternative.replace('_', '-')}=1` instead of `ray start --resources="
-                f"{{'{name}': 1}}`"
-            )
+            if name in resources:  # an explicit raise: pytest rewrites `assert` in simray
+                raise AssertionError(
+                    f"{resources} -> `{name}` cannot be a custom resource because it is one of the "
+                    "default resources ({'CPU', 'GPU', 'memory', 'object_store_memory'}). Use "
+                    f"`{alternative}` instead. For example, use `ray start "
+                    f"--{alternative.replace('_', '-')}=1` instead of `ray start --resources="
+                    f"{{'{name}': 1}}`"
+                )
     if object_store_memory is not None and object_store_memory < (
         _OBJECT_STORE_MINIMUM_MEMORY_BYTES
     ):
@@ -199,7 +200,8 @@ def check_node_resources(
     )
     table = {k: v for k, v in table.items() if v != 0}
     for name, qty in table.items():
-        assert isinstance(qty, (int, float)), f"{name} ({type(qty)}): {qty}"
+        if not isinstance(qty, (int, float)):  # Ray's assert, as an explicit raise
+            raise AssertionError(f"{name} ({type(qty)}): {qty}")
         if isinstance(qty, float) and not qty.is_integer():
             raise ValueError(
                 f"Resource quantities must all be whole numbers. Violated by resource '{name}' "

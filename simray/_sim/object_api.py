@@ -95,7 +95,7 @@ class ObjectAPI:
         elif not isinstance(refs, list):
             raise ValueError(
                 f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
-                "either be an ObjectRef or a list of ObjectRefs."
+                "either be an ObjectRef or a list of ObjectRefs. "
             )
         pending = []
         failed = False
