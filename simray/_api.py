@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import FunctionType
 from typing import Any
@@ -65,6 +66,8 @@ def init(
     seed: int | None = None,
     trace: str | None = None,
     cluster: Any = None,
+    explore: bool | None = None,
+    jitter: float | None = None,
     **kwargs: Any,
 ) -> _InitInfo:
     """Start a session, as `ray.init`; `backend` picks sim (default), ray, or local.
@@ -75,7 +78,14 @@ def init(
     path, a dict or a ClusterSpec; the session starts with its head node and Ray's autoscaler
     adds and removes workers in virtual time. Ray's other arguments are accepted and ignored
     where they mean nothing.
+
+    Schedule exploration (sim only; `local` and `ray` race for real and ignore both, so one test
+    runs on every backend): `explore` orders simultaneous events by the seed (None, the default,
+    or `SIMRAY_EXPLORE`: on for any seed but 0; False keeps the scheduled order for every seed);
+    `jitter` (or `SIMRAY_JITTER`) delays task starts, argument arrivals and actor call
+    deliveries by up to that many virtual seconds, drawn from the seed, while exploring.
     """
+    _check_exploration(explore, jitter)
     unknown = [k for k in kwargs if k not in _RAY_INIT_ARGS and not k.startswith("_")]
     if unknown:
         raise RuntimeError(f"Unknown keyword argument(s): {', '.join(unknown)}")
@@ -155,6 +165,7 @@ def init(
         seed=seed,
         trace_path=trace,
         namespace=namespace,
+        **({"explore": explore, "jitter": jitter} if name == "sim" else {}),
         **{k: v for k, v in kwargs.items() if k in _SIM_OPTIONS},
         **(
             {"runtime_env": kwargs["runtime_env"]}
@@ -165,6 +176,22 @@ def init(
     if sim_cluster is not None:
         sim_cluster._attach(session)
     return _InitInfo(backend=name, address=address or "local", namespace=session.namespace)
+
+
+def _check_exploration(explore: Any, jitter: Any) -> None:
+    if explore is not None and not isinstance(explore, bool):
+        raise TypeError(
+            f"init(explore=...) must be True, False or None (None: explore for any seed but 0), "
+            f"got {explore!r}"
+        )
+    if jitter is None:
+        return
+    number = isinstance(jitter, int | float) and not isinstance(jitter, bool)
+    if not number or not math.isfinite(jitter) or jitter < 0:
+        raise ValueError(
+            f"init(jitter=...) must be a finite number of virtual seconds >= 0 (0 or None turns "
+            f"jitter off), got {jitter!r}"
+        )
 
 
 def shutdown(*args: Any, **kwargs: Any) -> None:

@@ -89,6 +89,52 @@ def test_exploration_off_keeps_the_scheduled_order_for_any_seed(monkeypatch):
     assert {_first_of_two(seed) for seed in range(1, 15)} == {"a"}
 
 
+def test_init_keywords_turn_exploration_off_and_on():
+    assert {_first_of_two(seed, explore=False) for seed in range(1, 15)} == {"a"}
+    firsts = {_first_of_two(seed, explore=True) for seed in range(1, 30)}
+    assert firsts == {"a", "b"}
+
+
+def test_init_jitter_keyword_is_bounded_and_overrides_the_environment(monkeypatch):
+    monkeypatch.setenv("SIMRAY_JITTER", "100")
+    simray.init(num_cpus=4, seed=3, jitter=0.25)
+
+    @simray.remote
+    def f():
+        return simray.sim.now()
+
+    starts = simray.get([f.remote() for _ in range(4)])
+    simray.shutdown()
+    assert all(0 <= s <= 0.25 for s in starts)
+    assert len(set(starts)) == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"explore": "yes"},
+            TypeError,
+            "init(explore=...) must be True, False or None (None: explore for any seed but 0), "
+            "got 'yes'",
+        ),
+        *(
+            (
+                {"jitter": bad, "backend": backend},
+                ValueError,
+                "init(jitter=...) must be a finite number of virtual seconds >= 0 (0 or None "
+                f"turns jitter off), got {bad!r}",
+            )
+            for bad, backend in ((-1, "sim"), (float("inf"), "sim"), ("0.5", "sim"), (-1, "local"))
+        ),
+    ],
+)
+def test_bad_init_exploration_keywords_are_named(kwargs, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        simray.init(seed=1, **kwargs)
+    assert not simray.is_initialized()
+
+
 def test_seed_zero_trace_is_the_unexplored_trace(monkeypatch):
     assert _trace(0, monkeypatch) == _trace(0, monkeypatch, explore="0")
 

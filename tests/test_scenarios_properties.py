@@ -1,5 +1,9 @@
 """The bundled scenarios (`simray.testing.scenarios`) as property tests over hypothesis-drawn
-seeds, task counts and cluster shapes, on the backend `--simray-backend` selects (default sim)."""
+seeds, task counts and cluster shapes, on the backend `--simray-backend` selects (default sim).
+
+`SIMRAY_SCENARIO_EXAMPLES=N` sets the hypothesis examples per property (default 8 on sim, 2 on
+real processes); `tests/test_scenarios_backends.py` runs this file on the local backend in CI.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from simray.testing import scenarios as sc
 from simray.testing.strategies import cluster_shapes, node_specs, seeds, task_graphs
 
 ON_SIM = (os.environ.get("SIMRAY_BACKEND") or "sim") == "sim"
+EXAMPLES = int(os.environ.get("SIMRAY_SCENARIO_EXAMPLES") or (8 if ON_SIM else 2))
 few = settings(
-    max_examples=8 if ON_SIM else 2,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     database=None,
@@ -31,6 +36,20 @@ pytestmark = pytest.mark.simray()  # scenario runs get the test's backend throug
 @given(waiters=st.integers(1, 5), seed=seeds())
 def test_signal_actor_holds_every_waiter_until_send_and_clear_rearms(waiters, seed):
     sc.check_signal_actor(sc.run_signal_actor(waiters, seed=seed), waiters)
+
+
+@pytest.mark.xfail(
+    os.environ.get("SIMRAY_BACKEND") == "local",
+    raises=TypeError,
+    strict=True,
+    reason="local backend bug: a remote function whose closure holds an actor handle cannot be "
+    "exported (simray/_local/serialization.py dumps_code pickles the handle, whose __reduce__ "
+    "raises 'an ActorHandle of the sim backend cannot be pickled outside a simray session'); "
+    "Ray pickles the handle with the function. Repro: init(backend='local'); a = A.remote(); "
+    "@remote def g(): return get(a.f.remote()); get(g.remote())",
+)
+def test_signal_actor_reached_through_a_closure_as_rays_tests_write_it():
+    sc.check_signal_actor(sc.run_signal_actor(2, captured=True), 2)
 
 
 @few
@@ -84,13 +103,13 @@ def test_without_the_lock_a_search_finds_lost_updates():
 
 def _real_processes_lose_updates():
     # Real processes race for real: no seed replays a schedule, so look for the loss directly,
-    # with a race window (2 s) far wider than the tasks' start-up skew.
+    # with a race window (2 s) far wider than the tasks' start-up skew; up to three tries.
     folder = tempfile.mkdtemp()
+    counts: list[int] = []
     try:
-        counts = [
-            sc.run_filelock_counter(os.path.join(folder, f"n{i}"), 4, False, pause=2)
-            for i in range(3)
-        ]
+        while len(counts) < 3 and (not counts or counts[-1] == 4):
+            path = os.path.join(folder, f"n{len(counts)}")
+            counts.append(sc.run_filelock_counter(path, 4, False, pause=2))
     finally:
         shutil.rmtree(folder)
     assert min(counts) < 4, counts

@@ -66,24 +66,47 @@ def session(nodes: Sequence[Node] = ONE_NODE, seed: int | None = None) -> Iterat
 
 
 # -- SignalActor -------------------------------------------------------------------------------
-def run_signal_actor(waiters: int, nodes: Sequence[Node] = ONE_NODE, seed: int | None = None):
-    """`waiters` tasks block on one SignalActor; then `send(clear=True)`, then one more waiter."""
+def run_signal_actor(
+    waiters: int,
+    nodes: Sequence[Node] = ONE_NODE,
+    seed: int | None = None,
+    captured: bool = False,
+):
+    """`waiters` tasks block on one SignalActor; then `send(clear=True)`, then one more waiter.
+
+    The waiters get the signal's handle as an argument, or with `captured=True` through their
+    closure (as Ray's own tests write it; Ray pickles the handle with the function).
+    """
     from simray.util.test_utils import SignalActor, wait_for_condition
 
     with session(nodes, seed):
         signal = SignalActor.remote()
 
-        @simray.remote(num_cpus=0)
-        def waiter(i: int) -> int:
-            simray.get(signal.wait.remote())
-            return i
+        if captured:
 
-        refs = [waiter.remote(i) for i in range(waiters)]
+            @simray.remote(num_cpus=0)
+            def waiter(i: int) -> int:
+                simray.get(signal.wait.remote())
+                return i
+
+            def start(i: int) -> Any:
+                return waiter.remote(i)
+        else:
+
+            @simray.remote(num_cpus=0)
+            def waiter_of(i: int, handle: Any) -> int:
+                simray.get(handle.wait.remote())
+                return i
+
+            def start(i: int) -> Any:
+                return waiter_of.remote(i, signal)
+
+        refs = [start(i) for i in range(waiters)]
         wait_for_condition(lambda: simray.get(signal.cur_num_waiters.remote()) == waiters)
         early, _ = simray.wait(refs, num_returns=waiters, timeout=1)
         simray.get(signal.send.remote(clear=True))
         released = simray.get(refs, timeout=30)
-        late = waiter.remote(waiters)
+        late = start(waiters)
         rearmed_ready, _ = simray.wait([late], timeout=1)
         simray.get(signal.send.remote())
         last = simray.get(late, timeout=30)
