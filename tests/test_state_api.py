@@ -112,7 +112,7 @@ def _kept() -> list[tuple[str, str]]:
 
 def test_ended_tasks_are_evicted_oldest_finished_first_past_ray_s_cap(monkeypatch):
     # Ray's GCS keeps RAY_task_events_max_num_task_in_gcs tasks, dropping finished ones first
-    # in the order they finished; failed and live ones stay; what is kept stays exact.
+    # in the order they finished, then the oldest others; what is kept stays exact.
     monkeypatch.setenv("RAY_task_events_max_num_task_in_gcs", "3")
     simray.init(num_cpus=4)
     try:
@@ -127,10 +127,15 @@ def test_ended_tasks_are_evicted_oldest_finished_first_past_ray_s_cap(monkeypatc
         simray.get(c)
         d = nap.options(name="d").remote(1)  # then a, though it was submitted before c
         assert _kept() == [("c", "FINISHED"), ("d", "RUNNING"), ("f", "FAILED")]
-        g = [boom.options(name="g").remote() for _ in range(2)]  # c goes; then none is left
-        simray.wait(g, num_returns=2)
-        simray.get(d)  # d finishes over the cap and is dropped at once
-        assert _kept() == [("f", "FAILED"), ("g", "FAILED"), ("g", "FAILED")]
+        g = boom.options(name="g").remote()  # c goes
+        assert _kept() == [("d", "RUNNING"), ("f", "FAILED"), ("g", "RUNNING")]
+        h = nap.options(name="h").remote(9)  # none finished: the oldest task goes, f
+        assert _kept() == [("d", "RUNNING"), ("g", "RUNNING"), ("h", "RUNNING")]
+        simray.wait([g])
+        simray.get(d)
+        i = nap.options(name="i").remote(1)  # d finished, so it goes before g
+        assert _kept() == [("g", "FAILED"), ("h", "RUNNING"), ("i", "RUNNING")]
+        del h, i
     finally:
         simray.shutdown()
 
@@ -140,3 +145,23 @@ def test_bad_task_cap_is_a_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="RAY_task_events_max_num_task_in_gcs.*'lots'"):
         simray.init(num_cpus=1)
     simray.shutdown()
+
+
+@simray.remote
+class Sleeper:
+    def nap(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def test_actor_calls_are_evicted_before_tasks(monkeypatch):
+    monkeypatch.setenv("RAY_task_events_max_num_task_in_gcs", "2")
+    simray.init(num_cpus=4)
+    try:
+        t1 = nap.options(name="t1").remote(9)
+        sleeper = Sleeper.remote()
+        call = sleeper.nap.remote(5)  # with Sleeper.__init__, Ray's actor tier
+        t2 = nap.options(name="t2").remote(9)  # none finished: the actor tier goes first
+        assert sorted(row.name for row in list_tasks()) == ["t1", "t2"]
+        simray.get([t1, t2, call])
+    finally:
+        simray.shutdown()

@@ -258,7 +258,11 @@ class Actors:
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
         table = backend.task_table
         table[call_id] = call
-        if len(table) > backend.task_table_cap:
+        backend.actor_order.append(call_id)
+        if (
+            len(table) > backend.task_table_cap
+            or len(backend.actor_order) > 2 * backend.task_table_cap
+        ):
             backend.trim_task_table()
         generator = None
         if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion

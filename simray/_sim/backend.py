@@ -117,6 +117,10 @@ class SimBackend(ObjectAPI):
         # oldest finished first; ids of finished rows, oldest first (see `trim_task_table`).
         self.task_table_cap = task_table_cap()
         self.finished_order: deque[int] = deque()
+        # Ray's next tiers, each in submission order: actor calls, then tasks (running, queued
+        # or failed); may hold ids already gone, skipped when met and compacted now and then.
+        self.actor_order: deque[int] = deque()
+        self.task_order: deque[int] = deque()
         self.locks = SimFileLocks(self.kernel)
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
@@ -248,7 +252,11 @@ class SimBackend(ObjectAPI):
         task.returns = returns
         table = self.task_table
         table[task_id] = task
-        if len(table) > self.task_table_cap:
+        if getattr(opts, "actor", None) is None:
+            self.task_order.append(task_id)
+        else:  # an actor's creation task: Ray's actor tier
+            self.actor_order.append(task_id)
+        if len(table) > self.task_table_cap or len(self.task_order) > 2 * self.task_table_cap:
             self.trim_task_table()
         if self.job_env_vars is not None or opts.env_vars is not None:
             inherited = self.job_env_vars
@@ -556,18 +564,28 @@ class SimBackend(ObjectAPI):
         self.scheduler.dispatch()
 
     def trim_task_table(self) -> None:
-        """Evict the oldest finished rows while the state API's table is over its cap, as
-        Ray's GCS does; failed and live rows stay (Ray would evict them next, simray never)."""
+        """Evict rows while the state API's table is over its cap, in Ray's GCS order: the
+        oldest finished first, then the oldest actor calls, then the oldest tasks."""
         table = self.task_table
-        order = self.finished_order
         cap = self.task_table_cap
+        order = self.finished_order
         while len(table) > cap and order:
             task_id = order.popleft()
-            unit = table.get(task_id)
-            if (type(unit) is EndedTask and unit.error is None) or (
-                type(unit) is dict and unit.get("state") == "FINISHED"
-            ):
+            if _finished_row(table.get(task_id)):
                 del table[task_id]
+        for order in (self.actor_order, self.task_order):
+            while len(table) > cap and order:
+                task_id = order.popleft()
+                if table.pop(task_id, None) is None:
+                    continue
+        for name in ("actor_order", "task_order"):
+            order = getattr(self, name)
+            if len(order) > 2 * cap:  # drop ids already gone or finished (kept in order)
+                setattr(
+                    self,
+                    name,
+                    deque(i for i in order if i in table and not _finished_row(table[i])),
+                )
 
     def _finish(self, task: Task, state: int, stored: Any) -> None:
         """Resolve a task's outputs with an error or value, whatever state it was in."""
@@ -978,3 +996,10 @@ def _qualified(cls: Any, fn: Any) -> str:
 
 def _floats(units: dict[str, int]) -> dict[str, float]:
     return {k: v / UNIT for k, v in units.items()}
+
+
+def _finished_row(unit: Any) -> bool:
+    """Whether a state-API row is of a unit that finished (Ray's first tier to evict)."""
+    return (type(unit) is EndedTask and unit.error is None) or (
+        type(unit) is dict and unit.get("state") == "FINISHED"
+    )

@@ -1,6 +1,11 @@
 """What `ray.util.state` reports on `sim`: rows with Ray 2.60's field names and state values,
 computed from the session's records at the current virtual instant (so they are exact at every
-instant, where Ray's are eventually consistent)."""
+instant, where Ray's are eventually consistent).
+
+Like Ray's GCS, the task table keeps at most `RAY_task_events_max_num_task_in_gcs` tasks (Ray
+2.60's default 100,000; 0 or less keeps all): past that, it drops the oldest finished task (in
+the order they finished), else the oldest actor call or actor creation, else the oldest other
+task, running or failed, each in submission order. Every row kept stays exact."""
 
 from __future__ import annotations
 
