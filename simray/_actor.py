@@ -34,6 +34,16 @@ class ActorOptions:
             if concurrency is not None
             else (DEFAULT_ASYNC_CONCURRENCY if self.is_async else 1)
         )
+        self.groups: dict[str, int] = _check_groups(raw.get("concurrency_groups"))
+        # method name -> its `@method(concurrency_group=...)`; a call of any other method runs
+        # in the default group, whose limit is `max_concurrency`
+        self.method_groups: dict[str, str] = {
+            name: group
+            for name, fn in inspect.getmembers(cls, inspect.isfunction)
+            if isinstance(
+                group := getattr(fn, "__ray_method_options__", {}).get("concurrency_group"), str
+            )
+        }
         self.max_restarts: int = raw.get("max_restarts") or 0
         self.max_task_retries: int = raw.get("max_task_retries") or 0
         # Ray: an actor that names no resource needs 1 CPU to be placed and holds none while it
@@ -80,6 +90,7 @@ class ActorClass:
         """Create the actor; returns its handle at once (creation is asynchronous)."""
         _check_init_args(self._cls, args, kwargs)
         _check_name(self._resolved)
+        _check_method_groups(self._resolved)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
@@ -103,6 +114,7 @@ class _BoundActorOptions:
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         _check_init_args(self._cls, args, kwargs)
         _check_name(self._resolved)
+        _check_method_groups(self._resolved)
         return _session.backend().create_actor(self._cls, args, kwargs, self._resolved)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
@@ -117,6 +129,39 @@ def _check_name(resolved: ActorOptions) -> None:
         raise ValueError("Actor name cannot be an empty string.")
     if resolved.namespace is not None:
         validate_namespace(resolved.namespace)
+
+
+def _check_groups(groups: Any) -> dict[str, int]:
+    """`concurrency_groups=` must map group names to positive thread/coroutine counts."""
+    if groups is None:
+        return {}
+    if not isinstance(groups, dict):
+        raise TypeError(
+            f"concurrency_groups must be a dict of group name to max concurrency, such as "
+            f"{{'io': 2}}; got {groups!r}"
+        )
+    for name, limit in groups.items():
+        if not isinstance(name, str) or type(limit) is not int:
+            raise TypeError(
+                f"concurrency_groups maps a group name (str) to its max concurrency (int); got "
+                f"{name!r}: {limit!r}"
+            )
+        if limit < 1:
+            raise ValueError(
+                f"concurrency group {name!r} has max concurrency {limit}; it must be at least 1"
+            )
+    return dict(groups)
+
+
+def _check_method_groups(opts: ActorOptions) -> None:
+    """Ray asserts at creation that every `@method(concurrency_group=)` names a declared group."""
+    for method, group in opts.method_groups.items():
+        if group not in opts.groups:
+            raise AssertionError(
+                f"{opts.class_name}.{method} has concurrency_group={group!r}, which the actor "
+                f"does not declare; declare it in @remote(concurrency_groups={{...}}) (declared: "
+                f"{sorted(opts.groups)})"
+            )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -181,10 +226,11 @@ class ActorHandle:
 class ActorMethod:
     """One method of an actor handle; `.remote()` calls it, `.options()` overrides options."""
 
-    def __init__(self, handle: ActorHandle, name: str, num_returns: int):
+    def __init__(self, handle: ActorHandle, name: str, num_returns: int, group: str | None = None):
         self._handle = handle
         self._name = name
         self._num_returns = num_returns
+        self._group = group  # `.options(concurrency_group=...)`; None: the method's own group
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(
@@ -193,7 +239,17 @@ class ActorMethod:
         )
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        return _session.backend().submit_actor_task(
+        backend = _session.backend()
+        if self._group is not None:
+            return backend.submit_actor_task(
+                self._handle._actor,
+                self._name,
+                args,
+                kwargs,
+                self._num_returns,
+                concurrency_group=self._group,
+            )
+        return backend.submit_actor_task(
             self._handle._actor, self._name, args, kwargs, self._num_returns
         )
 
@@ -210,7 +266,12 @@ class ActorMethod:
         unknown = set(options) - {"num_returns", "name", "concurrency_group", "retry_exceptions"}
         if unknown:
             raise ValueError(f"Invalid option keyword {sorted(unknown)[0]} for actor methods.")
-        return ActorMethod(self._handle, self._name, options.get("num_returns", self._num_returns))
+        group = options.get("concurrency_group", self._group)
+        if group is not None and not isinstance(group, str):
+            raise TypeError(f"concurrency_group must be a group name (str); got {group!r}")
+        return ActorMethod(
+            self._handle, self._name, options.get("num_returns", self._num_returns), group
+        )
 
 
 def _is_generator(fn: Any) -> bool:

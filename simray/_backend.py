@@ -69,8 +69,10 @@ class Backend(Protocol):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
-        """Call `method` on the actor record `actor`; ref(s) as `submit_task`."""
+        """Call `method` on the actor record `actor`; ref(s) as `submit_task`. `concurrency_group`
+        (from `.options()`) overrides the method's own concurrency group."""
         ...
 
     def kill(self, handle: Any, no_restart: bool) -> None:

@@ -119,7 +119,12 @@ class RayBackend:
     def create_actor(
         self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
     ) -> Any:
-        return self._ray.remote(cls).options(**opts.raw).remote(*args, **kwargs)
+        raw = dict(opts.raw)
+        groups = raw.pop("concurrency_groups", None)  # Ray takes it in @remote, not .options()
+        decorated = (
+            self._ray.remote(concurrency_groups=groups)(cls) if groups else self._ray.remote(cls)
+        )
+        return decorated.options(**raw).remote(*args, **kwargs)
 
     def submit_actor_task(
         self,
@@ -128,8 +133,12 @@ class RayBackend:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
-        return getattr(actor, method).options(num_returns=num_returns).remote(*args, **kwargs)
+        options: dict[str, Any] = {"num_returns": num_returns}
+        if concurrency_group is not None:
+            options["concurrency_group"] = concurrency_group
+        return getattr(actor, method).options(**options).remote(*args, **kwargs)
 
     def kill(self, handle: Any, no_restart: bool) -> None:
         self._ray.kill(handle, no_restart=no_restart)

@@ -800,7 +800,13 @@ class LocalBackend:
     def _rpc_create_actor(self, proc, req, cls, args, kwargs, raw):  # type: ignore[no-untyped-def]
         from simray._actor import ActorOptions
 
-        return self.actors.create(cls, args, kwargs, ActorOptions(raw, cls))
+        opts = ActorOptions(raw, cls)
+        if opts.groups:
+            raise NotImplementedError(
+                f"{opts.class_name}: concurrency_groups are not implemented on the local backend "
+                "yet; run on --backend sim or ray, or use max_concurrency"
+            )
+        return self.actors.create(cls, args, kwargs, opts)
 
     def _rpc_actor_call(self, proc, req, actor_id, method, args, kwargs, n):  # type: ignore[no-untyped-def]
         refs = self.actors.submit(self.actors.by_id[actor_id], method, args, kwargs, n)
@@ -1000,6 +1006,11 @@ class LocalBackend:
     def create_actor(
         self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
     ) -> Any:
+        if opts.groups:
+            raise NotImplementedError(
+                f"{opts.class_name}: concurrency_groups are not implemented on the local backend "
+                "yet; run on --backend sim or ray, or use max_concurrency"
+            )
         with self.lock:
             return self.actors.create(cls, args, kwargs, opts)
 
@@ -1010,6 +1021,7 @@ class LocalBackend:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
         with self.lock:
             return self.actors.submit(actor, method, args, kwargs, num_returns)

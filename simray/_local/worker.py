@@ -540,6 +540,7 @@ class WorkerSession:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
         if isinstance(num_returns, str):
             _no_nested_generators()

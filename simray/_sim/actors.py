@@ -96,6 +96,7 @@ class ActorCall(Unit):
         "cpu_released",
         "attempts",
         "atask",
+        "group",
     )
 
     def __init__(self, call_id: int, actor: SimActor, method: str, args: Any, kwargs: Any):
@@ -113,6 +114,7 @@ class ActorCall(Unit):
         self.cpu_released = False
         self.attempts = 1
         self.atask: asyncio.Task[None] | None = None  # its asyncio task, on an async actor
+        self.group: str | None = None  # its concurrency group; None: the default group
 
     @property
     def node(self) -> Any:
@@ -249,8 +251,24 @@ class Actors:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
         backend = self.backend
+        opts = actor.opts
+        if opts.groups:
+            group = concurrency_group or opts.method_groups.get(method)
+            if group is not None and group not in opts.groups:
+                raise ValueError(
+                    f"concurrency_group={group!r} is not a concurrency group of "
+                    f"{opts.class_name} (declared: {sorted(opts.groups)}); pick one of those"
+                )
+        elif concurrency_group is not None:
+            raise ValueError(
+                f"concurrency_group={concurrency_group!r}, but {opts.class_name} declares no "
+                f"concurrency groups; declare it in @remote(concurrency_groups={{...}})"
+            )
+        else:
+            group = None
         call_id = backend.ids.new_task()
         name = f"{actor.opts.class_name}.{method}"
         packed = [backend.pack_arg(a, name) for a in args]
@@ -264,6 +282,7 @@ class Actors:
             or len(backend.actor_order) > 2 * backend.task_table_cap
         ):
             backend.trim_task_table()
+        call.group = group
         generator = None
         if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion
             generator = backend.start_stream(call, num_returns, actor.opts.raw)
@@ -323,6 +342,9 @@ class Actors:
         """Start calls from the head of the mailbox while concurrency allows (in order)."""
         if actor.state != ALIVE:
             return
+        if actor.opts.groups:
+            self._pump_groups(actor)
+            return
         mailbox = actor.mailbox
         while (
             mailbox
@@ -336,10 +358,43 @@ class Actors:
             call.env = actor.env  # set by the constructor, which may run after the submission
             actor.running[call] = None
             self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
-            if actor.loop_unit is not None:
-                self._to_loop(actor, call)
-            else:
-                self.kernel.spawn(call, self._run_call)
+            self._start(actor, call)
+
+    def _start(self, actor: SimActor, call: ActorCall) -> None:
+        if actor.loop_unit is not None:
+            self._to_loop(actor, call)
+        else:
+            self.kernel.spawn(call, self._run_call)
+
+    def _pump_groups(self, actor: SimActor) -> None:
+        """With concurrency groups each group is its own queue: a call starts once the calls of
+        its group before it have started and its group runs fewer than the group's limit."""
+        opts = actor.opts
+        running: dict[str | None, int] = {}
+        for call in actor.running:
+            running[call.group] = running.get(call.group, 0) + 1
+        blocked: set[str | None] = set()  # groups whose head call cannot start yet
+        started: list[ActorCall] = []
+        for call in actor.mailbox:
+            group = call.group
+            if call.cancelled or group in blocked:
+                continue
+            limit = opts.max_concurrency if group is None else opts.groups[group]
+            if call.deps_left or running.get(group, 0) >= limit:
+                blocked.add(group)
+                continue
+            running[group] = running.get(group, 0) + 1
+            started.append(call)
+        if not started:
+            return
+        chosen = set(started)
+        actor.mailbox = deque(c for c in actor.mailbox if c not in chosen and not c.cancelled)
+        for call in started:
+            call.state = "running"
+            call.env = actor.env
+            actor.running[call] = None
+            self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
+            self._start(actor, call)
 
     def _args(self, call: ActorCall) -> tuple[list[Any], dict[str, Any]]:
         failed = next(

@@ -741,8 +741,9 @@ class SimBackend(ObjectAPI):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
-        return self.actors.submit(actor, method, args, kwargs, num_returns)
+        return self.actors.submit(actor, method, args, kwargs, num_returns, concurrency_group)
 
     def kill(self, handle: Any, no_restart: bool) -> None:
         self.actors.kill(handle._actor)
