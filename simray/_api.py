@@ -250,6 +250,8 @@ def method(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         if isinstance(num_returns, int) and num_returns < 0:
             raise ValueError(f"num_returns must be >= 0, but got {num_returns}.")
         fn.__ray_method_options__ = kwargs
+        if "concurrency_group" in kwargs:  # where real Ray looks, for the ray backend
+            fn.__ray_concurrency_group__ = kwargs["concurrency_group"]
         return fn
 
     if len(args) == 1 and callable(args[0]) and not kwargs:
