@@ -110,7 +110,8 @@ calls = (
     [t.io.remote for _ in range(4)]
     + [t.compute.remote for _ in range(5)]
     + [lambda: t.plain.remote("default") for _ in range(3)]
-    + [lambda: t.plain.options(concurrency_group="compute").remote("plain->compute")]
+    # a plain method sent to the compute group: one of its 6 calls, which run 3 at a time
+    + [lambda: t.plain.options(concurrency_group="compute").remote("compute")]
 )
 run("threaded", t, sig, calls, {"compute": 3, "default": 1, "io": 2})
 
