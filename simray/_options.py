@@ -96,10 +96,16 @@ def _check_num_returns(x: Any) -> str | None:
     )
 
 
+def _labels() -> Any:
+    from simray._model import labels
+
+    return labels
+
+
 # name -> (types, value check or None); the order is Ray's, so error messages list it alike.
 _COMMON: dict[str, tuple[Any, Callable[[Any], str | None] | None]] = {
-    "label_selector": ((dict, _NONE), None),
-    "fallback_strategy": ((list, _NONE), None),
+    "label_selector": ((dict, _NONE), lambda x: _labels().check_selector(x)),
+    "fallback_strategy": ((list, _NONE), lambda x: _labels().check_fallback_strategy(x)),
     "accelerator_type": ((str, _NONE), None),
     "memory": ((float, int, _NONE), _resource("memory")),
     "name": ((str, _NONE), None),
@@ -230,6 +236,7 @@ class TaskOptions:
         "env_vars",  # runtime_env["env_vars"], validated
         "backpressure",
         "sched_key",
+        "label_selector",  # parsed conditions (simray._model.labels), or None
     )
 
     def __init__(self, raw: dict[str, Any], default_name: str, is_generator: bool = False):
@@ -262,6 +269,8 @@ class TaskOptions:
         )
         strategy = raw.get("scheduling_strategy")
         self.strategy: Any = None if is_default_strategy(strategy) else strategy
+        selector = raw.get("label_selector")
+        self.label_selector = _labels().parse(selector) if selector else None
         if isinstance(strategy, str) and strategy not in ("DEFAULT", "SPREAD"):
             # Ray checks this at .remote(), in its core worker.
             self.submit_error = (
@@ -281,6 +290,8 @@ class TaskOptions:
         )
         # Tasks of one scheduling class queue FIFO behind each other, as in the raylet.
         self.sched_key = (tuple(sorted(self.demand.items())), _strategy_key(self.strategy))
+        if self.label_selector:
+            self.sched_key += (self.label_selector,)
 
 
 def is_default_strategy(strategy: Any) -> bool:

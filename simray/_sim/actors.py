@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
+from simray._model import labels
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -150,6 +151,8 @@ class _CreationOptions:
         self.demand = opts.placement_demand
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
+        selector = opts.raw.get("label_selector")
+        self.label_selector = labels.parse(selector) if selector else None
         self.max_retries = 0
         self.retry_exceptions = False
         self.name = f"{opts.class_name}.__init__"

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from simray._model import placement
+from simray._model import labels, placement
 from simray._model.resources import UNIT, Demand, NodeResources, format_demand
 from simray.exceptions import TaskPlacementGroupRemoved, TaskUnschedulableError
 from simray.util.scheduling_strategies import (
@@ -46,6 +46,11 @@ class SimNode:
         self.alive = True
         self.labels = labels
         self.is_head = is_head
+
+
+def node_labels(node: SimNode) -> dict[str, str]:
+    """A node's labels as Ray shows them: its `ray.io/node-id`, then the custom ones."""
+    return {labels.NODE_ID_KEY: node.node_id, **node.labels}
 
 
 def node_total(
@@ -151,7 +156,13 @@ class Scheduler:
     def _try_place(self, task: Any) -> bool:
         demand = task.demand
         nodes = self.nodes
+        cpu_nodes = self.cpu_nodes
         strategy = task.strategy
+        selector = getattr(task.opts, "label_selector", None)
+        if selector:
+            # label_selector narrows the nodes every policy sees; none left means infeasible.
+            nodes = [n for n in nodes if labels.matches(selector, node_labels(n))]
+            cpu_nodes = [n for n in cpu_nodes if n in nodes]
         if strategy is None:
             if len(nodes) == 1:
                 res = nodes[0].resources
@@ -162,9 +173,7 @@ class Scheduler:
                 else:
                     choice = placement.INFEASIBLE
             else:
-                choice = placement.hybrid(
-                    nodes, demand, self.rng, task.preferred_node, self.cpu_nodes
-                )
+                choice = placement.hybrid(nodes, demand, self.rng, task.preferred_node, cpu_nodes)
         elif strategy == "SPREAD":
             choice = self._spread.choose(nodes, demand, self.rng)
         elif isinstance(strategy, NodeAffinitySchedulingStrategy):

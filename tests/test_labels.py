@@ -1,0 +1,76 @@
+"""label_selector matching (simray._model.labels) against a direct reading of Ray's rules,
+and Ray's validation messages."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simray._model import labels
+
+VALUES = st.sampled_from(["a", "b", "c", "h100"])
+NODE = st.dictionaries(st.sampled_from(["zone", "gpu"]), VALUES, max_size=2)
+
+
+@st.composite
+def selector_values(draw):
+    values = draw(st.lists(VALUES, min_size=1, max_size=3))
+    negated = draw(st.booleans())
+    text = values[0] if len(values) == 1 and draw(st.booleans()) else f"in({','.join(values)})"
+    return ("!" if negated else "") + text, negated, set(values)
+
+
+@given(NODE, st.dictionaries(st.sampled_from(["zone", "gpu"]), selector_values(), max_size=2))
+def test_matches_each_condition(node, drawn):
+    selector = {k: text for k, (text, _, _) in drawn.items()}
+    assert labels.check_selector(selector) is None
+    want = all(
+        (node.get(k) in values) != negated
+        if k in node
+        else negated  # a node without the key satisfies only negated conditions
+        for k, (_, negated, values) in drawn.items()
+    )
+    assert labels.matches(labels.parse(selector), node) is want
+
+
+@given(NODE, st.dictionaries(st.sampled_from(["zone", "gpu"]), selector_values(), max_size=2))
+def test_negation_is_the_complement(node, drawn):
+    for key, (text, _, _) in drawn.items():
+        plain = text.lstrip("!")
+        yes = labels.matches(labels.parse({key: plain}), node)
+        no = labels.matches(labels.parse({key: "!" + plain}), node)
+        assert yes != no
+
+
+def test_space_after_comma_is_kept_as_in_ray():
+    assert labels.matches(labels.parse({"zone": "in(c, b)"}), {"zone": "c"})
+    assert not labels.matches(labels.parse({"zone": "in(c, b)"}), {"zone": "b"})
+    assert not labels.matches(labels.parse({"zone": "(b,c)"}), {"zone": "b"})
+
+
+@pytest.mark.parametrize(
+    ("selector", "start"),
+    [
+        ({"zone": "-a"}, "Invalid label selector value `-a`."),
+        ({"-z": "a"}, "Invalid label key name `-z`."),
+        ({"a/b/c": "x"}, "Invalid label key prefix `a/b`."),
+        ({"zone": "in()"}, "Invalid label selector value `in()`."),
+        ({"zone": "!!a"}, "Invalid label selector value `!!a`."),
+    ],
+)
+def test_bad_selectors_get_rays_message(selector, start):
+    message = labels.check_selector(selector)
+    assert message is not None
+    assert message.startswith(start)
+
+
+def test_options_reject_a_bad_selector():
+    import simray as ray
+
+    @ray.remote
+    def f():
+        return 1
+
+    with pytest.raises(ValueError, match="Invalid label selector value `-a`"):
+        f.options(label_selector={"zone": "-a"})
+    with pytest.raises(TypeError, match="expected string or bytes-like object"):
+        f.options(label_selector={"zone": 1})
