@@ -88,8 +88,8 @@ print("Threaded running call:", outcome(slow))
 path = os.path.abspath("atexit_marker.txt")
 w = WithAtexit.remote(path)
 print("WithAtexit leave:", outcome(w.leave.remote()))
-for _ in range(300):
-    if os.path.exists(path):
+for _ in range(300):  # the handler opens the file before it writes: wait for the text
+    if os.path.exists(path) and open(path).read():
         break
     time.sleep(0.1)
 with open(path) as f:
