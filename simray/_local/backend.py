@@ -31,7 +31,7 @@ from simray._local.objects import FAILED, PENDING, READY, LocalRef, Table, Waite
 from simray._local.pgs import PlacementGroups
 from simray._local.procs import Procs, WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
-from simray._model.resources import UNIT, check_node_resources, to_float
+from simray._model.resources import UNIT, check_node_resources
 from simray._object_ref import ObjectRef
 from simray._options import TaskOptions
 from simray._runtime_env import env_vars_of, merged
@@ -1084,35 +1084,15 @@ class LocalBackend:
     # -- resources and context -----------------------------------------------------------------
     def cluster_resources(self) -> dict[str, float]:
         with self.lock:
-            totals: dict[str, int] = {}
-            for node in self.scheduler.nodes:
-                for k, v in node.resources.total.items():
-                    totals[k] = totals.get(k, 0) + v
-            return _floats(totals)
+            return self.scheduler.cluster_resources()
 
     def available_resources(self) -> dict[str, float]:
         with self.lock:
-            avail: dict[str, int] = {}
-            for node in self.scheduler.nodes:
-                for k, v in node.resources.available.items():
-                    avail[k] = avail.get(k, 0) + v
-            return {k: to_float(v) for k, v in avail.items() if v > 0}
+            return self.scheduler.available_resources()
 
     def nodes(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [
-                {
-                    "NodeID": n.node_id,
-                    "Alive": n.alive,
-                    "NodeManagerAddress": n.ip,
-                    "NodeManagerHostname": f"simray-node-{n.index}",
-                    "NodeName": n.ip,
-                    "Resources": _floats(n.resources.total) if n.alive else {},
-                    "Labels": {"ray.io/node-id": n.node_id, **n.labels},
-                    "alive": n.alive,
-                }
-                for n in self.scheduler.all_nodes
-            ]
+            return self.scheduler.node_rows()
 
     def context(self) -> dict[str, Any]:
         head = self.scheduler.all_nodes[0]

@@ -21,7 +21,7 @@ from greenlet import GreenletExit
 from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
-from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources, to_float
+from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
@@ -821,33 +821,13 @@ class SimBackend(ObjectAPI):
 
     # -- resources and context --------------------------------------------------------------------
     def cluster_resources(self) -> dict[str, float]:
-        totals: dict[str, int] = {}
-        for node in self.scheduler.nodes:
-            for k, v in node.resources.total.items():
-                totals[k] = totals.get(k, 0) + v
-        return _floats(totals)
+        return self.scheduler.cluster_resources()
 
     def available_resources(self) -> dict[str, float]:
-        avail: dict[str, int] = {}
-        for node in self.scheduler.nodes:
-            for k, v in node.resources.available.items():
-                avail[k] = avail.get(k, 0) + v
-        return {k: to_float(v) for k, v in avail.items() if v > 0}
+        return self.scheduler.available_resources()
 
     def nodes(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "NodeID": n.node_id,
-                "Alive": n.alive,
-                "NodeManagerAddress": n.ip,
-                "NodeManagerHostname": f"simray-node-{n.index}",
-                "NodeName": n.ip,
-                "Resources": _floats(n.resources.total) if n.alive else {},
-                "Labels": {"ray.io/node-id": n.node_id, **n.labels},
-                "alive": n.alive,
-            }
-            for n in self.scheduler.all_nodes
-        ]
+        return self.scheduler.node_rows()
 
     def context(self) -> dict[str, Any]:
         """A snapshot of the caller's context (see `simray.runtime_context`)."""

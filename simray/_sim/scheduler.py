@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simray._model import labels, placement
-from simray._model.resources import UNIT, Demand, NodeResources, format_demand
+from simray._model.resources import UNIT, Demand, NodeResources, format_demand, to_float
 from simray.exceptions import TaskPlacementGroupRemoved, TaskUnschedulableError
 from simray.util.scheduling_strategies import (
     NodeAffinitySchedulingStrategy,
@@ -100,6 +100,37 @@ class Scheduler:
         self._warned: set[str] = set()
         self.on_unschedulable: Callable[[Any, BaseException], None] | None = None
         self.pgs: Any = None  # the session's placement groups, created before tasks at dispatch
+
+    # -- cluster state, as `ray.cluster_resources()`, `available_resources()` and `nodes()` --
+    def cluster_resources(self) -> dict[str, float]:
+        totals: dict[str, int] = {}
+        for node in self.nodes:
+            for k, v in node.resources.total.items():
+                totals[k] = totals.get(k, 0) + v
+        return {k: v / UNIT for k, v in totals.items()}
+
+    def available_resources(self) -> dict[str, float]:
+        avail: dict[str, int] = {}
+        for node in self.nodes:
+            for k, v in node.resources.available.items():
+                avail[k] = avail.get(k, 0) + v
+        return {k: to_float(v) for k, v in avail.items() if v > 0}
+
+    def node_rows(self) -> list[dict[str, Any]]:
+        """Every node, dead ones included, as a row of `ray.nodes()`."""
+        return [
+            {
+                "NodeID": n.node_id,
+                "Alive": n.alive,
+                "NodeManagerAddress": n.ip,
+                "NodeManagerHostname": f"simray-node-{n.index}",
+                "NodeName": n.ip,
+                "Resources": {k: v / UNIT for k, v in n.resources.total.items()} if n.alive else {},
+                "Labels": {"ray.io/node-id": n.node_id, **n.labels},
+                "alive": n.alive,
+            }
+            for n in self.all_nodes
+        ]
 
     def add_node(self, node: SimNode) -> None:
         self.all_nodes.append(node)
