@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from simray import _session
+from simray._model import labels
 from simray._model.resources import Demand, demand_from_options
 from simray._options import is_default_strategy, validate_actor_options, validate_namespace
 
@@ -65,7 +66,32 @@ class ActorOptions:
         )
         strategy = raw.get("scheduling_strategy")
         self.strategy: Any = None if is_default_strategy(strategy) else strategy
+        selector = raw.get("label_selector")
+        # parsed conditions (simray._model.labels) that the creation task's node must match
+        self.label_selector: Any = labels.parse(selector) if selector else None
         self.sched_key = ("actor", tuple(sorted(self.placement_demand.items())), id(self))
+
+    def call_group(self, method: str, concurrency_group: str | None) -> str | None:
+        """The concurrency group a call of `method` runs in (None: the default group), from
+        `.options(concurrency_group=)` or the method's `@method(concurrency_group=)`."""
+        if self.groups:
+            group = concurrency_group or self.method_groups.get(method)
+            if group is not None and group not in self.groups:
+                raise ValueError(
+                    f"concurrency_group={group!r} is not a concurrency group of "
+                    f"{self.class_name} (declared: {sorted(self.groups)}); pick one of those"
+                )
+            return group
+        if concurrency_group is not None:
+            raise ValueError(
+                f"concurrency_group={concurrency_group!r}, but {self.class_name} declares no "
+                f"concurrency groups; declare it in @remote(concurrency_groups={{...}})"
+            )
+        return None
+
+    def group_limit(self, group: str | None) -> int:
+        """How many calls of `group` may run at once (the default group: max_concurrency)."""
+        return self.max_concurrency if group is None else self.groups[group]
 
 
 class ActorClass:

@@ -56,11 +56,7 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS: dict[str, str] = {
-    "69_concurrency_groups": "the local actor process has one thread pool, not one per "
-    "concurrency group: creating such an actor raises NotImplementedError there",
-    "70_label_selector": "the local backend places actors without their label_selector",
-}
+LOCAL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

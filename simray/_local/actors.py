@@ -81,6 +81,7 @@ class Call:
         self.finished = False
         self.attempts = 1
         self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
+        self.group: str | None = None  # its concurrency group; None: the default group
 
     def hex(self) -> str:
         return f"{self.call_id:048x}"
@@ -93,6 +94,7 @@ class _CreationOptions:
         self.demand = opts.placement_demand
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
+        self.label_selector = opts.label_selector
         self.max_retries = 0
         self.retry_exceptions = False
         self.name = f"{opts.class_name}.__init__"
@@ -182,7 +184,9 @@ class Actors:
         args = [b.arg_for_worker(a) for a in args]
         kwargs = {k: b.arg_for_worker(v) for k, v in kwargs.items()}
         opts = actor.opts
-        mode = "async" if opts.is_async else "threaded" if opts.max_concurrency > 1 else "sync"
+        # With concurrency groups each group (the default one too) gets threads of its own.
+        threaded = opts.max_concurrency > 1 or opts.groups
+        mode = "async" if opts.is_async else "threaded" if threaded else "sync"
         gpu_ids = actor.gpu_ids()
         ctx = {
             "node_id": actor.node.node_id,
@@ -206,9 +210,8 @@ class Actors:
             "held": {k: v / 10_000 for k, v in actor.holds.items()},
             **_pg_info(opts.strategy),
         }
-        proc.send(
-            ("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, opts.max_concurrency, ctx)
-        )
+        limits = {None: opts.max_concurrency, **opts.groups}
+        proc.send(("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, limits, ctx))
 
     def _creation_over(self, actor: LocalActor) -> None:
         task = actor.creation
@@ -304,13 +307,21 @@ class Actors:
 
     # -- calls -------------------------------------------------------------------------------
     def submit(
-        self, actor: LocalActor, method: str, args: Any, kwargs: Any, num_returns: int
+        self,
+        actor: LocalActor,
+        method: str,
+        args: Any,
+        kwargs: Any,
+        num_returns: int,
+        concurrency_group: str | None = None,
     ) -> Any:
         b = self.b
+        group = actor.opts.call_group(method, concurrency_group)
         name = f"{actor.opts.class_name}.{method}"
         packed, kw, deps = b.pack_args(args, kwargs, name)
         call = Call(b.ids.new_task(), actor, method, packed, kw)
         call.deps = deps
+        call.group = group
         mode = num_returns if isinstance(num_returns, str) else None
         if mode is not None:  # "streaming" or "dynamic": one ref, the completion
             num_returns = 1
@@ -351,7 +362,7 @@ class Actors:
             args = [b.arg_for_worker(a) for a in call.args]
             kwargs = {k: b.arg_for_worker(v) for k, v in call.kwargs.items()}
             n = call.gen if call.gen is not None else len(call.returns)
-            actor.proc.send(("call", call.call_id, call.method, args, kwargs, n))
+            actor.proc.send(("call", call.call_id, call.method, args, kwargs, n, call.group))
 
     def _fail(self, call: Call, error: BaseException | None) -> None:
         call.finished = True

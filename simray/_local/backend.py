@@ -800,16 +800,10 @@ class LocalBackend:
     def _rpc_create_actor(self, proc, req, cls, args, kwargs, raw):  # type: ignore[no-untyped-def]
         from simray._actor import ActorOptions
 
-        opts = ActorOptions(raw, cls)
-        if opts.groups:
-            raise NotImplementedError(
-                f"{opts.class_name}: concurrency_groups are not implemented on the local backend "
-                "yet; run on --backend sim or ray, or use max_concurrency"
-            )
-        return self.actors.create(cls, args, kwargs, opts)
+        return self.actors.create(cls, args, kwargs, ActorOptions(raw, cls))
 
-    def _rpc_actor_call(self, proc, req, actor_id, method, args, kwargs, n):  # type: ignore[no-untyped-def]
-        refs = self.actors.submit(self.actors.by_id[actor_id], method, args, kwargs, n)
+    def _rpc_actor_call(self, proc, req, actor_id, method, args, kwargs, n, group):  # type: ignore[no-untyped-def]
+        refs = self.actors.submit(self.actors.by_id[actor_id], method, args, kwargs, n, group)
         refs = [refs] if isinstance(refs, LocalRef) else refs or []
         for r in refs:
             r.entry.escaped = True
@@ -1006,11 +1000,6 @@ class LocalBackend:
     def create_actor(
         self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
     ) -> Any:
-        if opts.groups:
-            raise NotImplementedError(
-                f"{opts.class_name}: concurrency_groups are not implemented on the local backend "
-                "yet; run on --backend sim or ray, or use max_concurrency"
-            )
         with self.lock:
             return self.actors.create(cls, args, kwargs, opts)
 
@@ -1024,7 +1013,7 @@ class LocalBackend:
         concurrency_group: str | None = None,
     ) -> Any:
         with self.lock:
-            return self.actors.submit(actor, method, args, kwargs, num_returns)
+            return self.actors.submit(actor, method, args, kwargs, num_returns, concurrency_group)
 
     def kill(self, handle: Any, no_restart: bool) -> None:
         with self.lock:

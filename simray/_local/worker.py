@@ -117,9 +117,10 @@ class Worker:
         self.label = "worker"
         self.actor: Any = None
         self.actor_mode = ""
-        self.pool: ThreadPoolExecutor | None = None
+        # concurrency group (None: the default group) -> its threads or its semaphore
+        self.pools: dict[str | None, ThreadPoolExecutor] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.sem: asyncio.Semaphore | None = None
+        self.sems: dict[str | None, asyncio.Semaphore] = {}
         self.cancelled: set[int] = set()
         self.atasks: dict[int, asyncio.Task[Any]] = {}
         self.shm_count = 0
@@ -350,7 +351,7 @@ class Worker:
 
     # -- actors ------------------------------------------------------------------------------
     def become_actor(self, msg: Any) -> None:
-        _, actor_id, cls_blob, args, kwargs, mode, concurrency, ctx = msg
+        _, actor_id, cls_blob, args, kwargs, mode, limits, ctx = msg
         self.label = ctx["class_name"]
         _set_cuda(ctx["cuda"])
         _set_env_vars(ctx.get("env_vars"))  # the process is the actor's for its whole life
@@ -370,7 +371,7 @@ class Worker:
 
                 self.loop = asyncio.new_event_loop()
                 asyncio.set_event_loop(self.loop)
-                self.sem = asyncio.Semaphore(concurrency)
+                self.sems = {group: asyncio.Semaphore(n) for group, n in limits.items()}
             self.actor = cls(*a, **k)
         except BaseException as e:  # noqa: BLE001 - the constructor's failure is reported
             self.send(
@@ -382,7 +383,7 @@ class Worker:
         self.actor_mode = mode
         ctx["assigned"] = ctx.pop("held")
         if mode == "threaded":
-            self.pool = ThreadPoolExecutor(max_workers=concurrency)
+            self.pools = {group: ThreadPoolExecutor(max_workers=n) for group, n in limits.items()}
         self.send(("created", actor_id, None))
 
     def dispatch_call(self, msg: Any) -> None:
@@ -391,8 +392,7 @@ class Worker:
             assert self.loop is not None
             self.loop.call_soon_threadsafe(self._start_async, msg)
         elif mode == "threaded":
-            assert self.pool is not None
-            self.pool.submit(self.run_call, msg)
+            self.pools[msg[6]].submit(self.run_call, msg)
         else:
             self.work.put(("acall", *msg[1:]))
 
@@ -405,7 +405,7 @@ class Worker:
         return ctx
 
     def run_call(self, msg: Any) -> None:
-        _, call_id, method, args, kwargs, num_returns = msg
+        _, call_id, method, args, kwargs, num_returns, _ = msg
         ctx = self._call_ctx(call_id, method)
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
@@ -446,7 +446,7 @@ class Worker:
     async def _run_async(self, msg: Any) -> None:
         import asyncio
 
-        _, call_id, method, args, kwargs, num_returns = msg
+        _, call_id, method, args, kwargs, num_returns, group = msg
         ctx = self._call_ctx(call_id, method)
         ctx["async_actor"] = True
         _ctx.set(ctx)
@@ -455,8 +455,7 @@ class Worker:
             if method == "__ray_terminate__":
                 self.terminate(call_id)
                 return
-            assert self.sem is not None
-            async with self.sem:
+            async with self.sems[group]:
                 if call_id in self.cancelled:
                     raise asyncio.CancelledError
                 a = [self.arg(x) for x in args]
@@ -544,7 +543,9 @@ class WorkerSession:
     ) -> Any:
         if isinstance(num_returns, str):
             _no_nested_generators()
-        ids = self.w.call("actor_call", actor.actor_id, method, args, kwargs, num_returns)
+        ids = self.w.call(
+            "actor_call", actor.actor_id, method, args, kwargs, num_returns, concurrency_group
+        )
         return _refs(ids)
 
     def get(self, refs: Any, timeout: float | None) -> Any:

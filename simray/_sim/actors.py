@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
-from simray._model import labels
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -151,8 +150,7 @@ class _CreationOptions:
         self.demand = opts.placement_demand
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
-        selector = opts.raw.get("label_selector")
-        self.label_selector = labels.parse(selector) if selector else None
+        self.label_selector = opts.label_selector
         self.max_retries = 0
         self.retry_exceptions = False
         self.name = f"{opts.class_name}.__init__"
@@ -257,21 +255,7 @@ class Actors:
         concurrency_group: str | None = None,
     ) -> Any:
         backend = self.backend
-        opts = actor.opts
-        if opts.groups:
-            group = concurrency_group or opts.method_groups.get(method)
-            if group is not None and group not in opts.groups:
-                raise ValueError(
-                    f"concurrency_group={group!r} is not a concurrency group of "
-                    f"{opts.class_name} (declared: {sorted(opts.groups)}); pick one of those"
-                )
-        elif concurrency_group is not None:
-            raise ValueError(
-                f"concurrency_group={concurrency_group!r}, but {opts.class_name} declares no "
-                f"concurrency groups; declare it in @remote(concurrency_groups={{...}})"
-            )
-        else:
-            group = None
+        group = actor.opts.call_group(method, concurrency_group)
         call_id = backend.ids.new_task()
         name = f"{actor.opts.class_name}.{method}"
         packed = [backend.pack_arg(a, name) for a in args]
@@ -382,7 +366,7 @@ class Actors:
             group = call.group
             if call.cancelled or group in blocked:
                 continue
-            limit = opts.max_concurrency if group is None else opts.groups[group]
+            limit = opts.group_limit(group)
             if call.deps_left or running.get(group, 0) >= limit:
                 blocked.add(group)
                 continue
