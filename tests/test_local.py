@@ -131,6 +131,45 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     assert f"(shout pid={pid}) from a child process\n" in proc.stderr
 
 
+def test_handles_and_refs_in_a_closure_reconnect_in_the_worker(local):
+    """As in Ray, a function or class whose closure holds an actor handle or a ref is exported
+    with it: the handle pickles to its actor id and calls the same actor from the worker."""
+
+    @simray.remote
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def add(self):
+            self.n += 1
+            return self.n
+
+    counter = Counter.remote()
+    base = simray.put(100)
+
+    @simray.remote
+    def bump():
+        return simray.get(counter.add.remote()) + simray.get(base)
+
+    @simray.remote
+    class Caller:
+        def bump(self):
+            return simray.get(counter.add.remote())
+
+    @simray.remote
+    def nested():
+        @simray.remote
+        def inner():
+            return simray.get(counter.add.remote())
+
+        return simray.get(inner.remote())
+
+    assert simray.get(bump.remote()) == 101
+    assert simray.get(Caller.remote().bump.remote()) == 2
+    assert simray.get(nested.remote()) == 3
+    assert simray.get(counter.add.remote()) == 4
+
+
 # -- failures -----------------------------------------------------------------------------------
 def test_os_exit_in_a_task_is_retried_then_worker_crashed_error(local, tmp_path):
     @simray.remote(max_retries=2)

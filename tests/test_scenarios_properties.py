@@ -38,16 +38,6 @@ def test_signal_actor_holds_every_waiter_until_send_and_clear_rearms(waiters, se
     sc.check_signal_actor(sc.run_signal_actor(waiters, seed=seed), waiters)
 
 
-@pytest.mark.xfail(
-    os.environ.get("SIMRAY_BACKEND") == "local",
-    raises=TypeError,
-    strict=True,
-    reason="local backend bug: a remote function whose closure holds an actor handle cannot be "
-    "exported (simray/_local/serialization.py dumps_code pickles the handle, whose __reduce__ "
-    "raises 'an ActorHandle of the sim backend cannot be pickled outside a simray session'); "
-    "Ray pickles the handle with the function. Repro: init(backend='local'); a = A.remote(); "
-    "@remote def g(): return get(a.f.remote()); get(g.remote())",
-)
 def test_signal_actor_reached_through_a_closure_as_rays_tests_write_it():
     sc.check_signal_actor(sc.run_signal_actor(2, captured=True), 2)
 

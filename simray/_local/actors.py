@@ -125,7 +125,7 @@ class Actors:
                     f"namespace='{namespace}')"
                 )
         try:
-            blob = ser.dumps_code(cls)
+            blob = ser.dumps_code(cls, self.b.token)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the actor class {cls.__name__}: {type(e).__name__}: {e}"

@@ -314,7 +314,7 @@ class LocalBackend:
         if entry is not None and entry[1] is fn:
             return entry[0]
         key = (os.getpid() << 24) + len(self._fn_keys) + 1
-        self.fn_blobs[key] = ser.dumps_code(fn)
+        self.fn_blobs[key] = ser.dumps_code(fn, self.token)
         self._fn_keys[id(fn)] = (key, fn)
         return key
 

@@ -77,11 +77,18 @@ def dumps(value: Any, token: Callable[[Any], Any]) -> tuple[bytes, list[Any]]:
     return buf.getvalue(), buffers
 
 
-def dumps_code(obj: Any) -> bytes:
-    """A function or class for another process (file names kept, see `_code_reduce`)."""
+def dumps_code(obj: Any, token: Callable[[Any], Any]) -> bytes:
+    """A function or class for another process (file names kept, see `_code_reduce`). Actor
+    handles, refs and placement groups its closure or globals hold travel as tokens, as in
+    values: a handle pickles to its actor's id and reconnects in the process that loads it."""
     buf = io.BytesIO()
-    _Pickler(buf, [], _no_refs).dump(obj)
+    _Pickler(buf, [], token).dump(obj)
     return buf.getvalue()
+
+
+def loads_code(blob: bytes, load: Callable[[Any], Any]) -> Any:
+    """The function or class `dumps_code` wrote, its tokens turned into this process's objects."""
+    return _Unpickler(io.BytesIO(blob), (), load).load()
 
 
 def _no_refs(obj: Any) -> Any:

@@ -216,7 +216,7 @@ class Worker:
     def function(self, key: int, blob: bytes | None) -> Any:
         fn = self.fns.get(key)
         if fn is None:
-            fn = self.fns[key] = cloudpickle.loads(blob)
+            fn = self.fns[key] = ser.loads_code(blob, load)
         return fn
 
     def run_task(self, msg: Any) -> None:
@@ -358,7 +358,7 @@ class Worker:
         _ctx.set(ctx)
         self.actor_ctx = ctx
         try:
-            cls = cloudpickle.loads(cls_blob)
+            cls = ser.loads_code(cls_blob, load)
             actor_id_int = actor_id
             ctx["actor_handle"] = lambda: ActorHandle(_RemoteActor(actor_id_int), cls)
             self.actor_cls = cls
@@ -518,7 +518,7 @@ class WorkerSession:
         key = (self.w.pid << 24) + len(self.w.fn_keys) + 1
         self.w.fn_keys[id(fn)] = (key, fn)
         self.w.fns[key] = fn
-        return key, ser.dumps_code(fn)
+        return key, ser.dumps_code(fn, token)
 
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
         if opts.generator is not None:
