@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 
 class ObjectRef:
@@ -67,3 +67,28 @@ class ObjectRef:
         from simray import _session
 
         return _session.backend().ref_future(self)
+
+
+def refs_to_get(refs: Any) -> tuple[list[Any], bool]:
+    """`get`'s argument as a list, and whether it was a single ref; Ray's ValueError (with its
+    trailing space) for anything that is neither a ref nor a list."""
+    if isinstance(refs, ObjectRef):
+        return [refs], True
+    if not isinstance(refs, list):
+        raise ValueError(
+            f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
+            "either be an ObjectRef or a list of ObjectRefs. "
+        )
+    return refs, False
+
+
+def not_a_ref(what: str, value: Any) -> NoReturn:
+    """Raise for a value given to `get`/`wait`/`await` that is not a ref of this session."""
+    if isinstance(value, ObjectRef):
+        raise ValueError(
+            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
+            "(init/shutdown) that made them"
+        )
+    raise TypeError(
+        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
+    )

@@ -170,6 +170,25 @@ def test_handles_and_refs_in_a_closure_reconnect_in_the_worker(local):
     assert simray.get(counter.add.remote()) == 4
 
 
+def test_get_of_a_non_ref_has_rays_text_in_the_driver_and_in_a_worker(local):
+    text = (
+        "Invalid type of object refs, <class 'tuple'>, is given. 'object_refs' must either be "
+        "an ObjectRef or a list of ObjectRefs. "  # Ray's trailing space
+    )
+
+    @simray.remote
+    def in_worker():
+        try:
+            simray.get((1,))
+        except ValueError as e:
+            return str(e)
+
+    with pytest.raises(ValueError) as raised:
+        simray.get((1,))
+    assert str(raised.value) == text
+    assert simray.get(in_worker.remote()) == text
+
+
 # -- failures -----------------------------------------------------------------------------------
 def test_os_exit_in_a_task_is_retried_then_worker_crashed_error(local, tmp_path):
     @simray.remote(max_retries=2)

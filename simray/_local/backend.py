@@ -32,7 +32,7 @@ from simray._local.pgs import PlacementGroups
 from simray._local.procs import Procs, WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT, check_node_resources
-from simray._object_ref import ObjectRef
+from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
 from simray._options import TaskOptions
 from simray._runtime_env import env_vars_of, merged
 from simray._sim.scheduler import (
@@ -853,17 +853,10 @@ class LocalBackend:
 
     # -- the object API (driver) ---------------------------------------------------------------
     def get(self, refs: Any, timeout: float | None) -> Any:
-        single = isinstance(refs, ObjectRef)
-        if single:
-            refs = [refs]
-        elif not isinstance(refs, list):
-            raise ValueError(
-                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
-                "either be an ObjectRef or a list of ObjectRefs."
-            )
+        refs, single = refs_to_get(refs)
         for ref in refs:
             if type(ref) is not LocalRef:
-                _not_a_ref("get", ref)
+                not_a_ref("get", ref)
         with self.lock:
             entries = [r.entry for r in refs]
             pending = [e for e in entries if e.state == PENDING]
@@ -892,7 +885,7 @@ class LocalBackend:
     ) -> tuple[list[Any], list[Any]]:
         for ref in refs:
             if type(ref) is not LocalRef:
-                _not_a_ref("wait", ref)
+                not_a_ref("wait", ref)
         with self.lock:
             entries = [r.entry for r in refs]
             done = sum(1 for e in entries if e.state != PENDING)
@@ -931,7 +924,7 @@ class LocalBackend:
         import asyncio
 
         if type(ref) is not LocalRef:
-            _not_a_ref("await", ref)
+            not_a_ref("await", ref)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -1130,17 +1123,6 @@ def as_raised(error: BaseException | None) -> BaseException:
 
 def _first_error(entries: list[Any]) -> BaseException | None:
     return next((e.error for e in entries if e.state == FAILED), None)
-
-
-def _not_a_ref(what: str, value: Any) -> None:
-    if isinstance(value, ObjectRef):
-        raise ValueError(
-            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
-            "(init/shutdown) that made them"
-        )
-    raise TypeError(
-        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
-    )
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:

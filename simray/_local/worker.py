@@ -26,7 +26,7 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle
 from simray._local import serialization as ser
 from simray._local.output import Output, capture_fds, drain_fds
-from simray._object_ref import ObjectRef
+from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
 from simray.util.placement_group import PlacementGroup
 
 if TYPE_CHECKING:
@@ -549,19 +549,10 @@ class WorkerSession:
         return _refs(ids)
 
     def get(self, refs: Any, timeout: float | None) -> Any:
-        single = isinstance(refs, ObjectRef)
-        if single:
-            refs = [refs]
-        elif not isinstance(refs, list):
-            raise ValueError(
-                f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
-                "either be an ObjectRef or a list of ObjectRefs."
-            )
+        refs, single = refs_to_get(refs)
         for ref in refs:
             if not isinstance(ref, ObjectRef):
-                raise TypeError(
-                    f"Attempting to call `get` on the value {ref!r}, which is not an ray.ObjectRef."
-                )
+                not_a_ref("get", ref)
         if timeout is not None and timeout <= 0:
             timeout = 0.0
         try:
