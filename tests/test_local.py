@@ -444,6 +444,36 @@ def test_numpy_put_gives_a_zero_copy_read_only_view_in_shm(local):
         first[0] = 1.0
 
 
+def test_put_reuses_freed_segments_but_never_one_still_viewed(local):
+    """As Ray's store reuses its memory, a freed put segment is written again by a later put;
+    never while a value in the driver still views it, and never once a worker was sent it."""
+    import numpy as np
+
+    @simray.remote
+    class Keeper:
+        def keep(self, arr):
+            self.arr = arr
+
+        def total(self):
+            return float(self.arr.sum())
+
+    ones = np.ones(1 << 18)  # 2 MB
+    for _ in range(5):  # get(put(x)) in a loop: one segment, written again each time
+        assert simray.get(simray.put(ones)).sum() == ones.sum()
+    assert len(shm_segments(os.getpid())) == 1
+    kept = simray.get(simray.put(ones))  # the ref dies, the value lives on
+    twos = simray.get(simray.put(ones * 2))
+    assert (kept.sum(), twos.sum()) == (ones.sum(), 2 * ones.sum())
+    keeper = Keeper.remote()
+    ref = simray.put(ones * 3)
+    simray.get(keeper.keep.remote(ref))
+    del ref
+    for k in range(4, 8):
+        assert simray.get(simray.put(ones * k)).sum() == k * ones.sum()
+    assert simray.get(keeper.total.remote()) == 3 * ones.sum()
+    assert (kept.sum(), twos.sum()) == (ones.sum(), 2 * ones.sum())
+
+
 def test_large_bytes_round_trip_through_a_task(local):
     @simray.remote
     def echo(b):

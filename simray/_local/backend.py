@@ -26,6 +26,7 @@ from simray._actor import ActorHandle
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._local import serialization as ser
+from simray._local import shm
 from simray._local.actors import Actors
 from simray._local.objects import FAILED, PENDING, READY, LocalRef, Table, Waiter
 from simray._local.pgs import PlacementGroups
@@ -145,6 +146,9 @@ class LocalBackend:
         self.driver_cuda = os.environ.get(_CUDA)
         self.shm_prefix = f"simray_{os.getpid()}_{secrets.token_hex(4)}_"
         self._shm_count = 0
+        # freed put segments kept mapped for reuse: at most 1 GiB, or a tenth of the memory
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        self.arena = shm.Arena.current = shm.Arena(min(1 << 30, ram // 10))
         self.closed = False
         if node_specs is None:
             check_node_resources(
@@ -227,6 +231,10 @@ class LocalBackend:
             self._shm_count += 1
             return f"{self.shm_prefix}d{self._shm_count}"
 
+    def _store(self, wire: Any) -> Any:
+        """Where `put` writes a large value: the arena (a freed segment that fits, or a new one)."""
+        return self.arena.write(wire, self._segment_name)
+
     def wire_for_worker(self, entry: Any) -> Any:
         """What a worker is sent for a resolved entry: large values move to shm once."""
         if entry.state == FAILED:
@@ -234,7 +242,9 @@ class LocalBackend:
         wire = ser.shareable(entry.wire)
         if wire[0] == "i" and ser.size_of(wire) >= ser.SHM_THRESHOLD:
             self._shm_count += 1
-            wire = entry.wire = ser.to_shm(wire, f"{self.shm_prefix}d{self._shm_count}")
+            wire = entry.wire = shm.write(wire, f"{self.shm_prefix}d{self._shm_count}")
+        elif wire[0] == "s":
+            self.arena.shared(wire[1])
         return wire
 
     def arg_for_worker(self, arg: Any) -> Any:
@@ -245,13 +255,13 @@ class LocalBackend:
             return self.wire_for_worker(arg[1])
         if arg[0] == "i" and ser.size_of(arg) >= ser.SHM_THRESHOLD:
             self._shm_count += 1
-            return ser.to_shm(arg, f"{self.shm_prefix}a{self._shm_count}", once=True)
+            return shm.write(arg, f"{self.shm_prefix}a{self._shm_count}", once=True)
         return arg
 
     def _freed(self, entry: Any) -> None:
         wire = entry.wire
-        if wire is not None and wire[0] == "s":
-            ser.unlink(wire[1])
+        if wire is not None and wire[0] == "s" and not self.arena.freed(wire[1]):
+            shm.unlink(wire[1])
 
     def new_ref(self, task: Any = None) -> LocalRef:
         return LocalRef(self.table.new(self.ids.new_object(), task), self.table)
@@ -909,7 +919,7 @@ class LocalBackend:
 
     def put(self, value: Any) -> LocalRef:
         try:
-            wire = ser.pack_for_put(value, self.token, self._segment_name)
+            wire = ser.pack_for_put(value, self.token, self._store)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
@@ -1104,7 +1114,10 @@ class LocalBackend:
         self.closed = True
         self.table.closed = True
         self.procs.close()
-        ser.unlink_prefix(self.shm_prefix)
+        self.arena.close()
+        if shm.Arena.current is self.arena:
+            shm.Arena.current = None
+        shm.unlink_prefix(self.shm_prefix)
         _sessions.discard(self)
 
 

@@ -55,7 +55,7 @@ def main() -> None:
         from simray import _ray_alias
 
         _ray_alias.install()
-    from simray._local import serialization, worker
+    from simray._local import shm, worker
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: set[int] = set()
@@ -96,7 +96,7 @@ def main() -> None:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
-        serialization.unlink_prefix(config["shm_prefix"])
+        shm.unlink_prefix(config["shm_prefix"])
         shutil.rmtree(config["private_dir"], ignore_errors=True)
         _flush_and_exit()
 

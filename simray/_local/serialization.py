@@ -4,7 +4,8 @@ A value is stored as a *wire* form: `("v", x)` for an immutable scalar, `("i", d
 for a pickle (protocol 5, out-of-band buffers kept apart so NumPy arrays are not copied), or
 `("s", name, size)` for a POSIX shared-memory segment holding the same pickle and buffers
 (`("t", name, size)` for a one-shot segment: a large inline argument, unlinked by the process that
-maps it). NumPy arrays read from a segment are read-only views of it, as in Ray's object store.
+maps it; `shm` writes and maps segments). NumPy arrays read from a segment are read-only views
+of it, as in Ray's object store.
 Refs, actor handles and placement groups inside a value travel as tokens that each side turns
 into its own objects (`persistent_id`), so a ref names the same object in every process.
 """
@@ -12,10 +13,7 @@ into its own objects (`persistent_id`), so a ref names the same object in every 
 from __future__ import annotations
 
 import io
-import mmap
-import os
 import pickle
-import struct
 import types
 from collections import ChainMap
 from collections.abc import Callable
@@ -25,18 +23,12 @@ import cloudpickle
 from cloudpickle import cloudpickle as cloudpickle_module
 
 from simray._actor import ActorHandle
+from simray._local import shm
 from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
 
 SHM_THRESHOLD = 1 << 20  # values at least this large go through shared memory
 ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
-_ALIGN = 64
-_HEADER = struct.Struct("<Q")
-
-try:
-    import _posixshmem
-except ImportError:  # pragma: no cover - not POSIX
-    _posixshmem = None
 
 
 def _code_reduce(code: types.CodeType) -> Any:
@@ -110,16 +102,24 @@ def pack(value: Any, token: Callable[[Any], Any]) -> tuple[Any, ...]:
     return ("i", data, [b.raw().tobytes() for b in buffers])  # a copy, as put makes one
 
 
-def pack_for_put(value: Any, token: Callable[[Any], Any], name: Callable[[], str]) -> Any:
-    """`put`'s stored form: large bytes as themselves (immutable: no copy needed), other large
-    values written once, straight from their buffers, into a new segment `name()`."""
-    if type(value) is bytes and len(value) >= SHM_THRESHOLD:
+def pack_large(value: Any, token: Callable[[Any], Any], store: Callable[[Any], Any]) -> Any:
+    """The wire form of `value`, a large one written once, straight from its out-of-band
+    buffers (a NumPy array's memory), by `store` into shared memory: no copy on the way."""
+    if small_atomic(value):
         return ("v", value)
     data, buffers = dumps(value, token)
     raws = [b.raw() for b in buffers]
     if len(data) + sum(r.nbytes for r in raws) >= SHM_THRESHOLD:
-        return to_shm(("i", data, raws), name())
+        return store(("i", data, raws))
     return ("i", data, [r.tobytes() for r in raws])
+
+
+def pack_for_put(value: Any, token: Callable[[Any], Any], store: Callable[[Any], Any]) -> Any:
+    """`put`'s stored form in the driver: large bytes as themselves (immutable: no copy
+    needed), other values as `pack_large` makes them."""
+    if type(value) is bytes and len(value) >= SHM_THRESHOLD:
+        return ("v", value)
+    return pack_large(value, token, store)
 
 
 def shareable(wire: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -145,85 +145,5 @@ def unpack(wire: tuple[Any, ...], load: Callable[[Any], Any]) -> Any:
     if kind == "i":
         buffers = [memoryview(b).toreadonly() for b in wire[2]]
         return _Unpickler(io.BytesIO(wire[1]), buffers, load).load()
-    view = _map(wire[1]) if kind == "s" else _map_once(wire[1])
-    (count,) = _HEADER.unpack_from(view, 0)
-    table = struct.unpack_from(f"<{2 * (count + 1)}Q", view, 8)
-    spans = [view[table[2 * i] : table[2 * i] + table[2 * i + 1]] for i in range(count + 1)]
-    return _Unpickler(io.BytesIO(spans[0]), spans[1:], load).load()
-
-
-# -- shared memory ------------------------------------------------------------------------------
-_mapped: dict[str, memoryview] = {}  # segments this process has mapped (kept while it lives)
-
-
-def to_shm(wire: tuple[Any, ...], name: str, once: bool = False) -> tuple[Any, ...]:
-    """Write an `("i", ...)` wire form into a new segment `name`; its `("s", ...)` form
-    (`("t", ...)` with `once`)."""
-    data, buffers = wire[1], [memoryview(b).cast("B") for b in wire[2]]
-    count = len(buffers)
-    offset = _round_up(8 + 16 * (count + 1))
-    table = []
-    for part in (data, *buffers):
-        table += [offset, len(part)]
-        offset = _round_up(offset + len(part))
-    size = max(offset, 1)
-    fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-    try:
-        os.ftruncate(fd, size)
-        with mmap.mmap(fd, size) as mm:
-            _HEADER.pack_into(mm, 0, count)
-            struct.pack_into(f"<{len(table)}Q", mm, 8, *table)
-            for i, part in enumerate((data, *buffers)):
-                start = table[2 * i]
-                mm[start : start + len(part)] = part
-    finally:
-        os.close(fd)
-    return ("t" if once else "s", name, size)
-
-
-def _map(name: str) -> memoryview:
-    view = _mapped.get(name)
-    if view is None:
-        fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, 0)
-        try:
-            size = os.fstat(fd).st_size
-            mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
-        finally:
-            os.close(fd)
-        view = _mapped[name] = memoryview(mm)
-    return view
-
-
-def _map_once(name: str) -> memoryview:
-    """Map a one-shot segment and unlink it: the mapping lives as long as what views it."""
-    fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, 0)
-    try:
-        size = os.fstat(fd).st_size
-        mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
-    finally:
-        os.close(fd)
-        unlink(name)
-    return memoryview(mm)
-
-
-def unlink(name: str) -> None:
-    _mapped.pop(name, None)  # the mapping lives on while values still view it
-    try:
-        _posixshmem.shm_unlink("/" + name)
-    except FileNotFoundError:
-        pass
-
-
-def unlink_prefix(prefix: str) -> None:
-    """Remove every segment whose name starts with `prefix` (cleanup after a session)."""
-    try:
-        names = os.listdir("/dev/shm")
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(prefix):
-            unlink(name)
-
-
-def _round_up(n: int) -> int:
-    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
+    parts = shm.spans(shm.view(wire[1]) if kind == "s" else shm.view_once(wire[1]))
+    return _Unpickler(io.BytesIO(parts[0]), parts[1:], load).load()

@@ -25,6 +25,7 @@ from simray import _session
 from simray import exceptions as exc
 from simray._actor import ActorHandle
 from simray._local import serialization as ser
+from simray._local import shm
 from simray._local.output import Output, capture_fds, drain_fds
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
 from simray.util.placement_group import PlacementGroup
@@ -273,10 +274,9 @@ class Worker:
 
     def pack_out(self, value: Any, what: str) -> Any:
         try:
-            wire = ser.pack(value, token)
+            return ser.pack_large(value, token, self.to_shm)
         except Exception as e:
             raise TypeError(f"Could not serialize {what}: {e}") from e
-        return self.maybe_shm(wire)
 
     def outputs(self, result: Any, n: Any, key: int = 0) -> list[Any]:
         if isinstance(n, tuple):  # a generator: (mode, backpressure)
@@ -299,11 +299,10 @@ class Worker:
                 )
         return [self.pack_out(v, "the return value") for v in values]
 
-    def maybe_shm(self, wire: Any) -> Any:
-        if wire[0] == "i" and ser.size_of(wire) >= ser.SHM_THRESHOLD:
-            self.shm_count += 1
-            return ser.to_shm(wire, f"{self.config['shm_prefix']}w{self.pid}_{self.shm_count}")
-        return wire
+    def to_shm(self, wire: Any) -> Any:
+        """Write a large value's wire form into a new segment of this worker's."""
+        self.shm_count += 1
+        return shm.write(wire, f"{self.config['shm_prefix']}w{self.pid}_{self.shm_count}")
 
     def error_blob(
         self, name: str, error: BaseException, ctx: dict[str, Any], cancelled: bool = False
@@ -576,13 +575,13 @@ class WorkerSession:
 
     def put(self, value: Any) -> Any:
         try:
-            wire = ser.pack(value, token)
+            wire = ser.pack_large(value, token, self.w.to_shm)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
-        return WorkerRef(self.w.call("put", self.w.maybe_shm(wire)))
+        return WorkerRef(self.w.call("put", wire))
 
     async def await_ref(self, ref: Any) -> Any:
         import asyncio
