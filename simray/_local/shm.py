@@ -236,9 +236,11 @@ class Arena:
         """End of the session: every segment is unlinked, mappings no value views are closed."""
         with self.lock:
             for segment in [*self.live.values(), *self.draining, *self.free]:
-                if not _viewed(segment.mm):
-                    segment.mm.close()
-                unlink(segment.name)
+                try:
+                    if not _viewed(segment.mm):
+                        segment.mm.close()
+                finally:
+                    unlink(segment.name)
             self.live.clear()
             self.draining.clear()
             self.free.clear()

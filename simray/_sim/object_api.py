@@ -10,7 +10,7 @@ from typing import Any
 
 from simray import exceptions as exc
 from simray._ids import IdAllocator
-from simray._object_ref import ObjectRef
+from simray._object_ref import ObjectRef, not_a_ref
 from simray._sim.kernel import Kernel, Unit
 from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, pack, unpack
 from simray._sim.tasks import Task
@@ -101,7 +101,7 @@ class ObjectAPI:
         failed = False
         for ref in refs:
             if type(ref) is not SimRef:
-                _not_a_ref("get", ref)
+                not_a_ref("get", ref)
             state = ref.state
             if state == PENDING:
                 pending.append(ref)
@@ -131,7 +131,7 @@ class ObjectAPI:
     ) -> tuple[list[Any], list[Any]]:
         for ref in refs:
             if type(ref) is not SimRef:
-                _not_a_ref("wait", ref)
+                not_a_ref("wait", ref)
         done = sum(1 for r in refs if r.state != PENDING)
         if done < num_returns and (timeout is None or timeout > 0):
             pending = [r for r in refs if r.state == PENDING]
@@ -168,7 +168,7 @@ class ObjectAPI:
     async def await_ref(self, ref: SimRef) -> Any:
         """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
         if type(ref) is not SimRef:
-            _not_a_ref("await", ref)
+            not_a_ref("await", ref)
         if ref.state == PENDING:
             import asyncio
 
@@ -210,14 +210,3 @@ def as_raised(error: BaseException) -> BaseException:
     if isinstance(error, exc.RayTaskError):
         return error.as_instanceof_cause()
     return error
-
-
-def _not_a_ref(what: str, value: Any) -> None:
-    if isinstance(value, ObjectRef):
-        raise ValueError(
-            f"{what}() got an ObjectRef of another session: refs do not outlive the session "
-            "(init/shutdown) that made them"
-        )
-    raise TypeError(
-        f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
-    )
