@@ -131,12 +131,19 @@ def run(
     groups_left: dict[str, int] = {}
     held: dict[str, list[Job]] = {}
     group_end: dict[str, float] = {}
+    # Arrivals known up front are a sorted stream merged with the heap (in the heap's order:
+    # time, kind, sequence), so the heap holds only what is in flight.
+    arrivals: list[tuple[float, int, Job]] = []
     for j in jobs:
         groups_left[j.group] = groups_left.get(j.group, 0) + 1
         if j.after is not None:
             held.setdefault(j.after, []).append(j)
         else:
-            push(j.submit, ARRIVE, j)
+            seq += 1
+            arrivals.append((j.submit, seq, j))
+    arrivals.sort(key=lambda a: (a[0], a[1]))
+    n_arrivals = len(arrivals)
+    next_arrival = 0
     submit_at = [j.submit if j.after is None else math.nan for j in jobs]
 
     queues: dict[packing.Pod, deque[Job]] = {}
@@ -335,8 +342,21 @@ def run(
     now = 0.0
     last_end = 0.0
     remaining = len(jobs)
-    while events and remaining:
-        t, kind, _, payload = heapq.heappop(events)
+    while (events or next_arrival < n_arrivals) and remaining:
+        if next_arrival < n_arrivals:
+            a = arrivals[next_arrival]
+            e = events[0] if events else None
+            if (
+                e is None
+                or a[0] < e[0]
+                or (a[0] == e[0] and (ARRIVE < e[1] or (ARRIVE == e[1] and a[1] < e[2])))
+            ):
+                t, kind, payload = a[0], ARRIVE, a[2]
+                next_arrival += 1
+            else:
+                t, kind, _, payload = heapq.heappop(events)
+        else:
+            t, kind, _, payload = heapq.heappop(events)
         if t > now:
             sample(t)
         now = t

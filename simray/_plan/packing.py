@@ -41,7 +41,7 @@ class Pod:
 State = tuple[int, int, tuple[int, ...]]  # (cpu free, mem free, sorted GPU free shares)
 
 
-@dataclass
+@dataclass(eq=False)  # a node is itself: removing it from its state group is by identity
 class Node:
     name: str
     cpu: int
