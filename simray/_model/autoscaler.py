@@ -74,11 +74,21 @@ def get_bin_pack_residual(
     unfulfilled: list[ResourceDict] = []
     nodes = [dict(n) for n in node_resources]
     used: set[int] = set()
+    # Equal demands sort together, and nodes only shrink, so a demand equal to the previous
+    # one need not try the nodes the previous one skipped: first fit resumes where it stopped.
+    # (The result is Ray's; this only saves the scans, which dominate large clusters.)
+    previous: Mapping[str, float] | None = None
+    resume = 0
     for demand in sorted(resource_demands, key=_demand_order, reverse=True):
-        for i, node in enumerate(nodes):
+        if demand is not previous and demand != previous:
+            resume = 0
+        previous = demand
+        for i in range(resume, len(nodes)):
             if i in used:
                 continue
+            node = nodes[i]
             if fits(node, demand):
+                resume = i
                 if strict_spread:
                     used.add(i)
                 # Ray tests `found and node`: a node with no resources at all (an empty dict)
@@ -89,6 +99,7 @@ def get_bin_pack_residual(
                 unfulfilled.append(demand)  # type: ignore[arg-type]
                 break
         else:
+            resume = len(nodes)
             unfulfilled.append(demand)  # type: ignore[arg-type]
     return unfulfilled, nodes
 
