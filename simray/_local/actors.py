@@ -17,6 +17,7 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
+from simray._local.tasks import QUEUED, LocalTask, effective_env, pg_id, pg_info
 
 PENDING_CREATION, ALIVE, RESTARTING, DEAD = "pending creation", "alive", "restarting", "dead"
 EXITING = "exiting"  # exit_actor() was called; running calls finish, then the process ends
@@ -144,8 +145,6 @@ class Actors:
         return handle
 
     def _start_creation(self, actor: LocalActor) -> None:
-        from simray._local.backend import QUEUED, LocalTask
-
         task = LocalTask(self.b.ids.new_task(), 0, [], {}, _CreationOptions(actor.opts))
         task.actor = actor
         actor.creation = task
@@ -179,8 +178,6 @@ class Actors:
         actor.exiting = None
         args, kwargs, _ = actor.init_args
         b = self.b
-        from simray._local.backend import effective_env
-
         args = [b.arg_for_worker(a) for a in args]
         kwargs = {k: b.arg_for_worker(v) for k, v in kwargs.items()}
         opts = actor.opts
@@ -200,7 +197,7 @@ class Actors:
             "class_name": opts.class_name,
             "name": opts.class_name,
             "cuda": ",".join(map(str, gpu_ids)) if actor.gpu_shares else b.driver_cuda,
-            "strategy_pg": _pg_id(opts.strategy),
+            "strategy_pg": pg_id(opts.strategy),
             "actor_name": opts.name or "",
             "restarts": actor.restarts,
             "worker_id": f"{proc.pid:056x}",
@@ -208,7 +205,7 @@ class Actors:
             "runtime_env": effective_env(opts.raw, actor.env_vars),
             "env_vars": actor.env_vars,
             "held": {k: v / 10_000 for k, v in actor.holds.items()},
-            **_pg_info(opts.strategy),
+            **pg_info(opts.strategy),
         }
         limits = {None: opts.max_concurrency, **opts.groups}
         proc.send(("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, limits, ctx))
@@ -561,22 +558,3 @@ def _error_of(report: Any, actor: LocalActor, call: Call | None) -> BaseExceptio
     if kind == "unserializable":
         return exc.UnserializableException(payload)
     return cloudpickle.loads(payload)
-
-
-def _pg_info(strategy: Any) -> dict[str, Any]:
-    from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-    if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
-        return {
-            "pg_id": strategy.placement_group.id.hex(),
-            "capture": bool(strategy.placement_group_capture_child_tasks),
-        }
-    return {}
-
-
-def _pg_id(strategy: Any) -> int | None:
-    from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-    if isinstance(strategy, PlacementGroupSchedulingStrategy):
-        return strategy.placement_group._record.pg_id
-    return None
