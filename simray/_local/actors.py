@@ -18,8 +18,10 @@ from simray._actor import ActorHandle, ActorOptions
 from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
 from simray._local.tasks import QUEUED, LocalTask, effective_env, pg_id, pg_info
+from simray._model import actors as ends
+from simray._model.actors import DEAD, NamedActors
 
-PENDING_CREATION, ALIVE, RESTARTING, DEAD = "pending creation", "alive", "restarting", "dead"
+PENDING_CREATION, ALIVE, RESTARTING = "pending creation", "alive", "restarting"
 EXITING = "exiting"  # exit_actor() was called; running calls finish, then the process ends
 
 
@@ -108,7 +110,7 @@ class Actors:
     def __init__(self, backend: Any):
         self.b = backend
         self.by_id: dict[int, LocalActor] = {}
-        self.named: dict[tuple[str, str], LocalActor] = {}
+        self.names = NamedActors()
 
     # -- creation ----------------------------------------------------------------------------
     def create(
@@ -116,15 +118,9 @@ class Actors:
     ) -> ActorHandle:
         namespace = opts.namespace or self.b.namespace
         if opts.name is not None:
-            existing = self._lookup(namespace, opts.name)
+            existing = self.names.existing(namespace, opts)
             if existing is not None:
-                if opts.get_if_exists:
-                    return existing.handle()
-                raise exc.ActorAlreadyExistsError(
-                    f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
-                    f"different name or get the existing actor using ray.get_actor('{opts.name}', "
-                    f"namespace='{namespace}')"
-                )
+                return existing
         try:
             blob = ser.dumps_code(cls, self.b.token)
         except Exception as e:
@@ -139,8 +135,7 @@ class Actors:
         actor.init_args = self.b.pack_args(args, kwargs, f"{opts.class_name}.__init__")
         handle = actor.handle()
         self.by_id[actor.actor_id] = actor
-        if opts.name is not None:
-            self.named[(namespace, opts.name)] = actor
+        self.names.add(actor)
         self._start_creation(actor)
         return handle
 
@@ -268,27 +263,12 @@ class Actors:
         """`exit_actor()` in a call: its caller sees the actor's death, queued calls fail, calls
         still running (threaded, async) finish first, then the process ends without restart."""
         call = actor.inflight.pop(call_id, None)
-        error = exc.ActorDiedError(
-            class_name=actor.opts.class_name,
-            actor_id=actor.hex(),
-            namespace=actor.namespace,
-            ip=actor.node.ip,
-            error_message="The actor is dead because its worker process has died. Worker exit "
-            "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
-            "Worker exits with an exit code 0. exit_actor() is called.",
-        )
+        error = ends.exited(actor)
         if call is not None:
             if actor.inflight:
                 # Ray: the actor is still alive (other calls run), so this caller is told that
                 # it is unavailable rather than dead.
-                self._fail(
-                    call,
-                    exc.ActorUnavailableError(
-                        "The actor is temporarily unavailable: IntentionalSystemExit: Worker "
-                        "exits with an exit code 0. exit_actor() is called.",
-                        actor.hex(),
-                    ),
-                )
+                self._fail(call, ends.exited_while_busy(actor))
             else:
                 self._fail(call, error)
         actor.exiting = "exit_actor"
@@ -391,22 +371,13 @@ class Actors:
     def kill(self, actor: LocalActor) -> None:
         if actor.state == DEAD:
             return
-        self._die(
-            actor,
-            exc.ActorDiedError(
-                class_name=actor.opts.class_name,
-                actor_id=actor.hex(),
-                namespace=actor.namespace,
-                ip=actor.node.ip if actor.node else "",
-                reason="it was killed by `ray.kill`",
-            ),
-        )
+        self._die(actor, ends.killed(actor))
 
     def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
-        if actor.opts.name is not None and release_name:
-            self.named.pop((actor.namespace, actor.opts.name), None)
+        if release_name:
+            self.names.release(actor)
         self._creation_over(actor)
         proc, actor.proc = actor.proc, None
         if proc is not None:
@@ -436,16 +407,7 @@ class Actors:
             self._die(
                 actor,
                 release_name=False,
-                error=actor.exit_error
-                or exc.ActorDiedError(
-                    class_name=actor.opts.class_name,
-                    actor_id=actor.hex(),
-                    namespace=actor.namespace,
-                    ip=actor.node.ip,
-                    error_message="The actor is dead because its worker process has died. Worker "
-                    "exit type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user "
-                    "request. exit_actor() is called.",
-                ),
+                error=actor.exit_error or ends.terminated(actor),
             )
             return
         self._creation_over(actor)
@@ -459,40 +421,23 @@ class Actors:
 
     def process_lost(self, actor: LocalActor, detail: str) -> None:
         """The actor's process died: restart it if it may, else it is dead."""
-        restarts = actor.opts.max_restarts
-        can_restart = restarts == -1 or actor.restarts < restarts
+        can_restart = ends.may_restart(actor)
         in_flight = list(actor.inflight.values())
         actor.inflight.clear()
         self._release(actor)
         if not can_restart:
-            self._die(
-                actor,
-                exc.ActorDiedError(
-                    class_name=actor.opts.class_name,
-                    actor_id=actor.hex(),
-                    namespace=actor.namespace,
-                    ip=actor.node.ip if actor.node else "",
-                    error_message="The actor is dead because its worker process has died. Worker "
-                    f"exit type: SYSTEM_ERROR Worker exit detail: {detail}",
-                ),
-            )
+            self._die(actor, ends.process_died(actor, detail))
             for call in in_flight:
                 self._fail(call, actor.death)
             return
         actor.restarts += 1
         actor.state = RESTARTING
-        retry = actor.opts.max_task_retries
         for call in reversed(in_flight):
-            if retry == -1 or call.attempts <= retry:
+            if ends.may_retry(actor, call):
                 call.attempts += 1
                 actor.mailbox.appendleft(call)
             else:
-                self._fail(
-                    call,
-                    exc.ActorUnavailableError(
-                        f"The actor is temporarily unavailable: {detail}", actor.hex()
-                    ),
-                )
+                self._fail(call, ends.unavailable(actor, detail))
         self._start_creation(actor)
         self.b.scheduler.dispatch()
 
@@ -525,30 +470,10 @@ class Actors:
 
     # -- names -------------------------------------------------------------------------------
     def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
-        return [
-            {"name": name, "namespace": ns}
-            for (ns, name) in list(self.named)
-            if self._lookup(ns, name) is not None and (all_namespaces or ns == self.b.namespace)
-        ]
-
-    def _lookup(self, namespace: str, name: str) -> LocalActor | None:
-        actor = self.named.get((namespace, name))
-        if actor is not None and actor.state == DEAD and actor.live_handle() is None:
-            del self.named[(namespace, name)]
-            return None
-        return actor
+        return self.names.listed(all_namespaces, self.b.namespace)
 
     def get_named(self, name: str, namespace: str | None) -> ActorHandle:
-        if not name:
-            raise ValueError("Please supply a non-empty value to get_actor")
-        actor = self._lookup(namespace or self.b.namespace, name)
-        if actor is None:
-            raise ValueError(
-                f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
-                "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
-                "not use a namespace matching the namespace of the actor."
-            )
-        return actor.handle()
+        return self.names.get(name, namespace or self.b.namespace)
 
 
 def _error_of(report: Any, actor: LocalActor, call: Call | None) -> BaseException:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
+from simray._model import actors as ends
+from simray._model.actors import DEAD, NamedActors
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -22,7 +24,7 @@ from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, un
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
 
-PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
+PENDING_CREATION, ALIVE = "pending creation", "alive"
 _SIM_PID = 4242
 
 
@@ -169,7 +171,7 @@ class Actors:
     def __init__(self, backend: Any):
         self.backend = backend
         self.kernel = backend.kernel
-        self.named: dict[tuple[str, str], SimActor] = {}
+        self.names = NamedActors()
         self.all: list[SimActor] = []
         self._next_id = 0
 
@@ -179,21 +181,14 @@ class Actors:
     ) -> ActorHandle:
         namespace = opts.namespace or self.backend.namespace
         if opts.name is not None:
-            existing = self._lookup(namespace, opts.name)
+            existing = self.names.existing(namespace, opts)
             if existing is not None:
-                if opts.get_if_exists:
-                    return existing.handle()
-                raise exc.ActorAlreadyExistsError(
-                    f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
-                    f"different name or get the existing actor using ray.get_actor('{opts.name}', "
-                    f"namespace='{namespace}')"
-                )
+                return existing
         self._next_id += 1
         actor = SimActor(self._next_id, cls, opts, namespace)
         handle = actor.handle()
         self.all.append(actor)
-        if opts.name is not None:
-            self.named[(namespace, opts.name)] = actor
+        self.names.add(actor)
 
         actor.init_args = (args, kwargs)
         self._start_creation(actor)
@@ -564,27 +559,11 @@ class Actors:
         actor = call.actor
         actor.running.pop(call, None)
         call.state = "finished"
-        error = exc.ActorDiedError(
-            class_name=actor.opts.class_name,
-            actor_id=actor.hex(),
-            pid=_SIM_PID,
-            namespace=actor.namespace,
-            ip=actor.node.ip,
-            error_message="The actor is dead because its worker process has died. Worker exit "
-            "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
-            "Worker exits with an exit code 0. exit_actor() is called.",
-        )
+        error = ends.exited(actor, pid=_SIM_PID)
         if actor.running:
             # Ray: the actor is still alive (other calls run), so this caller is told that it is
             # unavailable rather than dead.
-            self._fail(
-                call,
-                exc.ActorUnavailableError(
-                    "The actor is temporarily unavailable: IntentionalSystemExit: Worker exits "
-                    "with an exit code 0. exit_actor() is called.",
-                    actor.hex(),
-                ),
-            )
+            self._fail(call, ends.exited_while_busy(actor))
         else:
             self._fail(call, error)
         self.backend.recorder.record("finish", task=call.call_id, ok=False)
@@ -659,37 +638,20 @@ class Actors:
         self._die(
             actor,
             release_name=False,
-            error=exc.ActorDiedError(
-                class_name=actor.opts.class_name,
-                actor_id=actor.hex(),
-                namespace=actor.namespace,
-                ip=actor.node.ip,
-                error_message="The actor is dead because its worker process has died. Worker exit "
-                "type: INTENDED_USER_EXIT Worker exit detail: Worker exits by an user request. "
-                "exit_actor() is called.",
-            ),
+            error=ends.terminated(actor),
         )
 
     def kill(self, actor: SimActor) -> None:
         if actor.state == DEAD:
             return
-        self._die(
-            actor,
-            exc.ActorDiedError(
-                class_name=actor.opts.class_name,
-                actor_id=actor.hex(),
-                namespace=actor.namespace,
-                ip=actor.node.ip if actor.node else "",
-                reason="it was killed by `ray.kill`",
-            ),
-        )
+        self._die(actor, ends.killed(actor))
 
     def _die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
         self.backend.recorder.record("actor_died", actor=actor.actor_id)
-        if actor.opts.name is not None and release_name:
-            self.named.pop((actor.namespace, actor.opts.name), None)
+        if release_name:
+            self.names.release(actor)
         creation = actor.creation.task if actor.creation is not None else None
         if creation is not None and creation.state != "finished":
             self.backend._cancel_task(creation, force=True, recursive=False)
@@ -732,29 +694,7 @@ class Actors:
             self._fail(call, exc.TaskCancelledError(call.hex()))
 
     def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
-        return [
-            {"name": name, "namespace": ns}
-            for (ns, name) in list(self.named)
-            if self._lookup(ns, name) is not None
-            and (all_namespaces or ns == self.backend.namespace)
-        ]
-
-    def _lookup(self, namespace: str, name: str) -> SimActor | None:
-        """The actor holding a name; a dead one holds it only while a handle lives."""
-        actor = self.named.get((namespace, name))
-        if actor is not None and actor.state == DEAD and actor.live_handle() is None:
-            del self.named[(namespace, name)]
-            return None
-        return actor
+        return self.names.listed(all_namespaces, self.backend.namespace)
 
     def get_named(self, name: str, namespace: str | None) -> ActorHandle:
-        if not name:
-            raise ValueError("Please supply a non-empty value to get_actor")
-        actor = self._lookup(namespace or self.backend.namespace, name)
-        if actor is None:
-            raise ValueError(
-                f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
-                "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
-                "not use a namespace matching the namespace of the actor."
-            )
-        return actor.handle()
+        return self.names.get(name, namespace or self.backend.namespace)

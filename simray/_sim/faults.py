@@ -15,6 +15,7 @@ import weakref
 from typing import Any
 
 from simray import exceptions as exc
+from simray._model import actors as ends
 from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
 from simray._sim.kernel import WorkerExit
 from simray._sim.objects import FAILED, PENDING, READY
@@ -141,8 +142,7 @@ class Faults:
         backend = self.backend
         actors = backend.actors
         backend.recorder.record("actor_process_died", actor=actor.actor_id, detail=detail)
-        restarts = actor.opts.max_restarts
-        can_restart = restarts == -1 or actor.restarts < restarts
+        can_restart = ends.may_restart(actor)
         current = self.kernel.current
         in_flight = list(actor.running)
         actor.running.clear()
@@ -156,35 +156,19 @@ class Faults:
             actor.pool.release(actor.holds, actor.gpu_shares)
         actor.holds, actor.gpu_shares = {}, []
         if not can_restart:
-            actors._die(
-                actor,
-                exc.ActorDiedError(
-                    class_name=actor.opts.class_name,
-                    actor_id=actor.hex(),
-                    namespace=actor.namespace,
-                    ip=actor.node.ip if actor.node else "",
-                    error_message="The actor is dead because its worker process has died. Worker "
-                    f"exit type: SYSTEM_ERROR Worker exit detail: {detail}",
-                ),
-            )
+            actors._die(actor, ends.process_died(actor, detail))
             for call in in_flight:
                 actors._fail(call, actor.death)
             return
         actor.restarts += 1
         actor.state = RESTARTING
-        retry = actor.opts.max_task_retries
         for call in reversed(in_flight):
-            if retry == -1 or call.attempts <= retry:
+            if ends.may_retry(actor, call):
                 call.attempts += 1
                 call.state = "waiting for arguments"
                 actor.mailbox.appendleft(call)
             else:
-                actors._fail(
-                    call,
-                    exc.ActorUnavailableError(
-                        f"The actor is temporarily unavailable: {detail}", actor.hex()
-                    ),
-                )
+                actors._fail(call, ends.unavailable(actor, detail))
         actors.restart(actor)
         backend.scheduler.dispatch()
 

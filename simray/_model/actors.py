@@ -1,0 +1,149 @@
+"""Actor bookkeeping that the sim and local backends share: named actors by namespace, and the
+errors (with Ray 2.60's texts) that an actor's end gives its callers.
+
+An actor record here is duck-typed: `opts` (its `ActorOptions`), `namespace`, `state`, `node`,
+`hex()`, `live_handle()` and `handle()`. Pure: no processes, no clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray import exceptions as exc
+
+DEAD = "dead"
+_EXITED = (
+    "The actor is dead because its worker process has died. Worker exit type: INTENDED_USER_EXIT "
+    "Worker exit detail: Worker exits by an user request. "
+)
+
+
+class NamedActors:
+    """Actor names per namespace, as Ray's GCS keeps them: a dead actor holds its name only
+    while a handle of it lives (a killed one gives it up at once, see `release`)."""
+
+    def __init__(self) -> None:
+        self.named: dict[tuple[str, str], Any] = {}
+
+    def existing(self, namespace: str, opts: Any) -> Any:
+        """The handle `get_if_exists` returns for a taken name, None for a free one; Ray's
+        ActorAlreadyExistsError when the name is taken and `get_if_exists` is not set."""
+        actor = self.lookup(namespace, opts.name)
+        if actor is None:
+            return None
+        if opts.get_if_exists:
+            return actor.handle()
+        raise exc.ActorAlreadyExistsError(
+            f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
+            f"different name or get the existing actor using ray.get_actor('{opts.name}', "
+            f"namespace='{namespace}')"
+        )
+
+    def add(self, actor: Any) -> None:
+        if actor.opts.name is not None:
+            self.named[(actor.namespace, actor.opts.name)] = actor
+
+    def release(self, actor: Any) -> None:
+        if actor.opts.name is not None:
+            self.named.pop((actor.namespace, actor.opts.name), None)
+
+    def lookup(self, namespace: str, name: str) -> Any:
+        """The actor holding a name; a dead one holds it only while a handle lives."""
+        actor = self.named.get((namespace, name))
+        if actor is not None and actor.state == DEAD and actor.live_handle() is None:
+            del self.named[(namespace, name)]
+            return None
+        return actor
+
+    def listed(self, all_namespaces: bool, namespace: str) -> list[dict[str, str]]:
+        """`ray.util.list_named_actors` rows."""
+        return [
+            {"name": name, "namespace": ns}
+            for (ns, name) in list(self.named)
+            if self.lookup(ns, name) is not None and (all_namespaces or ns == namespace)
+        ]
+
+    def get(self, name: str, namespace: str) -> Any:
+        """`ray.get_actor`: the handle, or Ray's ValueError."""
+        if not name:
+            raise ValueError("Please supply a non-empty value to get_actor")
+        actor = self.lookup(namespace, name)
+        if actor is None:
+            raise ValueError(
+                f"Failed to look up actor with name '{name}'. This could because 1. You are trying "
+                "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
+                "not use a namespace matching the namespace of the actor."
+            )
+        return actor.handle()
+
+
+def killed(actor: Any) -> exc.ActorDiedError:
+    """What calls of an actor ended by `ray.kill` raise."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        namespace=actor.namespace,
+        ip=actor.node.ip if actor.node else "",
+        reason="it was killed by `ray.kill`",
+    )
+
+
+def exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
+    """What the caller of `exit_actor()`, and the calls after it, raise."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        pid=pid,
+        namespace=actor.namespace,
+        ip=actor.node.ip,
+        error_message=_EXITED + "Worker exits with an exit code 0. exit_actor() is called.",
+    )
+
+
+def exited_while_busy(actor: Any) -> exc.ActorUnavailableError:
+    """The caller of `exit_actor()` while other calls still run: the actor is not dead yet."""
+    return exc.ActorUnavailableError(
+        "The actor is temporarily unavailable: IntentionalSystemExit: Worker exits with an exit "
+        "code 0. exit_actor() is called.",
+        actor.hex(),
+    )
+
+
+def terminated(actor: Any) -> exc.ActorDiedError:
+    """Calls after the actor's process ended by request (`__ray_terminate__`, an exit)."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        namespace=actor.namespace,
+        ip=actor.node.ip,
+        error_message=_EXITED + "exit_actor() is called.",
+    )
+
+
+def process_died(actor: Any, detail: str) -> exc.ActorDiedError:
+    """Calls of an actor whose process died and may not restart."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        namespace=actor.namespace,
+        ip=actor.node.ip if actor.node else "",
+        error_message="The actor is dead because its worker process has died. Worker exit type: "
+        f"SYSTEM_ERROR Worker exit detail: {detail}",
+    )
+
+
+def unavailable(actor: Any, detail: str) -> exc.ActorUnavailableError:
+    """A call in flight when the actor's process died, not retried while it restarts."""
+    return exc.ActorUnavailableError(f"The actor is temporarily unavailable: {detail}", actor.hex())
+
+
+def may_restart(actor: Any) -> bool:
+    """Whether a lost actor process restarts (`max_restarts`, -1 for ever)."""
+    restarts = actor.opts.max_restarts
+    return restarts == -1 or actor.restarts < restarts
+
+
+def may_retry(actor: Any, call: Any) -> bool:
+    """Whether a call in flight when the process died runs again (`max_task_retries`)."""
+    retry = actor.opts.max_task_retries
+    return retry == -1 or call.attempts <= retry
