@@ -1,8 +1,5 @@
-"""Placement groups on the sim backend: gang reservation of bundles, and pools tasks run in.
-
-A group is created atomically (every bundle or none) when its strategy can be met; until then
-it is PENDING and retried whenever resources free up or nodes join. Each bundle becomes a pool
-carved out of its node, and tasks with a `PlacementGroupSchedulingStrategy` run in that pool.
+"""Placement groups on the sim backend: the shared table (`_model.pg_table`) on the virtual
+clock, with each group's ready ref, its trace events and asynchronous creation.
 """
 
 from __future__ import annotations
@@ -10,96 +7,26 @@ from __future__ import annotations
 from typing import Any
 
 from simray._model import placement
-from simray._model.resources import NodeResources, format_demand
+from simray._model.pg_table import GroupTable, PlacementGroupRecord, bundle_demands
 from simray._sim.objects import READY, SimRef, pack
-from simray._sim.scheduler import log
-
-PENDING, CREATED, REMOVED = "PENDING", "CREATED", "REMOVED"
-STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 
 
-class Bundle:
-    """One reserved bundle: a resource pool on a node."""
-
-    __slots__ = ("index", "node", "resources", "shares")
-
-    def __init__(
-        self, index: int, node: Any, demand: dict[str, int], shares: list[tuple[int, int]]
-    ):
-        self.index = index
-        self.node = node
-        self.shares = shares  # what the bundle took from its node
-        self.resources = NodeResources(
-            demand, gpu_shares=[(node.resources.gpu_ids[i], u) for i, u in shares]
-        )
-
-
-class SimPlacementGroup:
-    """One placement group's record."""
-
-    def __init__(self, pg_id: int, bundles: list[dict[str, int]], strategy: str, name: str):
-        self.pg_id = pg_id
-        self.demands = bundles
-        self.strategy = strategy
-        self.name = name
-        self.state = PENDING
-        self.shape = (strategy, tuple(tuple(sorted(d.items())) for d in bundles))
-        self.bundles: list[Bundle] = []
-        self.ready_ref: SimRef | None = None
-        self.handle: Any = None
-        # What `placement_group_table()` reports, as Ray's GCS fills it: where each bundle was
-        # placed (kept after removal), creation times and scheduling attempts.
-        self.bundle_nodes: dict[int, str] = {}
-        self.requested_at = 0.0
-        self.placed_at: float | None = None
-        self.attempts = 0
-        self.sched_state = "QUEUED"
-
-    def hex(self) -> str:
-        return f"{self.pg_id:036x}"
-
-    def label(self) -> str:
-        return f"placement group {self.name or self.hex()} ({self.strategy}, {len(self.demands)} bundles)"
-
-
-class PlacementGroups:
+class PlacementGroups(GroupTable):
     """The placement groups of one sim session."""
 
     def __init__(self, backend: Any):
+        super().__init__(lambda: backend.kernel.now)
         self.backend = backend
-        self.pending: list[SimPlacementGroup] = []
-        self.all: list[SimPlacementGroup] = []
-        self._warned: set[int] = set()
 
     def create(
         self, bundles: list[dict[str, float]], strategy: str, name: str
-    ) -> SimPlacementGroup:
-        if strategy not in STRATEGIES:
-            raise ValueError(
-                f"Invalid placement group strategy {strategy}. Supported strategies are: "
-                f"{list(STRATEGIES)}."
-            )
-        if not bundles or not all(isinstance(b, dict) for b in bundles):
-            raise ValueError(
-                "The placement group `bundles` argument cannot contain an empty list; give a "
-                f"list of resource dicts, got {bundles!r}"
-            )
-        demands = []
-        for bundle in bundles:
-            if not bundle or all(v == 0 for v in bundle.values()):
-                raise ValueError(
-                    f"Bundles cannot be an empty dictionary or resources with only 0 values. "
-                    f"Bundles: {bundles}"
-                )
-            # Ray 2.60 does not check signs here (a negative bundle adds capacity); neither do we.
-            demands.append({k: round(v * 10_000) for k, v in bundle.items() if v})
+    ) -> PlacementGroupRecord:
+        demands = bundle_demands(bundles, strategy)
         backend = self.backend
         pg_id = backend.ids.new_object()
-        pg = SimPlacementGroup(pg_id, demands, strategy, name)
+        pg = PlacementGroupRecord(pg_id, demands, strategy, name)
         pg.ready_ref = SimRef(pg_id)
-        pg.requested_at = backend.kernel.now
-        self.all.append(pg)
-        self.pending.append(pg)
+        self.add(pg)
         backend.recorder.record("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
         # Creation is asynchronous, as in Ray: the group is placed once the caller yields.
         backend.kernel.call_soon(lambda _: backend.scheduler.dispatch())
@@ -107,91 +34,21 @@ class PlacementGroups:
 
     def schedule(self) -> bool:
         """Try to create pending groups, oldest first; True if any was created."""
-        created = False
-        nodes = self.backend.scheduler.nodes
-        # Placing a group only takes resources, so a shape that did not fit earlier in this
-        # pass cannot fit later in it: try each failed shape once.
-        failed: dict[Any, str] = {}
-        for pg in list(self.pending):
-            pg.attempts += 1
-            shape = pg.shape
-            if shape in failed:
-                pg.sched_state = failed[shape]
-                continue
-            chosen = placement.place_bundles(nodes, pg.demands, pg.strategy, empty=False)
-            if chosen is None:
-                if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
-                    pg.sched_state = "INFEASIBLE"
-                    self._warn_infeasible(pg)
-                else:
-                    pg.sched_state = "NO_RESOURCES"
-                failed[shape] = pg.sched_state
-                continue
-            pg.bundles = [
-                Bundle(i, node, demand, node.resources.allocate(demand))
-                for i, (node, demand) in enumerate(zip(chosen, pg.demands, strict=True))
-            ]
-            pg.state = CREATED
-            pg.sched_state = "FINISHED"
-            pg.placed_at = self.backend.kernel.now
-            pg.bundle_nodes = {b.index: b.node.node_id for b in pg.bundles}
-            self.pending.remove(pg)
-            self.backend.recorder.record(
-                "pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles]
-            )
-            assert pg.ready_ref is not None
-            pg.ready_ref.resolve(READY, pack(pg.handle))
-            created = True
-        return created
+        return self.place_pending(self.backend.scheduler.nodes, self._placed)
 
-    def _warn_infeasible(self, pg: SimPlacementGroup) -> None:
-        if pg.pg_id not in self._warned:
-            self._warned.add(pg.pg_id)
-            log().warning(
-                "(autoscaler +%ds) Error: No available node types can fulfill placement group "
-                "%s with bundles %s. Add suitable node types to this cluster to resolve this issue.",
-                int(self.backend.kernel.now),
-                pg.strategy,
-                [format_demand(d) for d in pg.demands],
-            )
+    def _placed(self, pg: PlacementGroupRecord) -> None:
+        self.backend.recorder.record(
+            "pg_placed", pg=pg.pg_id, nodes=[b.node.index for b in pg.bundles]
+        )
+        pg.ready_ref.resolve(READY, pack(pg.handle))
 
-    def infeasible(self, pg: SimPlacementGroup) -> bool:
+    def infeasible(self, pg: PlacementGroupRecord) -> bool:
         nodes = self.backend.scheduler.nodes
         return placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None
 
-    def remove(self, pg: SimPlacementGroup) -> None:
-        if pg.state == REMOVED:
+    def remove(self, pg: PlacementGroupRecord) -> None:
+        pools = self.release(pg)
+        if pools is None:
             return
-        if pg in self.pending:
-            self.pending.remove(pg)
-        for bundle in pg.bundles:
-            if bundle.node.alive:
-                bundle.node.resources.release(pg.demands[bundle.index], bundle.shares)
-        pools = {id(b.resources) for b in pg.bundles}
-        pg.bundles = []
-        pg.state = REMOVED
-        pg.sched_state = "REMOVED"
         self.backend.recorder.record("pg_removed", pg=pg.pg_id)
         self.backend.placement_group_removed(pg, pools)
-
-    def table(self, pg: SimPlacementGroup) -> dict[str, Any]:
-        return {
-            "placement_group_id": pg.hex(),
-            "name": pg.name,
-            "bundles": {i: {k: v / 10_000 for k, v in d.items()} for i, d in enumerate(pg.demands)},
-            "bundles_to_node_id": dict(pg.bundle_nodes),
-            "strategy": pg.strategy,
-            "state": pg.state,
-            "stats": {
-                "end_to_end_creation_latency_ms": _ms(pg.placed_at, pg.requested_at),
-                "scheduling_latency_ms": _ms(pg.placed_at, pg.requested_at),
-                "scheduling_attempt": pg.attempts,
-                "highest_retry_delay_ms": 0.0,
-                "scheduling_state": pg.sched_state,
-            },
-        }
-
-
-def _ms(end: float | None, start: float) -> float:
-    """A latency in virtual milliseconds, 0 until the group is placed."""
-    return 0.0 if end is None else round((end - start) * 1000, 3)
