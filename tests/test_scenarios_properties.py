@@ -156,7 +156,8 @@ def test_accelerator_type_tasks_run_only_on_nodes_of_that_type(nodes, wanted, se
 
 
 def test_node_specs_strategy_gives_valid_nodes():
-    @settings(max_examples=20, database=None)
+    # too_slow: on a loaded 2-core machine one draw was seen to take a second
+    @settings(max_examples=20, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(spec=node_specs(custom_resources=("disk",)))
     def check(spec):
         assert spec["num_cpus"] >= 0
