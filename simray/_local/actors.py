@@ -7,8 +7,6 @@ process, which runs them one at a time (sync), on `max_concurrency` threads, or 
 
 from __future__ import annotations
 
-import weakref
-from collections import deque
 from typing import Any
 
 import cloudpickle
@@ -19,54 +17,24 @@ from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
 from simray._local.tasks import QUEUED, LocalTask, effective_env, pg_id, pg_info
 from simray._model import actors as ends
-from simray._model.actors import DEAD, NamedActors
+from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 
-PENDING_CREATION, ALIVE, RESTARTING = "pending creation", "alive", "restarting"
+RESTARTING = "restarting"
 EXITING = "exiting"  # exit_actor() was called; running calls finish, then the process ends
 
 
-class LocalActor:
+class LocalActor(ActorRecord):
     """One actor's record in the driver."""
 
     def __init__(self, actor_id: int, cls: type, opts: ActorOptions, namespace: str):
-        self.actor_id = actor_id
-        self.cls = cls
-        self.opts = opts
-        self.namespace = namespace
-        self.state = PENDING_CREATION
+        super().__init__(actor_id, cls, opts, namespace)
         self.proc: Any = None
-        self.node: Any = None
-        self.pool: Any = None
-        self.holds: dict[str, int] = {}
-        self.gpu_shares: list[tuple[int, int]] = []
-        self.mailbox: deque[Call] = deque()
         self.inflight: dict[int, Call] = {}
-        self.death: BaseException | None = None
-        self.restarts = 0
         self.exiting: str | None = None
         self.exit_error: BaseException | None = None
         self.env_vars: dict[str, str] | None = None
-        self.creation: Any = None
         self.init_args: Any = None
         self.cls_blob = b""
-        self._handle: Any = None
-
-    def hex(self) -> str:
-        return f"{self.actor_id:032x}"
-
-    def live_handle(self) -> ActorHandle | None:
-        return self._handle() if self._handle is not None else None
-
-    def handle(self) -> ActorHandle:
-        handle = self.live_handle()
-        if handle is None:
-            handle = ActorHandle(self, self.cls)
-            self._handle = weakref.ref(handle)
-        return handle
-
-    def gpu_ids(self) -> list[int]:
-        ids = self.pool.gpu_ids if self.pool is not None else []
-        return sorted({ids[i] for i, _ in self.gpu_shares})
 
 
 class Call:

@@ -1,21 +1,65 @@
 """Actor bookkeeping that the sim and local backends share: named actors by namespace, and the
 errors (with Ray 2.60's texts) that an actor's end gives its callers.
 
-An actor record here is duck-typed: `opts` (its `ActorOptions`), `namespace`, `state`, `node`,
-`hex()`, `live_handle()` and `handle()`. Pure: no processes, no clock.
+Pure: no processes, no clock.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections import deque
 from typing import Any
 
 from simray import exceptions as exc
 
-DEAD = "dead"
+PENDING_CREATION, ALIVE, DEAD = "pending creation", "alive", "dead"
 _EXITED = (
     "The actor is dead because its worker process has died. Worker exit type: INTENDED_USER_EXIT "
     "Worker exit detail: Worker exits by an user request. "
 )
+
+
+class ActorRecord:
+    """What a backend keeps of one actor: where it lives, what it holds, its mailbox of calls
+    and its fate. Backends add what running it takes (a process, an event loop)."""
+
+    def __init__(self, actor_id: int, cls: type, opts: Any, namespace: str):
+        self.actor_id = actor_id
+        self.cls = cls
+        self.opts = opts  # its ActorOptions
+        self.namespace = namespace
+        self.state = PENDING_CREATION
+        self.node: Any = None
+        self.pool: Any = None
+        self.holds: dict[str, int] = {}
+        self.gpu_shares: list[tuple[int, int]] = []
+        self.mailbox: deque[Any] = deque()
+        self.death: BaseException | None = None
+        self.restarts = 0
+        self.creation: Any = None
+        # a weak reference: the name of a gracefully ended actor stays taken while user code
+        # holds a handle, as in Ray
+        self._handle: Any = None
+
+    def hex(self) -> str:
+        return f"{self.actor_id:032x}"
+
+    def live_handle(self) -> Any:
+        return self._handle() if self._handle is not None else None
+
+    def handle(self) -> Any:
+        """A handle to this actor (the live one if user code holds one)."""
+        handle = self.live_handle()
+        if handle is None:
+            from simray._actor import ActorHandle  # the api layer's class, loaded by then
+
+            handle = ActorHandle(self, self.cls)
+            self._handle = weakref.ref(handle)
+        return handle
+
+    def gpu_ids(self) -> list[int]:
+        ids = self.pool.gpu_ids if self.pool is not None else []
+        return sorted({ids[i] for i, _ in self.gpu_shares})
 
 
 class NamedActors:

@@ -9,14 +9,13 @@ or as coroutines on its own asyncio loop in virtual time (async).
 from __future__ import annotations
 
 import sys
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._model import actors as ends
-from simray._model.actors import DEAD, NamedActors
+from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -24,7 +23,6 @@ from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, un
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
 
-PENDING_CREATION, ALIVE = "pending creation", "alive"
 _SIM_PID = 4242
 
 
@@ -32,53 +30,21 @@ class ActorExit(SystemExit):
     """Raised by `exit_actor()` in a sync or threaded actor (Ray raises SystemExit there)."""
 
 
-class SimActor:
+class SimActor(ActorRecord):
     """One actor's record: where it lives, what it holds, its mailbox and its fate."""
 
     def __init__(self, actor_id: int, cls: type, opts: ActorOptions, namespace: str):
-        self.actor_id = actor_id
-        self.cls = cls
-        self.opts = opts
-        self.namespace = namespace
-        self.state = PENDING_CREATION
+        super().__init__(actor_id, cls, opts, namespace)
         self.instance: Any = None
-        self.node: Any = None
-        self.gpu_shares: list[tuple[int, int]] = []
-        self.pool: Any = None
-        self.holds: dict[str, int] = {}
-        self.mailbox: deque[ActorCall] = deque()
         self.running: dict[ActorCall, None] = {}
-        self.death: BaseException | None = None
         self.loop_unit: ActorLoop | None = None
         self.env: Any = None
-        self.creation: Any = None
-        self._handle: Any = None  # a weak reference: the name of a gracefully ended actor
-        # stays taken while user code holds a handle, as in Ray
         self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
-        self.restarts = 0
         self.exiting: BaseException | None = None  # set by exit_actor while calls still run
         self.atexit: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
 
-    def hex(self) -> str:
-        return f"{self.actor_id:032x}"
-
     def label(self) -> str:
         return f"actor {self.opts.class_name}({self.actor_id})"
-
-    def live_handle(self) -> ActorHandle | None:
-        return self._handle() if self._handle is not None else None
-
-    def handle(self) -> ActorHandle:
-        """A handle to this actor (the live one if user code holds one)."""
-        handle = self.live_handle()
-        if handle is None:
-            handle = ActorHandle(self, self.cls)
-            self._handle = weakref.ref(handle)
-        return handle
-
-    def gpu_ids(self) -> list[int]:
-        ids = self.pool.gpu_ids if self.pool is not None else []
-        return sorted({ids[i] for i, _ in self.gpu_shares})
 
 
 class ActorCall(Unit):
