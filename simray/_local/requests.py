@@ -177,13 +177,13 @@ class WorkerRequests:
         if not cpu or task.cpu_released or task.pool is None:
             return _noop
         task.cpu_released = True
-        task.pool.available["CPU"] += cpu
+        task.pool.shift_cpu(cpu)
         self.scheduler.dispatch()
 
         def unblock() -> None:
             if task.cpu_released and task.pool is not None:
                 task.cpu_released = False
-                task.pool.available["CPU"] -= cpu
+                task.pool.shift_cpu(-cpu)
 
         return unblock
 

@@ -352,7 +352,7 @@ class Tasks:
             return
         if task.cpu_released:
             task.cpu_released = False
-            pool.available["CPU"] -= task.demand["CPU"]
+            pool.shift_cpu(-task.demand["CPU"])
         pool.release(task.demand, task.gpu_shares)
         task.gpu_shares = []
         task.pool = None

@@ -77,7 +77,7 @@ class NodeResources:
     Ray's instance allocator); a whole request takes whole free instances, lowest ids first.
     """
 
-    __slots__ = ("total", "available", "gpu_free", "gpu_capacity", "gpu_ids")
+    __slots__ = ("total", "available", "gpu_free", "gpu_capacity", "gpu_ids", "tracker")
 
     def __init__(self, total: Demand, gpu_shares: list[tuple[int, int]] | None = None):
         """A node's resources; with `gpu_shares`, a pool carved out of a node's GPU instances
@@ -92,6 +92,15 @@ class NodeResources:
             self.gpu_capacity = [u for _, u in gpu_shares]
             self.gpu_ids = [i for i, _ in gpu_shares]
         self.gpu_free = list(self.gpu_capacity)
+        # A scheduler's list of changed nodes (its placement index re-ranks them before the
+        # next choice): a change appends these resources once, then this is None until then.
+        self.tracker: list[NodeResources] | None = None
+
+    def _changed(self) -> None:
+        tracker = self.tracker
+        if tracker is not None:
+            self.tracker = None
+            tracker.append(self)
 
     def feasible(self, demand: Mapping[str, int]) -> bool:
         """Whether the node could ever run `demand` (its totals suffice)."""
@@ -129,6 +138,8 @@ class NodeResources:
         available = self.available
         for k, v in demand.items():
             available[k] -= v
+        if self.tracker is not None:
+            self._changed()
         gpus = demand.get("GPU")
         if gpus is None:
             return NO_GPU_SHARES
@@ -145,6 +156,15 @@ class NodeResources:
             available[k] += v
         for i, u in gpu_shares:
             self.gpu_free[i] += u
+        if self.tracker is not None:
+            self._changed()
+
+    def shift_cpu(self, units: int) -> None:
+        """Add `units` (negative: take them) to the free CPU without a demand: a task blocked
+        in `get` lends its CPU back, and takes it again when it resumes (even past zero)."""
+        self.available["CPU"] += units
+        if self.tracker is not None:
+            self._changed()
 
     def critical_utilization(self) -> float:
         """Max over CPU, memory and object store of the used fraction (Ray's hybrid score)."""

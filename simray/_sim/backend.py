@@ -539,7 +539,7 @@ class SimBackend(ObjectAPI):
         pool = task.pool
         if task.cpu_released:
             task.cpu_released = False
-            pool.available["CPU"] -= demand["CPU"]
+            pool.shift_cpu(-demand["CPU"])
         pool.release(demand, task.gpu_shares)
         task.gpu_shares = NO_GPU_SHARES
         task.node = None

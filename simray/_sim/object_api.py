@@ -75,7 +75,7 @@ class ObjectAPI:
             cpu = task.demand.get("CPU")
             if cpu:
                 task.cpu_released = True
-                task.pool.available["CPU"] += cpu
+                task.pool.shift_cpu(cpu)
                 self.scheduler.dispatch()
         try:
             result = kernel.block(("objects", pending))
@@ -83,7 +83,7 @@ class ObjectAPI:
             waiter.active = False
             if task is not None and task.cpu_released:
                 task.cpu_released = False
-                task.pool.available["CPU"] -= task.demand["CPU"]
+                task.pool.shift_cpu(-task.demand["CPU"])
                 self.recorder.record("unblock", task=task.task_id)
         return result is not _TIMED_OUT
 

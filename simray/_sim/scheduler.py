@@ -8,12 +8,15 @@ release costs one check per class rather than one per queued task.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+from bisect import insort
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from simray._model import labels, placement
+from simray._model.placement_index import HybridIndex
 from simray._model.resources import UNIT, Demand, NodeResources, format_demand, to_float
 from simray.exceptions import TaskPlacementGroupRemoved, TaskUnschedulableError
 from simray.util.scheduling_strategies import (
@@ -28,6 +31,9 @@ def log() -> Any:
 
     return logging.getLogger("simray")
 
+
+# Check every indexed hybrid choice against the plain scan (a debugging aid: slow).
+_CHECK_PLACEMENT = os.environ.get("SIMRAY_CHECK_PLACEMENT", "") not in ("", "0")
 
 DEFAULT_MEMORY = 16 * 1024**3
 DEFAULT_OBJECT_STORE_MEMORY = 4 * 1024**3
@@ -46,6 +52,10 @@ class SimNode:
         self.alive = True
         self.labels = labels
         self.is_head = is_head
+
+
+def _by_id(node: SimNode) -> str:
+    return node.node_id
 
 
 def node_labels(node: SimNode) -> dict[str, str]:
@@ -100,6 +110,11 @@ class Scheduler:
         self._warned: set[str] = set()
         self.on_unschedulable: Callable[[Any, BaseException], None] | None = None
         self.pgs: Any = None  # the session's placement groups, created before tasks at dispatch
+        # The hybrid policy's ranking of the alive nodes (and of the GPU-free ones, when some
+        # nodes have GPUs), built at the first placement after the node set changes; nodes
+        # whose resources changed since are listed in `_changed` and re-ranked before a choice.
+        self._index: tuple[HybridIndex, HybridIndex | None] | None = None
+        self._changed: list[NodeResources] = []
 
     # -- cluster state, as `ray.cluster_resources()`, `available_resources()` and `nodes()` --
     def cluster_resources(self) -> dict[str, float]:
@@ -133,21 +148,58 @@ class Scheduler:
         ]
 
     def add_node(self, node: SimNode) -> None:
+        node.resources.tracker = self._changed
         self.all_nodes.append(node)
-        self.nodes.append(node)
-        self.nodes.sort(key=lambda n: n.node_id)
-        self._node_set_changed()
+        insort(self.nodes, node, key=_by_id)
+        # The alive nodes without GPUs, which the hybrid policy tries first for CPU-only work:
+        # kept here rather than filtered out of every node at every placement.
+        if "GPU" not in node.resources.total:
+            insort(self.cpu_nodes, node, key=_by_id)
+        self._index = None
         self.dispatch()
 
     def remove_node(self, node: SimNode) -> None:
         node.alive = False
+        node.resources.tracker = None
         self.nodes.remove(node)
-        self._node_set_changed()
+        if node in self.cpu_nodes:
+            self.cpu_nodes.remove(node)
+        self._index = None
 
-    def _node_set_changed(self) -> None:
-        # The alive nodes without GPUs, which the hybrid policy tries first for CPU-only work:
-        # kept here rather than filtered out of every node at every placement.
-        self.cpu_nodes = [n for n in self.nodes if "GPU" not in n.resources.total]
+    def _hybrid(self, demand: Demand, preferred: SimNode | None) -> Any:
+        """`placement.hybrid` over the alive nodes, answered from the index."""
+        index = self._index
+        changed = self._changed
+        if index is None:
+            for res in changed:
+                res.tracker = changed
+            changed.clear()
+            cpu_index = (
+                HybridIndex(self.cpu_nodes) if len(self.cpu_nodes) < len(self.nodes) else None
+            )
+            index = self._index = (HybridIndex(self.nodes), cpu_index)
+        elif changed:
+            every, gpu_free = index
+            for res in changed:
+                res.tracker = changed
+                every.update(res)
+                if gpu_free is not None:
+                    gpu_free.update(res)
+            changed.clear()
+        every, gpu_free = index
+        if _CHECK_PLACEMENT:
+            twin = random.Random()
+            twin.setstate(self.rng.getstate())
+            want = placement.hybrid(self.nodes, demand, twin, preferred, self.cpu_nodes)
+        size = len(self.nodes)
+        choice: Any = placement.WAIT
+        if gpu_free is not None and "GPU" not in demand:
+            choice = gpu_free.choose(demand, self.rng, preferred, True, size)
+        if isinstance(choice, placement._Outcome):
+            choice = every.choose(demand, self.rng, preferred, False, size)
+        if _CHECK_PLACEMENT and (choice is not want or twin.getstate() != self.rng.getstate()):
+            raise AssertionError(f"indexed placement chose {choice!r}, the plain scan {want!r}")
+        return choice
 
     def submit(self, task: Any) -> None:
         """Place `task` now if its class has no queue and a node is free, else queue it."""
@@ -203,8 +255,10 @@ class Scheduler:
                     return False
                 else:
                     choice = placement.INFEASIBLE
-            else:
+            elif selector:
                 choice = placement.hybrid(nodes, demand, self.rng, task.preferred_node, cpu_nodes)
+            else:
+                choice = self._hybrid(demand, task.preferred_node)
         elif strategy == "SPREAD":
             choice = self._spread.choose(nodes, demand, self.rng)
         elif isinstance(strategy, NodeAffinitySchedulingStrategy):
