@@ -201,12 +201,36 @@ def _init_signature(init: Any) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _bare_init_error(init: Any) -> str | None:
+    """Why a constructor cannot be called without arguments (None if it can): the common
+    `.remote()` of many actors binds no arguments, so this is worked out once per class."""
+    signature = _init_signature(init)
+    if signature is None:
+        return None
+    try:
+        signature.bind(None)
+    except TypeError as e:
+        return str(e)
+    return None
+
+
 def _check_init_args(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Ray binds the constructor's arguments at `.remote()`: a mismatch is a TypeError there."""
+    init = cls.__init__
+    if not args and not kwargs:
+        try:
+            error = _bare_init_error(init)
+        except TypeError:  # an unhashable __init__: take the general path
+            pass
+        else:
+            if error is not None:
+                raise TypeError(f"{cls.__name__}.__init__(): {error}")
+            return
     try:
-        signature = _init_signature(cls.__init__)
+        signature = _init_signature(init)
     except TypeError:  # an unhashable __init__: compute it each time
-        signature = _init_signature.__wrapped__(cls.__init__)
+        signature = _init_signature.__wrapped__(init)
     if signature is None:
         return
     try:

@@ -95,6 +95,29 @@ class ActorCall(Unit):
         return f"call {self.actor.opts.class_name}.{self.method}() of {self.actor.label()}"
 
 
+class EndedCall:
+    """What `ray.util.state` keeps of an actor call that ended: the fields of its row as they
+    were then (the actor may restart elsewhere later); the row is made only when asked for."""
+
+    __slots__ = ("call_id", "attempts", "actor", "method", "node", "restarts", "error")
+
+    def __init__(self, call: ActorCall, error: BaseException | None):
+        actor = call.actor
+        self.call_id = call.call_id
+        self.attempts = call.attempts
+        self.actor = actor
+        self.method = call.method
+        self.node = actor.node
+        self.restarts = actor.restarts
+        returns = call.returns
+        if error is None and returns and returns[0].state == FAILED:
+            error = returns[0].stored
+        self.error = error
+
+    def hex(self) -> str:
+        return f"{self.call_id:048x}"
+
+
 class ActorLoop(Unit):
     """The unit that runs an async actor's event loop."""
 
@@ -265,13 +288,11 @@ class Actors:
         return returns if num_returns else None
 
     def _snapshot(self, call: ActorCall, error: BaseException | None) -> None:
-        """The call ended: `ray.util.state` keeps a snapshot instead of the call."""
+        """The call ended: `ray.util.state` keeps what its row needs instead of the call."""
         table = self.backend.task_table
         if table.get(call.call_id) is call and call.state == "finished":
-            from simray._sim.state import snapshot
-
-            row = table[call.call_id] = snapshot(self.backend, call, error)
-            if row["state"] == "FINISHED":
+            ended = table[call.call_id] = EndedCall(call, error)
+            if ended.error is None:
                 backend = self.backend
                 backend.finished_order.append(call.call_id)
                 if len(table) > backend.task_table_cap:

@@ -25,7 +25,7 @@ from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
-from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
+from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors, EndedCall
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
@@ -981,6 +981,4 @@ def _floats(units: dict[str, int]) -> dict[str, float]:
 
 def _finished_row(unit: Any) -> bool:
     """Whether a state-API row is of a unit that finished (Ray's first tier to evict)."""
-    return (type(unit) is EndedTask and unit.error is None) or (
-        type(unit) is dict and unit.get("state") == "FINISHED"
-    )
+    return (type(unit) is EndedTask or type(unit) is EndedCall) and unit.error is None

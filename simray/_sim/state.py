@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from simray._ray_ids import JOB_ID_HEX, worker_id_hex
-from simray._sim.actors import ActorCall
+from simray._sim.actors import ActorCall, EndedCall
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 
 _PID = 4242
@@ -94,6 +94,10 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
     actor = unit.actor
     name = f"{actor.opts.class_name}.{unit.method}"
     started = state not in ("PENDING_ACTOR_TASK_ORDERING_OR_CONCURRENCY", "PENDING_ARGS_AVAIL")
+    if type(unit) is EndedCall:  # the actor's node and restarts when the call ended
+        node, restarts = unit.node, unit.restarts
+    else:
+        node, restarts = actor.node, actor.restarts
     return {
         "task_id": unit.hex(),
         "attempt_number": unit.attempts - 1,
@@ -104,8 +108,8 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         "type": "ACTOR_TASK",
         "func_or_class_name": name,
         "parent_task_id": "ff" * 24,
-        "node_id": actor.node.node_id if actor.node is not None and started else None,
-        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}") if started else None,
+        "node_id": node.node_id if node is not None and started else None,
+        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{restarts}") if started else None,
         "worker_pid": _PID if started else None,
         "error_type": _error_type(error),
         "language": "PYTHON",
@@ -131,9 +135,7 @@ def snapshot(backend: Any, unit: Any, error: BaseException | None = None) -> dic
 def tasks(backend: Any) -> list[dict[str, Any]]:
     rows = []
     for unit in backend.task_table.values():
-        if type(unit) is dict:
-            rows.append(unit)
-        elif type(unit) is EndedTask:
+        if type(unit) is EndedTask or type(unit) is EndedCall:
             rows.append(
                 _task_row(backend, unit, "FAILED" if unit.error else "FINISHED", unit.error)
             )
