@@ -2,7 +2,7 @@
 10,000 actors, and `ray.wait` / `ray.get` over 25k, 50k and 100k refs.
 
 Start-up: a `Cluster` of 1,000 nodes (16 CPUs each), `init`, 10,000 actors created with Ray's
-default options and one call to each answered. Wait and get: N tasks that each sleep a seeded
+default options and one call to each answered, with the peak memory that took. Wait and get: N tasks that each sleep a seeded
 random virtual time, then one `ray.wait(refs, num_returns=N)` while all are pending, then one
 `ray.get(refs)`. Cost per ref that stays flat as N grows is O(N) overall; the script prints the
 growth of the per-ref cost from the smallest to the largest N (1.0 is linear, 4.0 would be
@@ -16,16 +16,25 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import time
 
 WALL = time.perf_counter  # bound before init: time.* is virtual while a sim session is up
+CPU = time.process_time
 
 
-def session_start(nodes: int, actors: int) -> tuple[float, float]:
-    """Seconds to build the cluster and init, and to create the actors and hear from each."""
+def peak_rss_mib() -> float:
+    """The process's peak resident set so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def session_start(nodes: int, actors: int) -> tuple[float, float, float]:
+    """Seconds to build the cluster and init, and to create the actors and hear from each; and
+    the CPU seconds of both (the wall time on a machine shared with other work)."""
     import simray
     from simray.cluster import Cluster
 
+    cpu = CPU()
     start = WALL()
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 16})
     for _ in range(nodes - 1):
@@ -42,8 +51,9 @@ def session_start(nodes: int, actors: int) -> tuple[float, float]:
     if sum(simray.get([h.ping.remote() for h in handles])) != actors:
         raise SystemExit("not every actor answered")
     done = WALL()
+    cpu = CPU() - cpu
     simray.shutdown()
-    return up - start, done - up
+    return up - start, done - up, cpu
 
 
 def wait_and_get(n: int) -> tuple[float, float]:
@@ -80,11 +90,19 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="best of this many runs each")
     args = parser.parse_args()
 
-    cluster_s, actors_s = min(session_start(args.nodes, args.actors) for _ in range(args.reps))
+    before = peak_rss_mib()
+    runs = [session_start(args.nodes, args.actors) for _ in range(args.reps)]
+    cluster_s, actors_s, _ = min(runs, key=lambda r: r[0] + r[1])
+    peak = peak_rss_mib()
     print(
         f"session start: {args.nodes:,} nodes + init {cluster_s:.2f} s, {args.actors:,} actors "
         f"created and answering {actors_s:.2f} s, total {cluster_s + actors_s:.2f} s "
-        "(target < 1 s)"
+        f"(target < 1 s; CPU {min(r[2] for r in runs):.2f} s)"
+    )
+    print(
+        f"{args.nodes:,} nodes + {args.actors:,} actors + one call on each: peak RSS {peak:.0f} "
+        f"MiB ({peak - before:.0f} MiB over the {before:.0f} MiB before, "
+        f"{(peak - before) * 1024 / args.actors:.1f} KiB per actor)"
     )
 
     sizes = [int(s) for s in args.sizes.split(",")]
