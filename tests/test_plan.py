@@ -310,3 +310,46 @@ def test_plugin_policy_hook():
         del packing.POLICIES["first_node"]
     with pytest.raises(ValueError, match="unknown placement policy 'first_node'"):
         packing.make_policy("first_node", [])
+
+
+def test_trace_times_do_not_depend_on_the_machine_zone(tmp_path, monkeypatch):
+    """Dates in a trace are UTC: a daylight-saving change of the machine's zone inside the
+    trace (New York, 2017-11-05) does not stretch the time between two jobs."""
+    import time
+
+    from simray._plan import workload
+
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "timestamp,duration,num_gpus,gpu_time,cluster\n"
+        "2017-11-05 00:00:00,10,1,10,a\n"
+        "2017-11-05 12:00:00,10,1,10,a\n"
+    )
+    try:
+        monkeypatch.setenv("TZ", "America/New_York")
+        time.tzset()
+        jobs = workload.csv_trace("plan.toml", str(path), "philly")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [j.submit for j in jobs] == [0.0, 12 * 3600.0]
+
+
+def test_bad_trace_value_names_file_line_and_fix(tmp_path, capsys):
+    (tmp_path / "cluster.toml").write_text(
+        'head_node_type = "head"\n[node_types.head]\nresources = { CPU = 8, GPU = 8 }\n'
+    )
+    (tmp_path / "jobs.csv").write_text(
+        "timestamp,duration,num_gpus,gpu_time,cluster\n"
+        "2017-10-01 00:00:00,100,8,800,a\n"
+        "yesterday,100,8,800,a\n"
+    )
+    (tmp_path / "plan.toml").write_text(
+        'cluster = "cluster.toml"\n[workload]\nkind = "trace"\nformat = "philly"\n'
+        'path = "jobs.csv"\n'
+    )
+    assert plan_main([str(tmp_path / "plan.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "jobs.csv line 3" in err
+    assert "'yesterday' is neither seconds nor a date and time" in err
+    assert "fix the trace" in err

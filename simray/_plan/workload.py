@@ -127,10 +127,22 @@ FORMATS = {"philly": PHILLY, "alibaba": ALIBABA}
 
 
 def _time(value: str) -> float:
+    """Seconds: a number, or a date and time (`YYYY-MM-DD HH:MM:SS` or ISO 8601) read as UTC
+    unless it names its zone, so a trace's relative times never depend on the machine's zone
+    (a daylight-saving change inside the trace would shift the jobs after it)."""
     try:
         return float(value)
     except ValueError:
-        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").timestamp()
+        pass
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is neither seconds nor a date and time such as 2017-10-09 07:01:55"
+        ) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.timestamp()
 
 
 def csv_trace(
@@ -167,29 +179,41 @@ def csv_trace(
             rows.append(row)
             if limit is not None and len(rows) >= limit:
                 break
-    for row in rows:
-        submit = _time(row[mapping["submit"]])
-        if "duration" in mapping:
-            duration = float(row[mapping["duration"]])
-        else:
-            duration = _time(row[mapping["end"]]) - submit
-        gpus = int(float(row[mapping["gpus"]])) if "gpus" in mapping else 0
-        gpu_milli = int(row[mapping["gpu_milli"]]) if "gpu_milli" in mapping else MILLI
-        if "cpu_milli" in mapping:
-            cpu = int(row[mapping["cpu_milli"]])
-        elif "cpus" in mapping:
-            cpu = round(float(row[mapping["cpus"]]) * MILLI)
-        else:
-            cpu = round(cpus_per_gpu * max(gpus, 1) * MILLI) if gpus else MILLI
-        mem = int(row[mapping["memory_mib"]]) if "memory_mib" in mapping else 0
-        pod = Pod(cpu, mem, gpus, (gpu_milli if gpus == 1 else MILLI) if gpus else 0)
-        jobs.append(Job(len(jobs), submit, max(0.0, duration), pod))
+    for line, row in enumerate(rows, 2):
+        try:
+            jobs.append(_trace_job(len(jobs), row, mapping, cpus_per_gpu))
+        except (ValueError, TypeError) as e:
+            raise SpecError(
+                f"{source}: {path} line {line}: {e}; fix the trace or workload.columns"
+            ) from None
     if jobs:
         t0 = min(j.submit for j in jobs)
         for j in jobs:
             j.submit -= t0
     jobs.sort(key=lambda j: (j.submit, j.job_id))
     return jobs
+
+
+def _trace_job(
+    job_id: int, row: Mapping[str, str], mapping: Mapping[str, str], cpus_per_gpu: float
+) -> Job:
+    """One trace row as a job (submit time not yet relative to the trace's start)."""
+    submit = _time(row[mapping["submit"]])
+    if "duration" in mapping:
+        duration = float(row[mapping["duration"]])
+    else:
+        duration = _time(row[mapping["end"]]) - submit
+    gpus = int(float(row[mapping["gpus"]])) if "gpus" in mapping else 0
+    gpu_milli = int(row[mapping["gpu_milli"]]) if "gpu_milli" in mapping else MILLI
+    if "cpu_milli" in mapping:
+        cpu = int(row[mapping["cpu_milli"]])
+    elif "cpus" in mapping:
+        cpu = round(float(row[mapping["cpus"]]) * MILLI)
+    else:
+        cpu = round(cpus_per_gpu * max(gpus, 1) * MILLI) if gpus else MILLI
+    mem = int(row[mapping["memory_mib"]]) if "memory_mib" in mapping else 0
+    pod = Pod(cpu, mem, gpus, (gpu_milli if gpus == 1 else MILLI) if gpus else 0)
+    return Job(job_id, submit, max(0.0, duration), pod)
 
 
 def simray_trace(source: str, path: str) -> list[Job]:
