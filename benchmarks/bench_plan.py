@@ -87,7 +87,8 @@ def million() -> None:
     s = report.summarize(result)
     print(
         f"million: 1,000,000 one-CPU tasks (30-90 s, 250/s) on up to 1000 autoscaled 16-CPU "
-        f"nodes: build {t1 - t0:.1f} s, run {t2 - t1:.1f} s; finished {s['finished']}, "
+        f"nodes: build {t1 - t0:.1f} s, run {t2 - t1:.1f} s, total {t2 - t0:.1f} s; "
+        f"finished {s['finished']}, "
         f"peak nodes {s['peak_nodes'].get('cpu16', 0)}, makespan {s['makespan_s']:.0f} s "
         f"virtual; peak RSS {_peak_mib():.0f} MiB",
         flush=True,

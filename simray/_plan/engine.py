@@ -212,7 +212,11 @@ def run(
         nonlocal pending
         if not pending:
             return
-        for shape in sorted(queues, key=lambda s: queues[s][0].job_id if queues[s] else 1 << 62):
+        if len(queues) == 1:
+            shapes = list(queues)  # one shape: nothing to order (the common case)
+        else:
+            shapes = sorted(queues, key=lambda s: queues[s][0].job_id if queues[s] else 1 << 62)
+        for shape in shapes:
             q = queues[shape]
             while q:
                 job = q[0]
@@ -374,7 +378,10 @@ def run(
                         push(now + dep.submit, ARRIVE, dep)
                 continue
             arrived_gpu += job.pod.gpu_total
-            queues.setdefault(job.pod, deque()).append(job)
+            q = queues.get(job.pod)
+            if q is None:
+                q = queues[job.pod] = deque()
+            q.append(job)
             pending += 1
             dispatch(now)
             if cluster.gpu_capacity and (
