@@ -379,11 +379,15 @@ def run(
                 continue
             arrived_gpu += job.pod.gpu_total
             q = queues.get(job.pod)
-            if q is None:
-                q = queues[job.pod] = deque()
-            q.append(job)
             pending += 1
-            dispatch(now)
+            if q is None:
+                queues[job.pod] = deque((job,))
+                dispatch(now)
+            else:
+                # Jobs of this shape already wait: each queue's head failed at the last
+                # dispatch and the cluster has only shrunk since (a release or a join
+                # dispatches at once), so asking the policy again would change nothing.
+                q.append(job)
             if cluster.gpu_capacity and (
                 not alloc_curve or alloc_curve[-1][0] < cluster.gpu_capacity / 1000
             ):
