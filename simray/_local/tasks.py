@@ -19,6 +19,7 @@ from simray._local.objects import FAILED, READY, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT
+from simray._model.returns import retries_exception, retry_notice
 from simray._runtime_env import merged
 from simray._sim.scheduler import SimNode
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -311,22 +312,11 @@ class Tasks:
         else:
             error = cloudpickle.loads(payload)
             cause = getattr(error, "cause", None)
-            retry = task.opts.retry_exceptions
-            if (
-                retry
-                and not task.cancelled
-                and task.retries_left != 0
-                and isinstance(cause, Exception)
-                and (retry is True or isinstance(cause, retry))
+            if retries_exception(
+                task.opts.retry_exceptions, task.cancelled, task.retries_left, cause
             ):
-                left = task.retries_left
-                print(
-                    f"(raylet) Task {task.name} failed. There are "
-                    f"{left if left > 0 else 'infinite'} retries remaining, so the task will be "
-                    f"retried. Error: User exception: {type(cause).__name__}: {cause}",
-                    file=sys.stderr,
-                )
-                if left > 0:
+                print(retry_notice(task.name, task.retries_left, cause), file=sys.stderr)
+                if task.retries_left > 0:
                     task.retries_left -= 1
                 self._detach(task)
                 self._proc_free(proc)

@@ -27,6 +27,7 @@ from simray._actor import ActorHandle
 from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.output import Output, capture_fds, drain_fds
+from simray._model.returns import split_returns
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
 from simray.util.placement_group import PlacementGroup
 
@@ -283,20 +284,10 @@ class Worker:
             if result is not _DRIVEN:
                 self.drive(result, n, key)
             values = [None]
-        elif n == 1:
-            values = [result]
-        elif n == 0:
-            values = []
         else:
-            try:
-                values = list(result)
-            except TypeError:
-                values = None
-            if values is None or len(values) != n:
-                raise ValueError(
-                    f"Task returned {len(values) if values else 'a non-sequence'} objects, "
-                    f"but num_returns={n}."
-                )
+            values = split_returns(result, n)
+            if type(values) is ValueError:
+                raise values
         return [self.pack_out(v, "the return value") for v in values]
 
     def to_shm(self, wire: Any) -> Any:

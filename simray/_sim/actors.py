@@ -16,6 +16,7 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._model import actors as ends
 from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
+from simray._model.returns import split_returns
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
@@ -425,16 +426,9 @@ class Actors:
             # coroutine caught the CancelledError and returned.
             error, result = exc.TaskCancelledError(call.hex()), None
         if error is None:
-            n = len(call.returns)
-            try:
-                outputs = [result] if n == 1 else list(result) if n else []
-            except TypeError:
-                outputs = None
-            if outputs is None or len(outputs) != n:
-                error = ValueError(
-                    f"Task returned {len(outputs) if outputs else 'a non-sequence'} objects, "
-                    f"but num_returns={n}."
-                )
+            outputs = split_returns(result, len(call.returns))
+            if type(outputs) is ValueError:
+                error = outputs
             else:
                 try:
                     stored = [v if type(v) in ATOMIC else pack(v) for v in outputs]

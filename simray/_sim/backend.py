@@ -22,6 +22,7 @@ from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources
+from simray._model.returns import retries_exception, retry_notice, split_returns
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
@@ -468,22 +469,10 @@ class SimBackend(ObjectAPI):
             returns[0].resolve(READY, result)
             self._end(task)
             return
-        if n == 1:
-            outputs = [result]
-        elif n == 0:
-            outputs = []
-        else:
-            try:
-                outputs = list(result)
-            except TypeError:
-                outputs = None
-            if outputs is None or len(outputs) != n:
-                error = ValueError(
-                    f"Task returned {len(outputs) if outputs else 'a non-sequence'} objects, "
-                    f"but num_returns={n}."
-                )
-                self._task_raised(task, error)
-                return
+        outputs = split_returns(result, n)
+        if type(outputs) is ValueError:
+            self._task_raised(task, outputs)
+            return
         try:
             stored = [pack(v) for v in outputs]
         except Exception as e:
@@ -499,22 +488,9 @@ class SimBackend(ObjectAPI):
     def _task_raised(self, task: Task, error: BaseException) -> None:
         if task.cancelled and isinstance(error, KeyboardInterrupt):
             error = exc.TaskCancelledError(task.hex())
-        retry = task.retry_exceptions
-        if (
-            retry
-            and not task.cancelled
-            and task.retries_left != 0
-            and isinstance(error, Exception)
-            and (retry is True or isinstance(error, retry))
-        ):
-            left = task.retries_left
-            print(
-                f"(raylet) Task {task.name} failed. There are {left if left > 0 else 'infinite'} "
-                "retries remaining, so the task will be retried. Error: User exception: "
-                f"{type(error).__name__}: {error}",
-                file=sys.stderr,
-            )
-            if left > 0:
+        if retries_exception(task.retry_exceptions, task.cancelled, task.retries_left, error):
+            print(retry_notice(task.name, task.retries_left, error), file=sys.stderr)
+            if task.retries_left > 0:
                 task.retries_left -= 1
             self._release(task)
             self._retry(task)

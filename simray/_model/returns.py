@@ -1,0 +1,48 @@
+"""Rules of a task's end that the sim and local backends share: splitting a result into its
+`num_returns` values, and whether a raised exception is retried (`retry_exceptions`), with the
+line Ray's raylet prints when it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def split_returns(result: Any, n: int) -> list[Any] | ValueError:
+    """The `n` values a task or method returning `result` gives, or (not raised: the caller
+    fails the task with it) Ray's ValueError if `result` is not a sequence of exactly `n`."""
+    if n == 1:
+        return [result]
+    if n == 0:
+        return []
+    try:
+        values = list(result)
+    except TypeError:
+        values = None
+    if values is None or len(values) != n:
+        return ValueError(
+            f"Task returned {len(values) if values else 'a non-sequence'} objects, "
+            f"but num_returns={n}."
+        )
+    return values
+
+
+def retries_exception(retry: Any, cancelled: bool, retries_left: int, error: Any) -> bool:
+    """Whether a task that raised `error` runs again: `retry_exceptions` (True or exception
+    types) matches it, the task was not cancelled and it has retries left (-1: no limit)."""
+    return bool(
+        retry
+        and not cancelled
+        and retries_left != 0
+        and isinstance(error, Exception)
+        and (retry is True or isinstance(error, retry))
+    )
+
+
+def retry_notice(name: str, retries_left: int, error: BaseException) -> str:
+    """The line Ray prints (on stderr) when it retries a task that raised `error`."""
+    left = retries_left if retries_left > 0 else "infinite"
+    return (
+        f"(raylet) Task {name} failed. There are {left} retries remaining, so the task will be "
+        f"retried. Error: User exception: {type(error).__name__}: {error}"
+    )
