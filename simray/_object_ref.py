@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from simray import exceptions as exc
+
 
 class ObjectRef:
     """A reference to an object; backends subclass it to carry their own state.
@@ -92,3 +94,11 @@ def not_a_ref(what: str, value: Any) -> NoReturn:
     raise TypeError(
         f"Attempting to call `{what}` on the value {value!r}, which is not an ray.ObjectRef."
     )
+
+
+def as_raised(error: Any) -> BaseException:
+    """What `get` raises for a stored error: a task's error as an instance of its cause's class
+    too (Ray's dual inheritance), anything else as it is."""
+    if isinstance(error, exc.RayTaskError):
+        return error.as_instanceof_cause()
+    return error

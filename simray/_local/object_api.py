@@ -15,7 +15,7 @@ from simray._actor import ActorHandle
 from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.objects import FAILED, PENDING, READY, LocalRef, Waiter
-from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
+from simray._object_ref import ObjectRef, as_raised, not_a_ref, refs_to_get
 
 
 class ObjectAPI:
@@ -212,13 +212,6 @@ class ObjectAPI:
         with self.lock:
             ref.entry.on_ready(resolved)
         return future
-
-
-def as_raised(error: BaseException | None) -> BaseException:
-    if isinstance(error, exc.RayTaskError):
-        return error.as_instanceof_cause()
-    assert error is not None
-    return error
 
 
 def first_error(entries: list[Any]) -> BaseException | None:

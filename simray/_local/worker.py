@@ -689,12 +689,6 @@ def raise_if_dependency_failed(error: BaseException) -> None:
     raise error from None
 
 
-def _as_raised(error: BaseException) -> BaseException:
-    if isinstance(error, exc.RayTaskError):
-        return error.as_instanceof_cause()
-    return error
-
-
 def _qualified(cls: Any, fn: Any) -> str:
     """`module.Class.method` or `module.function`, as Ray names a task's function."""
     if cls is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from simray import exceptions as exc
 from simray._ids import IdAllocator
-from simray._object_ref import ObjectRef, not_a_ref
+from simray._object_ref import ObjectRef, as_raised, not_a_ref
 from simray._sim.kernel import Kernel, Unit
 from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, pack, unpack
 from simray._sim.tasks import Task
@@ -204,9 +204,3 @@ class ObjectAPI:
 
         ref.on_ready(resolved)
         return future
-
-
-def as_raised(error: BaseException) -> BaseException:
-    if isinstance(error, exc.RayTaskError):
-        return error.as_instanceof_cause()
-    return error
