@@ -170,6 +170,28 @@ def test_handles_and_refs_in_a_closure_reconnect_in_the_worker(local):
     assert simray.get(counter.add.remote()) == 4
 
 
+def test_concurrency_groups_run_in_their_own_threads_and_unknown_groups_are_refused(local):
+    import threading
+
+    @simray.remote(concurrency_groups={"io": 2})
+    class Mixed:
+        @simray.method(concurrency_group="io")
+        def io(self):
+            return threading.current_thread().name
+
+        def plain(self):
+            return threading.current_thread().name
+
+    actor = Mixed.remote()
+    io_threads = set(simray.get([actor.io.remote() for _ in range(6)]))
+    plain_threads = set(simray.get([actor.plain.remote() for _ in range(6)]))
+    assert 1 <= len(io_threads) <= 2
+    assert len(plain_threads) == 1
+    assert not io_threads & plain_threads  # each group has threads of its own
+    with pytest.raises(ValueError, match="is not a concurrency group of Mixed"):
+        actor.plain.options(concurrency_group="nope").remote()
+
+
 def test_get_of_a_non_ref_has_rays_text_in_the_driver_and_in_a_worker(local):
     text = (
         "Invalid type of object refs, <class 'tuple'>, is given. 'object_refs' must either be "
