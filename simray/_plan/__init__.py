@@ -16,7 +16,8 @@ and options:
     placement = "ray_default"   # ray_default | spread | best_fit | random | fgd | registered
     seed = 0
 
-`--json` prints the summary as JSON, `--html FILE` writes one self-contained page, `--sweep
+`--json` prints the summary as JSON, `--html FILE` writes one self-contained page, `--png DIR`
+writes PNG plots (the `plot` extra: utilisation, nodes by type, GPU allocation ratio), `--sweep
 key=v1,v2` runs each value (dotted keys into the spec), `--slo p90_wait<=600` picks the cheapest
 configuration that meets it.
 """
@@ -170,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     ap.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     ap.add_argument(
+        "--png",
+        metavar="DIR",
+        help="write PNG plots (utilisation, nodes by type, GPU allocation) into DIR; "
+        "needs the plot extra (matplotlib)",
+    )
+    ap.add_argument(
         "--sweep",
         action="append",
         default=[],
@@ -185,6 +192,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.png:
+        from simray._plan import plots
+
+        if not plots.available():
+            print(
+                "simray plan: --png needs matplotlib; install the plot extra: "
+                "pip install 'simray[plot]'",
+                file=sys.stderr,
+            )
+            return 2
     try:
         data = load_plan(args.spec)
         base = os.path.dirname(os.path.abspath(args.spec))
@@ -214,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"\r[{bar:<20}] {i}/{len(combos)} {name}", end="", file=sys.stderr, flush=True
                 )
-            summary, result = run_spec(d, args.spec, base, keep_result=bool(args.html))
+            summary, result = run_spec(d, args.spec, base, keep_result=bool(args.html or args.png))
             runs.append((name, summary, result))
         if len(combos) > 1:
             print(file=sys.stderr)
@@ -248,6 +265,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if args.slo:
             print(f"cheapest meeting {args.slo}: {chosen[0] if chosen else 'none'}")
+    if args.png:
+        from simray._plan import plots
+
+        stem = os.path.splitext(os.path.basename(args.spec))[0]
+        for name, _, result in runs:
+            prefix = stem if len(runs) == 1 else re.sub(r"[^A-Za-z0-9_.=-]+", "_", name)
+            for path in plots.write(result, args.png, prefix, name):
+                print(f"wrote {path}", file=sys.stderr)
     if args.html:
         with open(args.html, "w", encoding="utf-8") as f:
             f.write(report.html_page(runs, f"simray plan {os.path.basename(args.spec)}"))

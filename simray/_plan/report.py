@@ -1,8 +1,10 @@
 """Reports of a plan run: the summary dict (`--json`), a terminal table, and one self-contained
-HTML page with inline SVG plots (no network, no scripts)."""
+HTML page (no network, no scripts) with the plots as inline PNGs when matplotlib (the `plot`
+extra) is installed, else as inline SVG."""
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from typing import Any
@@ -152,7 +154,8 @@ def _svg_lines(series: dict[str, list[tuple[float, float]]], title: str, ylabel:
 
 def html_page(runs: list[tuple[str, dict[str, Any], Result | None]], title: str) -> str:
     """One self-contained page: a comparison table of the runs, then each run's tables and
-    plots (nodes by type over time, utilisation over time)."""
+    plots (PNG with matplotlib: utilisation, nodes by type, GPU allocation ratio; else SVG:
+    nodes by type and utilisation over time)."""
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -174,9 +177,19 @@ def html_page(runs: list[tuple[str, dict[str, Any], Result | None]], title: str)
             f"<td>{sum(u['jobs'] for u in s['unserved'])}</td></tr>"
         )
     parts.append("</table>")
+    from simray._plan import plots
+
+    png = plots.available()
     for name, s, result in runs:
         parts.append(f"<h2>{esc(name)}</h2><pre class='summary'>{esc(table(s))}</pre>")
         if result is None or not result.samples:
+            continue
+        if png:
+            for plot, data in plots.render(result).items():
+                parts.append(
+                    f"<img class='plot' alt='{esc(plot)}' "
+                    f"src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+                )
             continue
         types = sorted({t for smp in result.samples for t in smp["nodes"]})
         nodes = {t: [(smp["t"], smp["nodes"].get(t, 0)) for smp in result.samples] for t in types}
