@@ -12,6 +12,8 @@ import sys
 import tempfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simray._model import cluster_spec
 from simray._plan import main as plan_main
@@ -359,3 +361,68 @@ def test_bad_trace_value_names_file_line_and_fix(tmp_path, capsys):
     assert "jobs.csv line 3" in err
     assert "'yesterday' is neither seconds nor a date and time" in err
     assert "fix the trace" in err
+
+
+def test_typical_pods_keep_the_most_common_types_up_to_the_popularity_cut():
+    pods = (
+        [packing.Pod(1000, 5, 1, 500)] * 6  # memory is not part of a type
+        + [packing.Pod(1000, 9, 1, 500)] * 2
+        + [packing.Pod(2000, 0, 1, 1000)] * 1
+        + [packing.Pod(4000, 0, 0, 0)] * 1
+    )
+    full = packing.typical_pods(pods)
+    assert [(p.cpu, p.num_gpu, p.gpu_milli) for p, _ in full] == [
+        (1000, 1, 500),
+        (4000, 0, 0),  # ties: larger CPU first, as the artifact's sort.Reverse
+        (2000, 1, 1000),
+    ]
+    assert [w for _, w in full] == pytest.approx([0.8, 0.1, 0.1])
+    cut = packing.typical_pods(pods, popularity=0.85)
+    assert [(p.cpu, w) for p, w in cut] == [
+        (1000, pytest.approx(8 / 9)),
+        (4000, pytest.approx(1 / 9)),
+    ]
+
+
+def test_fgd_puts_a_share_on_the_lowest_index_gpu_with_the_best_score():
+    node = packing.Node("n", 16000, 65536, 4)
+    node.gpu_free = [600, 1000, 600, 1000]
+    cluster = packing.Cluster([node])
+    fgd = packing.FGD([(packing.Pod(1000, 0, 1, 500), 1.0)])
+    choice = fgd(cluster, packing.Pod(1000, 0, 1, 500), random.Random(0))
+    # 500 from a 600 leaves a 100 no 500-pod can use; from a whole GPU it leaves a usable 500.
+    # Both whole GPUs score the same: the lowest index wins (best-fit would take GPU 0)
+    assert choice.gpus == [(1, 500)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([500, 1000, 2000, 4000]),
+            st.sampled_from([(0, 0), (1, 250), (1, 500), (1, 1000), (2, 1000)]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["fgd", "best_fit", "random", "spread", "ray_default"]),
+    st.integers(0, 3),
+)
+def test_groups_partition_the_nodes_by_state(requests, name, seed):
+    """Whatever a policy places, `Cluster.groups` holds every node once, under its own state,
+    and no empty group (policies scan every group on every pod)."""
+    pods = [packing.Pod(c, 0, n, m) for c, (n, m) in requests]
+    cluster = packing.Cluster([packing.Node(f"n{i}", 8000, 1 << 20, 2 + i % 3) for i in range(4)])
+    policy = packing.make_policy(name, pods)
+    rng = random.Random(seed)
+    for pod in pods:
+        choice = policy(cluster, pod, rng)
+        if choice is not None:
+            cluster.place(choice, pod)
+    assert all(cluster.groups.values())
+    assert sorted(id(n) for ns in cluster.groups.values() for n in ns) == sorted(
+        id(n) for n in cluster.nodes
+    )
+    for state, ns in cluster.groups.items():
+        assert all(n.state() == state for n in ns)
+    assert cluster.gpu_allocated == sum(n.gpus * 1000 - sum(n.gpu_free) for n in cluster.nodes)

@@ -113,8 +113,11 @@ class Cluster:
 
     def place(self, choice: Choice, pod: Pod) -> None:
         node = choice.node
-        group = self.groups[node.state()]
+        before = node.state()
+        group = self.groups[before]
         group.remove(node)
+        if not group:  # drop empty groups: policies scan every group on every pod
+            del self.groups[before]
         node.cpu_free -= pod.cpu
         node.mem_free -= pod.mem
         for i, milli in choice.gpus:
@@ -146,14 +149,29 @@ def gpu_indices(node: Node, pod: Pod, share_from: int | None = None) -> list[tup
 TypicalPods = list[tuple[Pod, float]]
 
 
-def typical_pods(pods: Sequence[Pod]) -> TypicalPods:
-    """The target workload as pod types with their popularity (fractions summing to 1)."""
+def typical_pods(pods: Sequence[Pod], popularity: float = 1.0) -> TypicalPods:
+    """The target workload as pod types with their popularity (fractions summing to 1): the
+    most common types (CPU, GPU count and share; memory is not part of a type) that together
+    cover `popularity` of the pods, renormalised, as the FGD artifact's `GetTypicalPods`. The
+    default keeps every type: the artifact's 95 % cut drops openb's multi-GPU types, and then
+    FGD scatters single GPUs over free 8-GPU nodes (see sim/README.md)."""
     counts: dict[Pod, int] = {}
     for p in pods:
         key = Pod(p.cpu, 0, p.num_gpu, p.gpu_milli)
         counts[key] = counts.get(key, 0) + 1
     total = sum(counts.values())
-    return sorted(((p, c / total) for p, c in counts.items()), key=lambda x: -x[1])
+    # most common first; ties as the artifact's sort.Reverse: larger CPU, share, GPU count first
+    ranked = sorted(
+        counts.items(), key=lambda x: (-x[1], -x[0].cpu, -x[0].gpu_milli, -x[0].num_gpu)
+    )
+    kept: list[tuple[Pod, int]] = []
+    covered = 0
+    for pod, c in ranked:
+        if covered >= popularity * total:
+            break
+        kept.append((pod, c))
+        covered += c
+    return [(p, c / covered) for p, c in kept]
 
 
 def fragmentation(state: State, typical: TypicalPods) -> float:
@@ -181,12 +199,15 @@ class FGD:
     """Fragmentation Gradient Descent: the node (and GPU) whose fragmentation grows least.
 
     Scores are the artifact's `int(sigmoid(-delta / 1000) * 100)`, so equal scores tie and the
-    scheduler picks among the best at random, as the Kubernetes scheduler does.
+    scheduler picks among the best at random, as the Kubernetes scheduler does. A GPU share goes
+    on the lowest-index GPU with the best score (the artifact's `calculateGpuShareFragExtendScore`).
+    Scores depend only on the node's state and the pod, so each (state, pod) is scored once.
     """
 
     def __init__(self, typical: TypicalPods):
         self.typical = typical
         self.cache: dict[State, float] = {}
+        self.scores: dict[tuple[State, Pod], tuple[int, frozenset[int] | None]] = {}
 
     def frag(self, state: State) -> float:
         f = self.cache.get(state)
@@ -194,29 +215,42 @@ class FGD:
             f = self.cache[state] = fragmentation(state, self.typical)
         return f
 
+    def score(self, state: State, pod: Pod) -> tuple[int, frozenset[int] | None]:
+        """The node's score for `pod`, and for a GPU share the free amounts that achieve it."""
+        key = (state, pod)
+        hit = self.scores.get(key)
+        if hit is not None:
+            return hit
+        before = self.frag(state)
+        if pod.num_gpu == 1 and pod.gpu_milli < MILLI:
+            by_amount = {
+                amount: _quantized(before - self.frag(take_from_state(state, pod, amount)))
+                for amount in set(state[2])
+                if amount >= pod.gpu_milli
+            }
+            best = max(by_amount.values())
+            hit = (best, frozenset(a for a, s in by_amount.items() if s == best))
+        else:
+            hit = (_quantized(before - self.frag(take_from_state(state, pod))), None)
+        self.scores[key] = hit
+        return hit
+
     def __call__(self, cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
         best_score = -1
-        best: list[tuple[Node, int | None]] = []
+        best: list[tuple[Node, frozenset[int] | None]] = []
         for state, nodes in cluster.candidates(pod):
-            before = self.frag(state)
-            if pod.num_gpu == 1 and pod.gpu_milli < MILLI:
-                options = sorted({g for g in state[2] if g >= pod.gpu_milli})
-            else:
-                options = [None]
-            score, share = -1, None
-            for opt in options:
-                after = self.frag(take_from_state(state, pod, opt))
-                s = _quantized(before - after)
-                if share is None and score < 0 or s > score:
-                    score, share = s, opt
+            score, amounts = self.score(state, pod)
             if score > best_score:
-                best_score, best = score, [(n, share) for n in nodes]
+                best_score, best = score, [(n, amounts) for n in nodes]
             elif score == best_score:
-                best.extend((n, share) for n in nodes)
+                best.extend((n, amounts) for n in nodes)
         if not best:
             return None
-        node, share = best[rng.randrange(len(best))]
-        return Choice(node, gpu_indices(node, pod, share))
+        node, amounts = best[rng.randrange(len(best))]
+        if amounts is None:
+            return Choice(node, gpu_indices(node, pod))
+        i = next(i for i, f in enumerate(node.gpu_free) if f in amounts)
+        return Choice(node, [(i, pod.gpu_milli)])
 
 
 def _quantized(delta: float) -> int:
