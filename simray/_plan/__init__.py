@@ -5,7 +5,7 @@ and options:
 
     cluster = "cluster.toml"
     [workload]
-    kind = "tasks"              # tasks | trace | simray_trace | program
+    kind = "tasks"              # tasks | trace | simray_trace | ray_timeline | program
     [[workload.groups]]
     name = "map"
     count = 1000
@@ -107,10 +107,13 @@ def _jobs(data: dict[str, Any], source: str, base: str, seed: int, cluster: Any)
         )
     if kind == "simray_trace":
         return workload.simray_trace(source, path_of())
+    if kind == "ray_timeline":
+        return workload.ray_timeline(source, path_of(), w.get("resources"), w.get("after"))
     if kind == "program":
         return _program_jobs(source, path_of(), seed, cluster)
     raise SpecError(
-        f"{source}: workload.kind must be tasks, trace, simray_trace or program, got {kind!r}"
+        f"{source}: workload.kind must be tasks, trace, simray_trace, ray_timeline or program, "
+        f"got {kind!r}"
     )
 
 

@@ -246,3 +246,94 @@ def simray_trace(source: str, path: str) -> list[Job]:
         raise SpecError(f"{source}: {path} has no finished tasks (record with --trace FILE)")
     jobs.sort(key=lambda j: (j.submit, j.job_id))
     return jobs
+
+
+def ray_timeline(source: str, path: str, resources: Any = None, after: Any = None) -> list[Job]:
+    """Jobs from Ray's own `ray timeline` export (`ray.timeline(filename=...)`: Chrome trace
+    events): one job per task execution event (`cat` "task::NAME", phase "X"), replayed with its
+    measured duration. The export holds no resource requests and no dependencies, so the spec
+    gives them by task name: `resources` (default Ray's {CPU = 1}) and `after` (NAME = UPSTREAM:
+    released when every UPSTREAM task has finished, after the gap measured between them). A task
+    with no `after` arrives at its measured start time, which keeps the recorded order."""
+    if not os.path.isfile(path):
+        raise SpecError(f"{source}: workload.path {path!r} does not exist")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SpecError(
+            f"{source}: {path} is not a Chrome trace JSON file ({e}); export one with "
+            "ray.timeline(filename=...) or `ray timeline`"
+        ) from None
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    if not isinstance(events, list):
+        raise SpecError(f"{source}: {path} is not a list of trace events (nor traceEvents)")
+    tasks: list[tuple[str, str, float, float]] = []  # (name, full name, start s, duration s)
+    for ev in events:
+        cat = ev.get("cat", "") if isinstance(ev, dict) else ""
+        if not cat.startswith("task::") or ev.get("ph") != "X":
+            continue
+        full = (ev.get("args") or {}).get("name") or ev.get("name") or cat[6:]
+        tasks.append((cat[6:], full, float(ev["ts"]) / 1e6, float(ev.get("dur", 0)) / 1e6))
+    if not tasks:
+        raise SpecError(
+            f"{source}: {path} has no task events (cat 'task::NAME'); was it written by "
+            "ray.timeline() after the tasks finished?"
+        )
+    names = sorted({t[0] for t in tasks})
+    aliases = {full: name for name, full, _, _ in tasks}
+
+    def task_name(key: str, what: str) -> str:
+        if key in names:
+            return key
+        if key in aliases:
+            return aliases[key]
+        raise SpecError(f"{source}: {what} names task {key!r}; the timeline's tasks are {names}")
+
+    res_by_name: dict[str, Pod] = {}
+    if resources is not None:
+        if not isinstance(resources, Mapping):
+            raise SpecError(
+                f"{source}: workload.resources must be a table of task name -> resources, "
+                "e.g. { train = { CPU = 1, GPU = 1 } }"
+            )
+        for key, res in resources.items():
+            if not isinstance(res, Mapping):
+                raise SpecError(f"{source}: workload.resources.{key} must be a resources table")
+            name = task_name(key, f"workload.resources.{key}")
+            res_by_name[name] = pod_from_resources(source, f"workload.resources.{key}", res)
+    upstream: dict[str, str] = {}
+    if after is not None:
+        if not isinstance(after, Mapping):
+            raise SpecError(
+                f"{source}: workload.after must be a table of task name -> upstream task name, "
+                'e.g. { evaluate = "train" }'
+            )
+        for key, up in after.items():
+            if not isinstance(up, str):
+                raise SpecError(f"{source}: workload.after.{key} must be one task name")
+            upstream[task_name(key, f"workload.after.{key}")] = task_name(
+                up, f"workload.after.{key}"
+            )
+    for name in upstream:
+        seen, cur = {name}, name
+        while cur in upstream:
+            cur = upstream[cur]
+            if cur in seen:
+                raise SpecError(
+                    f"{source}: workload.after has a cycle through {name!r}; "
+                    "a task cannot wait for itself"
+                )
+            seen.add(cur)
+    t0 = min(t[2] for t in tasks)
+    last_end: dict[str, float] = {}
+    for name, _, start, dur in tasks:
+        last_end[name] = max(last_end.get(name, 0.0), start + dur - t0)
+    default = Pod(MILLI)  # a Ray task asks for one CPU unless told otherwise
+    jobs: list[Job] = []
+    for name, _, start, dur in sorted(tasks, key=lambda t: (t[2], t[0])):
+        rel = start - t0
+        up = upstream.get(name)
+        submit = max(0.0, rel - last_end[up]) if up else rel
+        jobs.append(Job(len(jobs), submit, dur, res_by_name.get(name, default), name, up))
+    return jobs
