@@ -21,6 +21,7 @@ from simray._plan import packing
 from simray._plan.workload import MIB, Job
 
 _UNLIMITED_MEM = 1 << 40  # MiB: a node type that does not state memory is not limited by it
+_BUILTIN = ("CPU", "GPU", "memory", "object_store_memory")  # every other resource is custom
 
 
 @dataclass(eq=False)
@@ -58,18 +59,24 @@ def _ray_demand(pod: packing.Pod) -> dict[str, float]:
         d["GPU"] = pod.gpu_total / packing.MILLI
     if pod.mem:
         d["memory"] = float(pod.mem * MIB)
+    for k, v in pod.custom:
+        d[k] = v / packing.UNIT
     return d
 
 
 def _node_for(spec: ClusterSpec, node_type: str, index: int) -> packing.Node:
     res = spec.node_types[node_type].resources
     mem = res.get("memory")
+    # custom resources, with Ray's accelerator_type:X marker for a type with an accelerator
+    ray_res = spec.node_types[node_type].ray_resources()
+    custom = {k: v for k, v in ray_res.items() if k not in _BUILTIN}
     return packing.Node(
         f"{index:06d}-{node_type}",
         round(res.get("CPU", 0) * packing.MILLI),
         _UNLIMITED_MEM if mem is None else int(mem // MIB),
         int(res.get("GPU", 0)),
         spec.node_types[node_type].accelerator_type or "",
+        custom=packing.custom_units(custom),
     )
 
 
@@ -242,6 +249,8 @@ def run(
         node.mem_free += job.pod.mem
         for i, milli in choice.gpus:
             node.gpu_free[i] += milli
+        if job.pod.custom:
+            node.take_custom(job.pod, +1)
         cluster.gpu_allocated -= job.pod.gpu_total
         cluster.groups.setdefault(node.state(), []).append(node)
 

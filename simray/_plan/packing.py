@@ -3,6 +3,8 @@
 A node has CPU (milli), memory (MiB) and a list of GPUs, each with a free share in milli-GPUs
 (0..1000); a pod (task) asks for CPU, memory and either a share of one GPU (`gpu_milli` < 1000,
 `num_gpu` = 1) or `num_gpu` whole GPUs, as in Alibaba's openb traces and Ray's fractional GPUs.
+Custom resources (Ray's `resources={"TPU": 4}`, `{"special": 1}`) are pooled quantities on a
+node, counted in Ray's units of 1/10000.
 
 Policies pick a node (and GPUs on it) for one pod: `random`, `best_fit` (the FGD artifact's
 BestFit score), `fgd` (Fragmentation Gradient Descent, Weng et al., USENIX ATC'23: the node
@@ -22,23 +24,34 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 MILLI = 1000
+UNIT = 10_000  # Ray's RESOURCE_UNIT_SCALING: custom resources in 1/10000ths
+
+Custom = tuple[tuple[str, int], ...]  # (resource name, units), sorted by name
+
+
+def custom_units(resources: dict[str, float]) -> Custom:
+    """Custom resources as sorted (name, units of 1/10000) pairs, zero amounts left out."""
+    return tuple(sorted((k, round(v * UNIT)) for k, v in resources.items() if v))
 
 
 @dataclass(frozen=True)
 class Pod:
-    """A task's request: CPU milli, memory MiB, GPUs (`num_gpu` of `gpu_milli` each)."""
+    """A task's request: CPU milli, memory MiB, GPUs (`num_gpu` of `gpu_milli` each), custom
+    resources (see `custom_units`)."""
 
     cpu: int
     mem: int = 0
     num_gpu: int = 0
     gpu_milli: int = 0  # per GPU; 1000 for whole GPUs, < 1000 for a share of one
+    custom: Custom = ()
 
     @property
     def gpu_total(self) -> int:
         return self.num_gpu * self.gpu_milli
 
 
-State = tuple[int, int, tuple[int, ...]]  # (cpu free, mem free, sorted GPU free shares)
+# (cpu free, mem free, sorted GPU free shares, custom resources free)
+State = tuple[int, int, tuple[int, ...], Custom]
 
 
 @dataclass(eq=False)  # a node is itself: removing it from its state group is by identity
@@ -51,14 +64,23 @@ class Node:
     cpu_free: int = 0
     mem_free: int = 0
     gpu_free: list[int] = field(default_factory=list)
+    custom: Custom = ()  # capacity
+    custom_free: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cpu_free = self.cpu
         self.mem_free = self.mem
         self.gpu_free = [MILLI] * self.gpus
+        self.custom_free = dict(self.custom)
 
     def state(self) -> State:
-        return (self.cpu_free, self.mem_free, tuple(sorted(self.gpu_free)))
+        free = tuple(sorted(self.custom_free.items())) if self.custom_free else ()
+        return (self.cpu_free, self.mem_free, tuple(sorted(self.gpu_free)), free)
+
+    def take_custom(self, pod: Pod, sign: int = -1) -> None:
+        """Take (or with sign=+1 give back) the pod's custom resources."""
+        for k, v in pod.custom:
+            self.custom_free[k] += sign * v
 
 
 @dataclass
@@ -70,9 +92,13 @@ class Choice:
 
 
 def fits_state(state: State, pod: Pod) -> bool:
-    cpu, mem, gpus = state
+    cpu, mem, gpus, custom = state
     if cpu < pod.cpu or mem < pod.mem:
         return False
+    if pod.custom:
+        free = dict(custom)
+        if any(free.get(k, 0) < v for k, v in pod.custom):
+            return False
     if pod.num_gpu == 0:
         return True
     if pod.gpu_milli < MILLI:
@@ -83,7 +109,7 @@ def fits_state(state: State, pod: Pod) -> bool:
 def take_from_state(state: State, pod: Pod, share_from: int | None = None) -> State:
     """The state after placing `pod` (a share comes from GPU free amount `share_from`, default
     the least free GPU that fits)."""
-    cpu, mem, gpus = state
+    cpu, mem, gpus, custom = state
     g = list(gpus)
     if pod.num_gpu:
         if pod.gpu_milli < MILLI:
@@ -94,7 +120,12 @@ def take_from_state(state: State, pod: Pod, share_from: int | None = None) -> St
         else:
             for _ in range(pod.num_gpu):
                 g[g.index(MILLI)] = 0
-    return (cpu - pod.cpu, mem - pod.mem, tuple(sorted(g)))
+    if pod.custom:
+        free = dict(custom)
+        for k, v in pod.custom:
+            free[k] -= v
+        custom = tuple(sorted(free.items()))
+    return (cpu - pod.cpu, mem - pod.mem, tuple(sorted(g)), custom)
 
 
 class Cluster:
@@ -122,6 +153,8 @@ class Cluster:
         node.mem_free -= pod.mem
         for i, milli in choice.gpus:
             node.gpu_free[i] -= milli
+        if pod.custom:
+            node.take_custom(pod)
         self.gpu_allocated += pod.gpu_total
         self.groups.setdefault(node.state(), []).append(node)
 
@@ -178,7 +211,7 @@ def fragmentation(state: State, typical: TypicalPods) -> float:
     """Expected GPU fragmentation (milli-GPUs) of a node state over the workload: for each pod
     type, the free GPU share it could not use (all of it when the type does not fit, or needs
     no GPU; else the free shares of GPUs too small for it), weighted by popularity."""
-    cpu, _, gpus = state
+    cpu, gpus = state[0], state[2]
     left = sum(gpus)
     if left == 0:
         return 0.0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simray._model.cluster_spec import Delay, SpecError, _delay, _number
-from simray._plan.packing import MILLI, Pod
+from simray._plan.packing import MILLI, UNIT, Pod, custom_units
 
 MIB = 1024 * 1024
 
@@ -33,21 +33,32 @@ class Job:
 
 
 def pod_from_resources(source: str, key: str, res: Mapping[str, Any]) -> Pod:
-    """A request from Ray-style resources: CPU, GPU (<= 1 a share, else whole), memory (bytes)."""
-    unknown = set(res) - {"CPU", "GPU", "memory"}
-    if unknown:
-        raise SpecError(
-            f"{source}: {key} has resource(s) {sorted(unknown)} that the planner does not model; "
-            "it takes CPU, GPU and memory (bytes)"
-        )
+    """A request from Ray-style resources: CPU, GPU (<= 1 a share, else whole), memory (bytes),
+    and any other name as a custom resource (e.g. TPU = 4, special = 1), as in Ray's
+    `resources={...}`."""
+    custom: dict[str, float] = {}
+    for name in sorted(set(res) - {"CPU", "GPU", "memory"}):
+        if name == "object_store_memory":
+            raise SpecError(
+                f"{source}: {key}.object_store_memory: a task cannot ask for object store memory "
+                "in Ray; drop it"
+            )
+        amount = _number(source, f"{key}.{name}", res[name])
+        if amount < 0 or (amount and round(amount * UNIT) == 0):
+            raise SpecError(
+                f"{source}: {key}.{name} = {amount}: a resource quantity must be >= 0 with at "
+                "most 4 decimals (Ray's precision of 0.0001)"
+            )
+        custom[name] = amount
     cpu = _number(source, f"{key}.CPU", res.get("CPU", 1 if "GPU" not in res else 0))
     gpu = _number(source, f"{key}.GPU", res.get("GPU", 0))
     mem = _number(source, f"{key}.memory", res.get("memory", 0))
     if gpu > 1 and gpu != int(gpu):
         raise SpecError(f"{source}: {key}.GPU = {gpu}: more than one GPU must be a whole number")
+    extra = custom_units(custom)
     if 0 < gpu <= 1 and gpu != 1:
-        return Pod(round(cpu * MILLI), round(mem / MIB), 1, round(gpu * MILLI))
-    return Pod(round(cpu * MILLI), round(mem / MIB), int(gpu), MILLI if gpu else 0)
+        return Pod(round(cpu * MILLI), round(mem / MIB), 1, round(gpu * MILLI), extra)
+    return Pod(round(cpu * MILLI), round(mem / MIB), int(gpu), MILLI if gpu else 0, extra)
 
 
 def _arrivals(source: str, key: str, raw: Any, count: int, rng: random.Random) -> list[float]:
