@@ -16,6 +16,17 @@ and options:
     placement = "ray_default"   # ray_default | spread | best_fit | random | fgd | registered
     seed = 0
 
+Resources are Ray's: CPU, GPU, memory and any custom name (`{ CPU = 1, TPU = 4 }` against a
+node type with `resources = { CPU = 8, TPU = 4 }`). A run recorded with `ray.timeline()` replays
+with its measured durations; the export holds neither requests nor dependencies, so they are
+given by task name:
+
+    [workload]
+    kind = "ray_timeline"
+    path = "timeline.json"
+    resources = { train = { CPU = 1, GPU = 1 } }   # others: Ray's default { CPU = 1 }
+    after = { train = "prepare" }                  # train starts when every prepare is done
+
 `--json` prints the summary as JSON, `--html FILE` writes one self-contained page, `--png DIR`
 writes PNG plots (the `plot` extra: utilisation, nodes by type, GPU allocation ratio), `--sweep
 key=v1,v2` runs each value (dotted keys into the spec), `--slo p90_wait<=600` picks the cheapest
