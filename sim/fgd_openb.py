@@ -14,7 +14,7 @@ Protocol of Weng et al., "Beware of Fragmentation" (USENIX ATC'23), as its artif
   that fits nowhere fails;
 - the allocation ratio at 100 % is the artifact's `merge_alloc_discrete`: the mean of
   allocated / total GPU over the pods whose arrived GPU demand rounds to 100 % of capacity;
-  mean and standard deviation over seeds 42-51.
+  mean and (population) standard deviation over seeds 42-51, as the paper reports them.
 
     python sim/fgd_openb.py [--seeds 42-51] [--policies random,best_fit,fgd]
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         values = [run(name, s, nodes, pods, resample=args.resample)["at_100"] for s in seeds]
         mean = statistics.mean(values)
-        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        sd = statistics.pstdev(values)  # the paper's ± is the population std (ddof 0)
         paper = PAPER.get(name)
         ref = f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "-"
         diff = f"{mean - paper[0]:+.2f}" if paper else "-"
@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             f"   ({time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
+        print(f"{'':<10} per seed: {' '.join(f'{v:.2f}' for v in values)}", flush=True)
     return 0
 
 
