@@ -242,9 +242,13 @@ class FGD:
         self.cache: dict[State, float] = {}
         self.scores: dict[tuple[State, Pod], tuple[int, frozenset[int] | None]] = {}
 
+    MEMO = 200_000  # entries per memo before it starts afresh: long runs see ever new states
+
     def frag(self, state: State) -> float:
         f = self.cache.get(state)
         if f is None:
+            if len(self.cache) >= self.MEMO:
+                self.cache.clear()
             f = self.cache[state] = fragmentation(state, self.typical)
         return f
 
@@ -265,6 +269,8 @@ class FGD:
             hit = (best, frozenset(a for a, s in by_amount.items() if s == best))
         else:
             hit = (_quantized(before - self.frag(take_from_state(state, pod))), None)
+        if len(self.scores) >= self.MEMO:
+            self.scores.clear()
         self.scores[key] = hit
         return hit
 
