@@ -100,7 +100,9 @@ def run(
 ) -> dict[str, float]:
     """One experiment: the allocation ratio (%) at 100% arrived GPU demand, and at the end."""
     rng = random.Random(seed)
-    cluster = packing.Cluster([packing.Node(n.name, n.cpu, n.mem, n.gpus, n.model) for n in nodes])
+    cluster = packing.Cluster(
+        [packing.Node(n.name, n.cpu, n.mem, n.gpus, n.model) for n in nodes], compact=True
+    )
     capacity = cluster.gpu_capacity
     arrivals = workload(pods, capacity, rng, tune, resample)
     policy = packing.make_policy(policy_name, pods)

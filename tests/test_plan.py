@@ -407,22 +407,25 @@ def test_fgd_puts_a_share_on_the_lowest_index_gpu_with_the_best_score():
     ),
     st.sampled_from(["fgd", "best_fit", "random", "spread", "ray_default"]),
     st.integers(0, 3),
+    st.booleans(),
 )
-def test_groups_partition_the_nodes_by_state(requests, name, seed):
-    """Whatever a policy places, `Cluster.groups` holds every node once, under its own state,
-    and no empty group (policies scan every group on every pod)."""
+def test_groups_partition_the_nodes_by_state(requests, name, seed, compact):
+    """Whatever a policy places, `Cluster.groups` holds every node once, under its own state
+    (and, compacted, no empty group)."""
     pods = [packing.Pod(c, 0, n, m) for c, (n, m) in requests]
-    cluster = packing.Cluster([packing.Node(f"n{i}", 8000, 1 << 20, 2 + i % 3) for i in range(4)])
+    cluster = packing.Cluster(
+        [packing.Node(f"n{i}", 8000, 1 << 20, 2 + i % 3) for i in range(4)], compact=compact
+    )
     policy = packing.make_policy(name, pods)
     rng = random.Random(seed)
     for pod in pods:
         choice = policy(cluster, pod, rng)
         if choice is not None:
             cluster.place(choice, pod)
-    assert all(cluster.groups.values())
     assert sorted(id(n) for ns in cluster.groups.values() for n in ns) == sorted(
         id(n) for n in cluster.nodes
     )
     for state, ns in cluster.groups.items():
         assert all(n.state() == state for n in ns)
+        assert ns or not compact
     assert cluster.gpu_allocated == sum(n.gpus * 1000 - sum(n.gpu_free) for n in cluster.nodes)

@@ -131,7 +131,12 @@ def take_from_state(state: State, pod: Pod, share_from: int | None = None) -> St
 class Cluster:
     """Nodes grouped by state, for policies that score each distinct state once."""
 
-    def __init__(self, nodes: Sequence[Node]):
+    def __init__(self, nodes: Sequence[Node], compact: bool = False):
+        # compact: drop a group once its last node leaves it. Policies scan every group on
+        # every pod, and a long run leaves thousands of empty ones; but a state seen again then
+        # comes later in the scan, which reorders ties (the plan engine keeps them, so its
+        # results stay those of its golden test; a placement-only study compacts)
+        self.compact = compact
         self.nodes = list(nodes)
         self.groups: dict[State, list[Node]] = {}
         for n in self.nodes:
@@ -140,14 +145,33 @@ class Cluster:
         self.gpu_allocated = 0
 
     def candidates(self, pod: Pod) -> list[tuple[State, list[Node]]]:
-        return [(s, ns) for s, ns in self.groups.items() if ns and fits_state(s, pod)]
+        """The groups whose state fits `pod`, in the groups' order. The checks are inlined by
+        the pod's kind (GPU free shares are sorted, so a share fits iff the largest does):
+        this scan over every group on every pod is the policies' hot loop."""
+        items = self.groups.items()
+        if pod.custom:
+            return [(s, ns) for s, ns in items if ns and fits_state(s, pod)]
+        cpu, mem, n, milli = pod.cpu, pod.mem, pod.num_gpu, pod.gpu_milli
+        if n == 0:
+            return [(s, ns) for s, ns in items if ns and s[0] >= cpu and s[1] >= mem]
+        if milli < MILLI:
+            return [
+                (s, ns)
+                for s, ns in items
+                if ns and s[0] >= cpu and s[1] >= mem and s[2] and s[2][-1] >= milli
+            ]
+        return [
+            (s, ns)
+            for s, ns in items
+            if ns and s[0] >= cpu and s[1] >= mem and s[2].count(MILLI) >= n
+        ]
 
     def place(self, choice: Choice, pod: Pod) -> None:
         node = choice.node
         before = node.state()
         group = self.groups[before]
         group.remove(node)
-        if not group:  # drop empty groups: policies scan every group on every pod
+        if self.compact and not group:
             del self.groups[before]
         node.cpu_free -= pod.cpu
         node.mem_free -= pod.mem
@@ -240,7 +264,10 @@ class FGD:
     def __init__(self, typical: TypicalPods):
         self.typical = typical
         self.cache: dict[State, float] = {}
-        self.scores: dict[tuple[State, Pod], tuple[int, frozenset[int] | None]] = {}
+        # (state, pod number) -> score and share amounts: a node's state changes only when a
+        # pod lands on it, so most groups' scores are looked up, not computed again
+        self.memo: dict[tuple[State, int], tuple[int, frozenset[int] | None]] = {}
+        self.pod_number: dict[Pod, int] = {}
 
     MEMO = 200_000  # entries per memo before it starts afresh: long runs see ever new states
 
@@ -254,10 +281,6 @@ class FGD:
 
     def score(self, state: State, pod: Pod) -> tuple[int, frozenset[int] | None]:
         """The node's score for `pod`, and for a GPU share the free amounts that achieve it."""
-        key = (state, pod)
-        hit = self.scores.get(key)
-        if hit is not None:
-            return hit
         before = self.frag(state)
         if pod.num_gpu == 1 and pod.gpu_milli < MILLI:
             by_amount = {
@@ -266,19 +289,22 @@ class FGD:
                 if amount >= pod.gpu_milli
             }
             best = max(by_amount.values())
-            hit = (best, frozenset(a for a, s in by_amount.items() if s == best))
-        else:
-            hit = (_quantized(before - self.frag(take_from_state(state, pod))), None)
-        if len(self.scores) >= self.MEMO:
-            self.scores.clear()
-        self.scores[key] = hit
-        return hit
+            return best, frozenset(a for a, s in by_amount.items() if s == best)
+        return _quantized(before - self.frag(take_from_state(state, pod))), None
 
     def __call__(self, cluster: Cluster, pod: Pod, rng: random.Random) -> Choice | None:
         best_score = -1
         best: list[tuple[Node, frozenset[int] | None]] = []
+        number = self.pod_number.setdefault(pod, len(self.pod_number))
+        memo = self.memo
+        if len(memo) >= self.MEMO:
+            memo.clear()
         for state, nodes in cluster.candidates(pod):
-            score, amounts = self.score(state, pod)
+            key = (state, number)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = self.score(state, pod)
+            score, amounts = hit
             if score > best_score:
                 best_score, best = score, [(n, amounts) for n in nodes]
             elif score == best_score:
