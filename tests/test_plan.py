@@ -352,6 +352,7 @@ def test_bad_trace_value_names_file_line_and_fix(tmp_path, capsys):
         "2017-10-01 00:00:00,100,8,800,a\n"
         "yesterday,100,8,800,a\n"
     )
+    (tmp_path / "short.csv").write_text("timestamp,duration,num_gpus,gpu_time,cluster\n0,100\n")
     (tmp_path / "plan.toml").write_text(
         'cluster = "cluster.toml"\n[workload]\nkind = "trace"\nformat = "philly"\n'
         'path = "jobs.csv"\n'
@@ -361,6 +362,11 @@ def test_bad_trace_value_names_file_line_and_fix(tmp_path, capsys):
     assert "jobs.csv line 3" in err
     assert "'yesterday' is neither seconds nor a date and time" in err
     assert "fix the trace" in err
+    (tmp_path / "plan.toml").write_text(
+        (tmp_path / "plan.toml").read_text().replace("jobs.csv", "short.csv")
+    )
+    assert plan_main([str(tmp_path / "plan.toml")]) == 2
+    assert "short.csv line 2 has fewer fields than the header" in capsys.readouterr().err
 
 
 def test_typical_pods_keep_the_most_common_types_up_to_the_popularity_cut():

@@ -191,6 +191,11 @@ def csv_trace(
             if limit is not None and len(rows) >= limit:
                 break
     for line, row in enumerate(rows, 2):
+        if None in row.values():
+            raise SpecError(
+                f"{source}: {path} line {line} has fewer fields than the header "
+                f"{reader.fieldnames}; fix the trace"
+            )
         try:
             jobs.append(_trace_job(len(jobs), row, mapping, cpus_per_gpu))
         except (ValueError, TypeError) as e:
