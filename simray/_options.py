@@ -237,6 +237,7 @@ class TaskOptions:
         "backpressure",
         "sched_key",
         "label_selector",  # parsed conditions (simray._model.labels), or None
+        "simple",  # one return, default strategy, no generator, env_vars or error: fast paths
     )
 
     def __init__(self, raw: dict[str, Any], default_name: str, is_generator: bool = False):
@@ -279,6 +280,7 @@ class TaskOptions:
                 "NodeAffinitySchedulingStrategy]"
             )
             self.sched_key = None
+            self.simple = False
             return
         gpus = self.demand.get("GPU", 0)
         # Ray accepts num_gpus=1.5 at decoration and refuses it at .remote() (in its core worker).
@@ -292,6 +294,16 @@ class TaskOptions:
         self.sched_key = (tuple(sorted(self.demand.items())), _strategy_key(self.strategy))
         if self.label_selector:
             self.sched_key += (self.label_selector,)
+        # A call of it needs nothing but its demand and the default policy (a backend may take
+        # a shorter path for such calls; see `_sim.backend.SimBackend._submit_simple`).
+        self.simple = (
+            self.num_returns == 1
+            and self.generator is None
+            and self.env_vars is None
+            and self.strategy is None
+            and self.label_selector is None
+            and self.submit_error is None
+        )
 
 
 def is_default_strategy(strategy: Any) -> bool:

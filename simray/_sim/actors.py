@@ -148,6 +148,7 @@ class _CreationOptions:
         self.name = f"{opts.class_name}.__init__"
         self.num_returns = 1
         self.submit_error = None
+        self.simple = False  # a creation task takes the general submission path
         self.generator = None
         self.backpressure = None
         from simray._runtime_env import env_vars_of

@@ -101,6 +101,10 @@ class SimBackend(ObjectAPI):
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
         self.recorder = TraceRecorder(self.trace, lambda: self.kernel.now)
+        # Nothing that the commonest submission would have to honour (see `_submit_simple`).
+        self.plain_session = (
+            self.trace is None and self.latency is None and self.job_env_vars is None
+        )
         if self.latency is not None:
             # Trace format 2: a trace recorded with the latency model on starts with the model,
             # so a replay can run under it; a trace without this record was recorded under the
@@ -117,6 +121,7 @@ class SimBackend(ObjectAPI):
         # Ray's GCS keeps at most RAY_task_events_max_num_task_in_gcs tasks, evicting the
         # oldest finished first; ids of finished rows, oldest first (see `trim_task_table`).
         self.task_table_cap = task_table_cap()
+        self.task_order_limit = 2 * self.task_table_cap  # compacted past this (trim_task_table)
         self.finished_order: deque[int] = deque()
         # Ray's next tiers, each in submission order: actor calls, then tasks (running, queued
         # or failed); may hold ids already gone, skipped when met and compacted now and then.
@@ -207,6 +212,13 @@ class SimBackend(ObjectAPI):
     # -- tasks ------------------------------------------------------------------------------
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
         """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
+        if opts.simple and not kwargs and self.plain_session:
+            for a in args:
+                if type(a) not in ATOMIC:
+                    break
+            else:
+                if type(self.kernel.current) is not Task:
+                    return self._submit_simple(fn, args, opts)
         if opts.submit_error:
             raise ValueError(opts.submit_error)
         task_id = self.ids.new_task()
@@ -286,6 +298,35 @@ class SimBackend(ObjectAPI):
         if n == 1:
             return returns[0]
         return returns if n else None
+
+    def _submit_simple(self, fn: Any, args: tuple[Any, ...], opts: Any) -> SimRef:
+        """`submit_task` for the commonest call, with what it does not need left out.
+
+        Applies when the options are `simple` (one return, default strategy, no generator or
+        env_vars), the arguments are immutable scalars only, the caller is not a task (no child
+        bookkeeping or group capture), and the session has no trace, latency model or job
+        env_vars (`plain_session`). Everything else takes `submit_task`'s general path.
+        """
+        ids = self.ids
+        ids.task += 1
+        task_id = ids.task
+        task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
+        ids.object += 1
+        ref = SimRef(ids.object, task)
+        task.returns = (ref,)
+        table = self.task_table
+        table[task_id] = task
+        order = self.task_order
+        order.append(task_id)
+        if len(table) > self.task_table_cap or len(order) > self.task_order_limit:
+            self.trim_task_table()
+        task.state = QUEUED
+        queue = self.scheduler.queues.get(opts.sched_key)
+        if queue is not None:  # its class already waits: it queues behind (Scheduler.submit)
+            queue.append(task)
+        else:
+            self.scheduler.submit(task)
+        return ref
 
     # -- generator tasks and calls -----------------------------------------------------------
     def start_stream(self, unit: Any, mode: str, raw: dict[str, Any]) -> Any:
@@ -544,24 +585,24 @@ class SimBackend(ObjectAPI):
         oldest finished first, then the oldest actor calls, then the oldest tasks."""
         table = self.task_table
         cap = self.task_table_cap
-        order = self.finished_order
-        while len(table) > cap and order:
-            task_id = order.popleft()
-            if _finished_row(table.get(task_id)):
-                del table[task_id]
-        for order in (self.actor_order, self.task_order):
+        if len(table) > cap:
+            order = self.finished_order
             while len(table) > cap and order:
                 task_id = order.popleft()
-                if table.pop(task_id, None) is None:
-                    continue
-        for name in ("actor_order", "task_order"):
-            order = getattr(self, name)
-            if len(order) > 2 * cap:  # drop ids already gone or finished (kept in order)
-                setattr(
-                    self,
-                    name,
-                    deque(i for i in order if i in table and not _finished_row(table[i])),
-                )
+                if _finished_row(table.get(task_id)):
+                    del table[task_id]
+            for order in (self.actor_order, self.task_order):
+                while len(table) > cap and order:
+                    table.pop(order.popleft(), None)  # an id already gone costs one more turn
+        # Drop ids already gone or finished (kept in order), so the tiers stay O(cap).
+        if len(self.actor_order) > self.task_order_limit:
+            self.actor_order = self._live_ids(self.actor_order)
+        if len(self.task_order) > self.task_order_limit:
+            self.task_order = self._live_ids(self.task_order)
+
+    def _live_ids(self, order: deque[int]) -> deque[int]:
+        table = self.task_table
+        return deque(i for i in order if i in table and not _finished_row(table[i]))
 
     def _finish(self, task: Task, state: int, stored: Any) -> None:
         """Resolve a task's outputs with an error or value, whatever state it was in."""
