@@ -498,10 +498,50 @@ class SimBackend(ObjectAPI):
             returns = task.returns
             if len(returns) == 1 and type(result) in ATOMIC:
                 # The commonest end: one immutable scalar, stored as it is.
+                node = task.node
+                if (
+                    task.opts.simple
+                    and task.parent is None
+                    and node is not None
+                    and node.is_head
+                    and self.trace is None
+                    and not self.generating
+                    and not self.locks.table
+                ):
+                    self._end_simple(task, result)
+                    return
                 returns[0].resolve(READY, result)
                 self._end(task)
             else:
                 self._task_returned(task, result)
+
+    def _end_simple(self, task: Task, result: Any) -> None:
+        """`_finish`, `_end` and `_hand_over_or_release` in one, for a task of `simple` options
+        that returned one immutable scalar on the head node, submitted by the driver, in a
+        session without a trace, streams or held file locks (`_run_task` checks). It is its own
+        state-API row, with its node kept and its returns dropped so the row holds no value
+        (the general path makes an `EndedTask`)."""
+        task.returns[0].resolve(READY, result)
+        task_id = task.task_id
+        task.state = FINISHED
+        if self.task_table.get(task_id) is task:
+            self.finished_order.append(task_id)
+        task.returns = ()
+        task.args = None  # type: ignore[assignment]
+        del self.running[task_id]
+        node = task.node
+        queues = self.scheduler.queues
+        queue = queues.get(task.sched_key)
+        if queue and task.strategy is None and not task.gpu_shares and not task.cpu_released:
+            nxt = queue.popleft()  # its worker and resources go to the next of its class
+            if not queue:
+                del queues[task.sched_key]
+            nxt.pool = task.pool
+            self._start_task(nxt, node, here=True)
+            return
+        self._release(task)
+        task.node = node  # the row shows where it ran
+        self.scheduler.dispatch()
 
     def _task_returned(self, task: Task, result: Any) -> None:
         returns = task.returns
@@ -998,4 +1038,7 @@ def _floats(units: dict[str, int]) -> dict[str, float]:
 
 def _finished_row(unit: Any) -> bool:
     """Whether a state-API row is of a unit that finished (Ray's first tier to evict)."""
-    return (type(unit) is EndedTask or type(unit) is EndedCall) and unit.error is None
+    kind = type(unit)
+    if kind is Task:  # a finished task that is its own row (`_end_simple`)
+        return unit.state == FINISHED and not unit.returns
+    return (kind is EndedTask or kind is EndedCall) and unit.error is None
