@@ -966,6 +966,13 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
+        # The session's bookkeeping goes now, by reference counts: the backend is part of
+        # reference cycles, so it would otherwise linger (and be walked by the collector with
+        # every task row it holds) until a full collection.
+        self.task_table.clear()
+        self.finished_order.clear()
+        self.task_order.clear()
+        self.actor_order.clear()
         gc.set_threshold(*self._gc_threshold)
         self.clock.uninstall()
         self.locks.uninstall()
