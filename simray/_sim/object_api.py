@@ -114,16 +114,13 @@ class ObjectAPI:
                 or not self._wait_refs(pending, len(pending), True, timeout)
             ):
                 raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
-        values = []
-        for ref in refs:
-            state = ref.state
-            if state == READY:
-                stored = ref.stored
-                values.append(stored if type(stored) is not Packed else unpack(stored))
-            elif state == FAILED:
-                raise as_raised(ref.stored)
-            else:  # a failure ended the wait before this one resolved
-                continue
+        # Values in order; `_read` copies a pickled one out and raises the first failure.
+        values = [
+            ref.stored
+            if ref.state == READY and type(ref.stored) is not Packed
+            else _read(ref, refs)
+            for ref in refs
+        ]
         return values[0] if single else values
 
     def wait(
@@ -204,3 +201,13 @@ class ObjectAPI:
 
         ref.on_ready(resolved)
         return future
+
+
+def _read(ref: SimRef, refs: list[SimRef]) -> Any:
+    """`get`'s value of `ref` when it is not a ready scalar: a fresh copy, or the error of the
+    first failed ref (a ref still pending means a failure ended the wait; none before it)."""
+    if ref.state == READY:
+        return unpack(ref.stored)
+    if ref.state != FAILED:
+        ref = next(r for r in refs if r.state == FAILED)
+    raise as_raised(ref.stored)
