@@ -12,8 +12,7 @@ import random
 import sys
 import traceback
 from collections import deque
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any
 
 from greenlet import GreenletExit
@@ -41,7 +40,15 @@ from simray._sim.scheduler import (
     node_total,
 )
 from simray._sim.state import task_table_cap
-from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
+from simray._sim.tasks import (
+    FINISHED,
+    NO_KWARGS,
+    QUEUED,
+    RUNNING,
+    WAITING_DEPS,
+    EndedTask,
+    Task,
+)
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -50,7 +57,6 @@ GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
 _CUDA = "CUDA_VISIBLE_DEVICES"
 _SIM_PID = 4242
-NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 _DRIVER_IP = "127.0.0.1"
 
 
