@@ -22,6 +22,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 Callback = Callable[[Any], Any]
 _modules = sys.modules
 _heappush = heapq.heappush
+_heappop = heapq.heappop
 
 
 class WorkerExit(BaseException):
@@ -141,13 +142,37 @@ class Kernel:
             return
         me.blocked_on = SLEEPING
         self.current = None
-        result = self._hub.switch()
+        result = self._switch_to_next()
         self.current = me
         me.blocked_on = None
         if me.env is not self.env_now or me.interrupt:
             self.on_switch_in(me)
         if type(result) is _Throw:
             raise result.exc
+
+    def _switch_to_next(self) -> Any:
+        """Switch out of a sleeping unit: straight to the unit that the hub would resume next,
+        when that is all the hub would do (nothing ready, no exploration or per-event hook, the
+        earliest event a live timed wake of another unit), else to the hub. One switch instead
+        of two, and the same order of events: the hub, resumed later, carries on from there."""
+        heap = self._heap
+        if self._ready or self.explore is not None or self.after_event is not None or not heap:
+            return self._hub.switch()
+        when, _, fn, arg = heap[0]
+        if fn is not self._timed_wake_cb:
+            return self._hub.switch()
+        unit, token, value = arg
+        if (
+            unit.wake_token + 1 != token
+            or unit.blocked_on is None
+            or unit.glet is None
+            or unit.glet is getcurrent()
+        ):
+            return self._hub.switch()
+        _heappop(heap)
+        self.now = when
+        unit.wake_token = token
+        return unit.glet.switch(value)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
         """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""
