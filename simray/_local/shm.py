@@ -164,7 +164,7 @@ def _viewed(mm: mmap.mmap) -> bool:
     no-op otherwise (the pages stay mapped)."""
     try:
         mm.resize(len(mm))
-    except BufferError:
+    except (BufferError, OSError):  # OSError: cannot tell, so never reuse it
         return True
     return False
 
