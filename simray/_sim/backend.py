@@ -543,7 +543,16 @@ class SimBackend(ObjectAPI):
             if not queue:
                 del queues[task.sched_key]
             nxt.pool = task.pool
-            self._start_task(nxt, node, here=True)
+            if nxt.env_vars is None and not self.faults.on_start and not self.jitter:
+                # `_start_task` written out for the next one: same node, no GPUs (its class
+                # has none), no env_vars, fault hook, jitter or trace; its worker is this one.
+                nxt.node = node
+                nxt.state = RUNNING
+                nxt.env = self._driver_cuda
+                self.running[nxt.task_id] = nxt
+                self.kernel.handoff = (nxt, self._run_task_fn)
+            else:
+                self._start_task(nxt, node, here=True)
             return
         self._release(task)
         task.node = node  # the row shows where it ran
