@@ -10,19 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from simray._object_ref import ObjectRef
+
 
 class ArgPacker:
     """`packer(value, fn_name)`: the stored form of one argument of a call to `fn_name`."""
 
-    __slots__ = ("pack", "ref_type")
+    __slots__ = ("pack", "ref_type", "adopt")
 
-    def __init__(self, pack: Callable[[Any], Any], ref_type: type):
+    def __init__(
+        self,
+        pack: Callable[[Any], Any],
+        ref_type: type,
+        adopt: Callable[[Any], Any] | None = None,
+    ):
         self.pack = pack
         self.ref_type = ref_type
+        self.adopt = adopt  # the backend's ref for a ref rebuilt from its id, if it has one
 
     def __call__(self, value: Any, fn_name: str) -> Any:
         if type(value) is self.ref_type:
             return value  # a top-level ref: resolved to its value before the task runs
+        if self.adopt is not None and type(value) is ObjectRef:
+            return self.adopt(value)  # rebuilt from its id: resolved like the ref it names
         try:
             return self.pack(value)
         except Exception as e:

@@ -6,6 +6,8 @@ from typing import Any, NoReturn
 
 from simray import exceptions as exc
 
+_NIL = (1 << 224) - 1
+
 
 class ObjectRef:
     """A reference to an object; backends subclass it to carry their own state.
@@ -14,7 +16,7 @@ class ObjectRef:
     waits for its value.
     """
 
-    __slots__ = ("_id",)
+    __slots__ = ("_id", "_held")
 
     def __init__(self, object_id: int | bytes):
         if isinstance(object_id, bytes):
@@ -22,6 +24,12 @@ class ObjectRef:
                 raise ValueError(f"ID string needs to have length 28, got {len(object_id)}")
             object_id = int.from_bytes(object_id, "big")
         self._id = object_id
+        # A ref rebuilt from an id (`ray.ObjectRef(ref.binary())`) names the same object and,
+        # as in Ray, keeps it in scope: it holds the session's ref while the object is live.
+        from simray import _session
+
+        find = getattr(_session.active(), "find_ref", None)
+        self._held = find(object_id) if find is not None and object_id != _NIL else None
 
     @classmethod
     def nil(cls) -> ObjectRef:
@@ -33,14 +41,16 @@ class ObjectRef:
 
     @classmethod
     def from_hex(cls, hex_id: str) -> ObjectRef:
-        return ObjectRef(bytes.fromhex(hex_id))
+        """Ray 2.60's `ObjectRef.from_hex` raises `NotImplementedError` (its `BaseID` stub);
+        rebuild a ref with `ObjectRef(bytes.fromhex(hex_id))` instead."""
+        raise NotImplementedError
 
     @classmethod
     def size(cls) -> int:
         return 28
 
     def is_nil(self) -> bool:
-        return self._id == (1 << 224) - 1
+        return self._id == _NIL
 
     def hex(self) -> str:
         """The id as 56 hex digits, Ray's length."""

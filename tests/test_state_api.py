@@ -165,3 +165,33 @@ def test_actor_calls_are_evicted_before_tasks(monkeypatch):
         simray.get([t1, t2, call])
     finally:
         simray.shutdown()
+
+
+def test_list_objects_follows_python_references():
+    simray.init(num_cpus=1)
+    kept = simray.put([1, 2])
+    dropped = simray.put([3])
+    dropped_id = dropped.hex()
+    del dropped
+    ids = {r.object_id: r for r in simray.util.state.list_objects()}
+    assert kept.hex() in ids
+    assert dropped_id not in ids
+    assert ids[kept.hex()].reference_type == "LOCAL_REFERENCE"
+    holder = simray.put({"inner": kept})
+    kept_id = kept.hex()
+    del kept
+    row = simray.util.state.get_objects(kept_id)
+    assert [r.reference_type for r in row] == ["CAPTURED_IN_OBJECT"]
+    del holder
+    assert simray.util.state.get_objects(kept_id) is None
+
+
+def test_rebuilt_ref_names_the_same_object_and_keeps_it():
+    simray.init(num_cpus=1)
+    ref = nap.remote(2)
+    rebuilt = simray.ObjectRef(ref.binary())
+    del ref
+    assert rebuilt == simray.ObjectRef(rebuilt.binary())
+    assert simray.get(rebuilt) == 2
+    with pytest.raises(simray.exceptions.GetTimeoutError):
+        simray.get(simray.ObjectRef(b"\x07" * 28), timeout=5)

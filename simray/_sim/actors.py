@@ -19,7 +19,7 @@ from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 from simray._model.returns import split_returns
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
-from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, owner_node, pack, unpack
 
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
@@ -262,6 +262,12 @@ class Actors:
             num_returns = 1
         for _ in range(num_returns):
             call.returns.append(SimRef(backend.ids.new_object(), call))
+        caller = backend.kernel.current
+        if (
+            caller is not backend.kernel.driver
+        ):  # a task made these refs: Ray's owner is that worker
+            for ref in call.returns:
+                ref.owner = owner_node(caller)
         backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
         if actor.state == DEAD or actor.exiting is not None:
             self._fail(call, actor.death or actor.exiting)

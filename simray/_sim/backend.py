@@ -30,7 +30,17 @@ from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.object_api import ObjectAPI
-from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, pack, unpack
+from simray._sim.objects import (
+    ATOMIC,
+    FAILED,
+    PENDING,
+    READY,
+    SimRef,
+    new_session_epoch,
+    owner_node,
+    pack,
+    unpack,
+)
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
@@ -97,6 +107,7 @@ class SimBackend(ObjectAPI):
         self.job_env_vars = env_vars_of(runtime_env)
         self._saved_environ: dict[str, str | None] = {}  # values before any env_vars were set
         self.rng = random.Random(seed)
+        self.epoch = new_session_epoch()  # this session's refs, apart from earlier sessions'
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.jitter = exploration.configure(self, seed, explore, jitter)
         self.kernel.on_switch_in = self._switch_in
@@ -117,7 +128,7 @@ class SimBackend(ObjectAPI):
             # zero-cost model (format 1, before the model existed).
             self.recorder.record("latency", **self.latency.as_dict())
         self.ids = IdAllocator()
-        self.pack_arg = ArgPacker(pack, SimRef)
+        self.pack_arg = ArgPacker(pack, SimRef, self.adopt)
         self.running: dict[int, Task] = {}
         self.streams: dict[int, Any] = {}  # task or call id -> Stream (streaming generators)
         self.generating: dict[int, str] = {}  # task or call id -> "streaming" | "dynamic"
@@ -269,6 +280,9 @@ class SimBackend(ObjectAPI):
             new_object = self.ids.new_object
             returns = [SimRef(new_object(), task) for _ in range(n)]
         task.returns = returns
+        if parent is not self.kernel.driver:  # a task made these refs: Ray's owner is that worker
+            for ref in returns:
+                ref.owner = owner_node(parent)
         table = self.task_table
         table[task_id] = task
         if getattr(opts, "actor", None) is None:

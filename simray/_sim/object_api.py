@@ -12,7 +12,7 @@ from simray import exceptions as exc
 from simray._ids import IdAllocator
 from simray._object_ref import ObjectRef, as_raised, not_a_ref
 from simray._sim.kernel import Kernel, Unit
-from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, pack, unpack
+from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, owner_node, pack, unpack
 from simray._sim.tasks import Task
 from simray._sim.trace import TraceRecorder
 
@@ -52,6 +52,7 @@ class ObjectAPI:
     ids: IdAllocator
     recorder: TraceRecorder
     latency: Any  # the LatencyModel, None when remote operations are free
+    epoch: int  # the session's number: its refs carry it
 
     def _wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
@@ -87,6 +88,30 @@ class ObjectAPI:
                 self.recorder.record("unblock", task=task.task_id)
         return result is not _TIMED_OUT
 
+    def find_ref(self, object_id: int) -> SimRef | None:
+        """The live ref with this id (for a ref rebuilt from its id), or None. It searches the
+        heap: rebuilding a ref is rare, and the hot path then keeps no index of refs."""
+        import gc
+
+        if not object_id:
+            return None
+        for obj in gc.get_objects():
+            if type(obj) is SimRef and obj._id == object_id and obj.epoch == self.epoch:
+                return obj
+        return None
+
+    def adopt(self, ref: ObjectRef) -> SimRef:
+        """The SimRef a rebuilt `ObjectRef(binary)` names; an id with no live object gives a ref
+        that never resolves (Ray's `get` of such a ref waits until its timeout)."""
+        held = ref._held
+        if type(held) is SimRef:
+            return held
+        held = ref._held = self.find_ref(ref._id) or SimRef(ref._id)
+        return held
+
+    def _adopt_all(self, refs: list[Any]) -> list[Any]:
+        return [self.adopt(r) if type(r) is ObjectRef else r for r in refs]
+
     # -- the object API -----------------------------------------------------------------------
     def get(self, refs: Any, timeout: float | None) -> Any:
         single = isinstance(refs, ObjectRef)
@@ -101,6 +126,9 @@ class ObjectAPI:
         failed = False
         for ref in refs:
             if type(ref) is not SimRef:
+                if type(ref) is ObjectRef:  # rebuilt from an id: get what it names
+                    adopted = self._adopt_all(refs)
+                    return self.get(adopted[0] if single else adopted, timeout)
                 not_a_ref("get", ref)
             state = ref.state
             if state == PENDING:
@@ -128,6 +156,17 @@ class ObjectAPI:
     ) -> tuple[list[Any], list[Any]]:
         for ref in refs:
             if type(ref) is not SimRef:
+                if type(ref) is ObjectRef:  # rebuilt from an id: wait for what it names
+                    ready, not_ready = self.wait(
+                        self._adopt_all(refs), num_returns, timeout, fetch_local
+                    )
+                    # The caller gets back the refs it passed, split as their objects are.
+                    ids = {id(r) for r in ready}
+                    adopted = self._adopt_all(refs)
+                    return (
+                        [r for r, a in zip(refs, adopted, strict=True) if id(a) in ids],
+                        [r for r, a in zip(refs, adopted, strict=True) if id(a) not in ids],
+                    )
                 not_a_ref("wait", ref)
         done = sum(1 for r in refs if r.state != PENDING)
         if done < num_returns and (timeout is None or timeout > 0):
@@ -152,6 +191,10 @@ class ObjectAPI:
             ) from e
         ref = SimRef(self.ids.new_object())
         ref.resolve(READY, stored)
+        if (
+            self.kernel.current is not self.kernel.driver
+        ):  # a task put it: Ray's owner is that worker
+            ref.owner = owner_node(self.kernel.current)
         model = self.latency
         if model is not None and self.kernel.current is not None:
             # Storing costs the caller a copy into the object store (see `_sim.latency`).
@@ -164,6 +207,8 @@ class ObjectAPI:
 
     async def await_ref(self, ref: SimRef) -> Any:
         """`await ref` inside asyncio code (driver or task): the value, or the error raised."""
+        if type(ref) is ObjectRef:
+            ref = self.adopt(ref)
         if type(ref) is not SimRef:
             not_a_ref("await", ref)
         if ref.state == PENDING:

@@ -22,10 +22,20 @@ _BY_IDENTITY = (ObjectRef, ActorHandle, PlacementGroup)
 ATOMIC = _ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 
+_session_epoch = 0
+
+
+def new_session_epoch() -> int:
+    """Start numbering a new session's refs apart from those of earlier sessions."""
+    global _session_epoch
+    _session_epoch += 1
+    return _session_epoch
+
+
 class SimRef(ObjectRef):
     """An ObjectRef of the sim backend; the ref is the store entry (freed with its last ref)."""
 
-    __slots__ = ("state", "stored", "callbacks", "task", "lineage", "__weakref__")
+    __slots__ = ("state", "stored", "callbacks", "task", "lineage", "owner", "epoch", "__weakref__")
 
     def __init__(self, object_id: int, task: Any = None):
         self._id = object_id
@@ -35,6 +45,8 @@ class SimRef(ObjectRef):
         self.callbacks: Any = None
         self.task = task  # the task that makes it (None for put), for cancel and explanations
         self.lineage: Any = None  # the finished task that can make it again, if it may be lost
+        self.owner: Any = None  # the node of the task that made it; None: the driver made it
+        self.epoch = _session_epoch  # which session made it (the state API lists only its own)
 
     def resolve(self, state: int, stored: Any) -> None:
         """Set the value or error once and run everyone waiting for it."""
@@ -68,6 +80,16 @@ class SimRef(ObjectRef):
             "an ObjectRef of the sim backend cannot be pickled outside a simray session; "
             "pass it to tasks or put() it instead"
         )
+
+
+def owner_node(unit: Any) -> Any:
+    """The node a unit runs on (a task, an actor call or an actor's loop); None for the driver."""
+    if unit is None:
+        return None
+    node = getattr(unit, "node", None)
+    if node is None and hasattr(unit, "actor"):
+        node = unit.actor.node
+    return node
 
 
 class Packed:

@@ -282,3 +282,219 @@ def jobs(backend: Any) -> list[dict[str, Any]]:
             "driver_info": {"id": JOB_ID_HEX, "node_ip_address": "127.0.0.1", "pid": str(_PID)},
         }
     ]
+
+
+# -- objects ---------------------------------------------------------------------------------------
+_NIL_OWNER = None  # SimRef.owner of objects the driver made
+
+
+def _object_size(ref: Any) -> int:
+    """Bytes of the stored value (its pickled size; Ray's serialized sizes differ by a few bytes
+    of framing); -1 while the object does not exist yet, as in Ray."""
+    import pickle
+
+    from simray._sim.objects import PENDING, Packed
+
+    if ref.state == PENDING:
+        return -1
+    stored = ref.stored
+    if type(stored) is Packed:
+        return len(stored.data)
+    if type(stored) in (bytes, str):
+        return len(stored)
+    try:
+        import cloudpickle
+
+        return len(cloudpickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return -1
+
+
+def _producer_status(ref: Any) -> tuple[str, int]:
+    """The owner's view of the task making `ref` (Ray's `rpc::TaskStatus`) and its attempt."""
+    from simray._sim.objects import PENDING, SimRef
+
+    if ref.state != PENDING:
+        return "FINISHED", 1  # Ray reports FINISHED for an error stored as the value, too
+    unit = ref.task
+    if unit is None:
+        return "NIL", 1
+    if type(unit) is Task:
+        if unit.state == WAITING_DEPS:  # its arguments resolved: on its way to the scheduler
+            waits = unit.deps_left or any(
+                type(a) is SimRef and a.state == PENDING
+                for a in list(unit.args) + list(unit.kwargs.values())
+            )
+            status = "PENDING_ARGS_AVAIL" if waits else "PENDING_NODE_ASSIGNMENT"
+        elif unit.state == QUEUED:
+            status = "PENDING_NODE_ASSIGNMENT"
+        else:
+            status = "SUBMITTED_TO_WORKER"
+        return status, unit.attempt + 1 if unit.state == RUNNING else max(unit.attempt, 1)
+    if unit.deps_left:
+        return "PENDING_ARGS_AVAIL", unit.attempts
+    return "SUBMITTED_TO_WORKER", unit.attempts
+
+
+def _call_site_of(unit: Any) -> str:
+    """Ray's call site for the copy of an argument a running worker holds: the function's
+    module (the script's name for `__main__`) and qualified name."""
+    import sys
+
+    if type(unit) is Task:
+        fn = unit.fn
+        module = getattr(fn, "__module__", None) or "__main__"
+        qualname = getattr(fn, "__qualname__", unit.name)
+    else:
+        cls = unit.actor.cls if hasattr(unit.actor, "cls") else None
+        module = getattr(cls, "__module__", None) or "__main__"
+        qualname = f"{unit.actor.opts.class_name}.{unit.method}"
+    if module == "__main__":
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None) or "__main__"
+        module = os.path.splitext(os.path.basename(main_file))[0]
+    return f"(deserialize task arg) {module}.{qualname}"
+
+
+def objects(backend: Any) -> list[dict[str, Any]]:
+    """Ray's object rows: one per (object, worker holding a reference to it), sorted by id.
+
+    The owner's row (DRIVER, or WORKER for objects a task made) says why the object lives:
+    USED_BY_PENDING_TASK (an argument, at any depth, of a task or call not finished),
+    LOCAL_REFERENCE (a Python reference outside simray's own bookkeeping),
+    CAPTURED_IN_OBJECT (only inside another live object's value); an object held only by
+    simray itself gets no row, as Ray drops entries with no reference. A running task or call
+    holding a ref argument adds a WORKER row: PINNED_IN_MEMORY for a top-level argument,
+    LOCAL_REFERENCE for one nested in a value. Each live actor handle gives an ACTOR_HANDLE row.
+    """
+    import gc
+    import sys
+
+    from simray._actor import ActorHandle
+    from simray._generator import Stream
+    from simray._sim.objects import Packed, SimRef
+
+    refs: list[Any] = []
+    units: list[Any] = []
+    packs: list[Any] = []
+    streams: list[Any] = []
+    handles: dict[int, Any] = {}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        if kind is SimRef:
+            if obj._id and obj.epoch == backend.epoch:
+                refs.append(obj)
+        elif kind is Task or kind is ActorCall:
+            units.append(obj)
+        elif kind is Packed:
+            packs.append(obj)
+        elif kind is Stream:
+            streams.append(obj)
+        elif isinstance(obj, ActorHandle):
+            actor = obj._actor
+            handles.setdefault(id(actor), actor)
+    internal: dict[int, int] = {}  # id(ref) -> references simray itself holds
+
+    def count(container: Any) -> None:
+        if container is None:
+            return
+        for item in container.values() if type(container) is dict else container:
+            if type(item) is SimRef:
+                internal[id(item)] = internal.get(id(item), 0) + 1
+
+    table = backend.task_table
+    pending_args: set[int] = set()
+    running: list[tuple[Any, list[Any], list[Any]]] = []
+    for unit in units:
+        count(unit.returns)
+        count(unit.args)
+        count(unit.kwargs)
+        is_task = type(unit) is Task
+        done = unit.state == FINISHED if is_task else unit.state == "finished"
+        if done or unit.args is None:
+            continue
+        if table.get(unit.task_id if is_task else unit.call_id) is not unit:
+            continue  # another session's
+        values = list(unit.args) + list((unit.kwargs or {}).values())
+        top = [v for v in values if type(v) is SimRef]
+        nested = [r for v in values if type(v) is Packed for r in v.refs if type(r) is SimRef]
+        pending_args.update(id(r) for r in top + nested)
+        if (unit.state == RUNNING if is_task else unit.state == "running") and (top or nested):
+            running.append((unit, top, nested))
+    captured: set[int] = set()
+    for packed in packs:
+        count(packed.refs)
+        captured.update(id(r) for r in packed.refs if type(r) is SimRef)
+    for stream in streams:
+        count(stream.items)
+    for actor in backend.actors.all:  # its creation task's ref: Ray lists the handle instead
+        count((actor.creation,))
+    for actor in backend.actors.all:  # its creation task's ref: Ray lists the handle instead
+        count((actor.creation,))
+    for pg in backend.pgs.all:
+        ready = getattr(pg, "ready_ref", None)
+        if ready is not None:
+            internal[id(ready)] = internal.get(id(ready), 0) + 1
+    head = backend.scheduler.all_nodes[0]
+    rows = []
+    for ref in refs:
+        # getrefcount's argument, `refs` and the loop variable are ours too.
+        outside = sys.getrefcount(ref) - 3 - internal.get(id(ref), 0)
+        if id(ref) in pending_args:
+            reference = "USED_BY_PENDING_TASK"
+        elif outside > 0:
+            reference = "LOCAL_REFERENCE"
+        elif id(ref) in captured:
+            reference = "CAPTURED_IN_OBJECT"
+        else:
+            continue
+        status, attempt = _producer_status(ref)
+        owner = ref.owner
+        rows.append(
+            {
+                "object_id": ref.hex(),
+                "object_size": _object_size(ref),
+                "task_status": status,
+                "attempt_number": attempt,
+                "reference_type": reference,
+                "call_site": "disabled",
+                "type": "DRIVER" if owner is _NIL_OWNER else "WORKER",
+                "pid": _PID,
+                "ip": (owner if owner is not _NIL_OWNER else head).ip,
+            }
+        )
+    for unit, top, nested in running:
+        site = _call_site_of(unit)
+        for refs_of, reference in ((top, "PINNED_IN_MEMORY"), (nested, "LOCAL_REFERENCE")):
+            for ref in dict.fromkeys(refs_of):
+                rows.append(
+                    {
+                        "object_id": ref.hex(),
+                        "object_size": _object_size(ref),
+                        "task_status": "NIL",
+                        "attempt_number": 1,
+                        "reference_type": reference,
+                        "call_site": site,
+                        "type": "WORKER",
+                        "pid": _PID,
+                        "ip": unit.node.ip if unit.node is not None else head.ip,
+                    }
+                )
+    ours = {id(actor) for actor in backend.actors.all}
+    for actor in handles.values():
+        if id(actor) not in ours:
+            continue  # a handle kept from an earlier session
+        rows.append(
+            {
+                "object_id": "ff" * 8 + actor.hex() + "01000000",
+                "object_size": -1,
+                "task_status": "NIL",
+                "attempt_number": 1,
+                "reference_type": "ACTOR_HANDLE",
+                "call_site": "disabled",
+                "type": "DRIVER",
+                "pid": _PID,
+                "ip": head.ip,
+            }
+        )
+    rows.sort(key=lambda row: row["object_id"])  # stable: an owner's row before workers'
+    return rows

@@ -1,5 +1,5 @@
-"""`ray.util.state`: list, get and summarize tasks, actors, nodes, placement groups, workers and
-jobs, with Ray 2.60's field names, state values, filter syntax, `limit` and `detail`.
+"""`ray.util.state`: list, get and summarize tasks, actors, nodes, objects, placement groups,
+workers and jobs, with Ray 2.60's field names, state values, filter syntax, `limit` and `detail`.
 
 On `sim` the answers are exact at the current virtual instant (Ray's are eventually consistent,
 so Ray's tests poll them). On the `ray` backend these are Ray's own functions.
@@ -75,6 +75,18 @@ _SCHEMAS: dict[str, tuple[str, list[str], list[str], set[str]]] = {
         [],
         {"job_id", "status", "submission_id", "type"},
     ),
+    "objects": (
+        "ObjectState",
+        [
+            "object_id", "object_size", "task_status", "attempt_number", "reference_type",
+            "call_site", "type", "pid", "ip",
+        ],
+        [],
+        {
+            "attempt_number", "call_site", "ip", "object_id", "object_size", "pid",
+            "reference_type", "task_status", "type",
+        },
+    ),
 }  # fmt: skip
 _ID_FIELD = {
     "tasks": "task_id",
@@ -82,7 +94,8 @@ _ID_FIELD = {
     "nodes": "node_id",
     "placement_groups": "placement_group_id",
     "workers": "worker_id",
-    "jobs": "job_id",
+    "jobs": "submission_id",  # Ray's get_job looks the id up among submission ids
+    "objects": "object_id",
 }
 
 
@@ -120,6 +133,7 @@ NodeState = _RECORD_CLASSES["nodes"]
 PlacementGroupState = _RECORD_CLASSES["placement_groups"]
 WorkerState = _RECORD_CLASSES["workers"]
 JobState = _RECORD_CLASSES["jobs"]
+ObjectState = _RECORD_CLASSES["objects"]
 
 
 def _backend() -> Any:
@@ -131,7 +145,13 @@ def _backend() -> Any:
 def _rows(kind: str) -> list[dict[str, Any]]:
     from simray._sim import state
 
-    return getattr(state, kind)(_backend())
+    backend = _backend()
+    if not hasattr(backend, "task_table"):
+        raise NotImplementedError(
+            f"ray.util.state is not provided on the {backend.name!r} backend yet; run the "
+            "program on 'sim' (exact state at every virtual instant) or 'ray'"
+        )
+    return getattr(state, kind)(backend)
 
 
 def _matches(row: dict[str, Any], column: str, predicate: str, value: Any) -> bool:
@@ -191,8 +211,10 @@ def _get(kind: str, id: str) -> Any:
         import ray.util.state as ray_state
 
         single = {"placement_groups": "placement_group"}.get(kind, kind.rstrip("s"))
-        return getattr(ray_state, f"get_{single}")(id)
+        return getattr(ray_state, "get_objects" if kind == "objects" else f"get_{single}")(id)
     found = _list(kind, [(_ID_FIELD[kind], "=", id)], limit=10_000, detail=True)
+    if kind == "objects":  # one row per holder; Ray gives None when there is none
+        return found or None
     if kind == "tasks":
         return found if len(found) > 1 else (found[0] if found else None)
     return found[0] if found else None
@@ -277,6 +299,20 @@ def list_jobs(
     return _list("jobs", filters, limit, detail)
 
 
+def list_objects(
+    address: str | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    detail: bool = False,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> list[Any]:
+    """Objects in scope, one `ObjectState` row per holder (owner, or a worker running with it
+    as an argument), sorted by object id as Ray sorts them."""
+    return _list("objects", filters, limit, detail)
+
+
 # -- get_* ----------------------------------------------------------------------------------------
 def get_actor(
     id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
@@ -312,6 +348,13 @@ def get_job(
     id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
 ) -> Any:
     return _get("jobs", id)
+
+
+def get_objects(
+    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
+) -> Any:
+    """Every row of one object (None if it is not in scope), as Ray's `get_objects`."""
+    return _get("objects", id)
 
 
 # -- summarize_* ----------------------------------------------------------------------------------
@@ -367,19 +410,79 @@ def summarize_actors(
     return {"cluster": {"summary": summary, "total_actors": len(rows), "summary_by": "class"}}
 
 
+def summarize_objects(
+    address: str | None = None,
+    timeout: int = DEFAULT_RPC_TIMEOUT,
+    raise_on_missing_output: bool = True,
+    _explain: bool = False,
+) -> dict[str, Any]:
+    """Object counts and sizes per call site, as Ray's `ObjectSummaries` under "cluster"."""
+    backend = _backend()
+    if backend.name == "ray":
+        import ray.util.state as ray_state
+
+        return ray_state.summarize_objects()
+    summary: dict[str, Any] = {}
+    workers: dict[str, set[Any]] = {}
+    nodes: dict[str, set[Any]] = {}
+    total_size_mb = 0.0
+    rows = _rows("objects")
+    for row in rows:
+        key = row["call_site"]
+        entry = summary.setdefault(
+            key,
+            {
+                "total_objects": 0,
+                "total_size_mb": 0,
+                "total_num_workers": 0,
+                "total_num_nodes": 0,
+                "task_state_counts": {},
+                "task_attempt_number_counts": {},
+                "ref_type_counts": {},
+            },
+        )
+        for field, value in (
+            ("task_state_counts", row["task_status"]),
+            ("task_attempt_number_counts", str(row["attempt_number"])),
+            ("ref_type_counts", row["reference_type"]),
+        ):
+            entry[field][value] = entry[field].get(value, 0) + 1
+        entry["total_objects"] += 1
+        if row["object_size"] != -1:
+            entry["total_size_mb"] += row["object_size"] / 1024**2
+            total_size_mb += row["object_size"] / 1024**2
+        workers.setdefault(key, set()).add(row["pid"])
+        nodes.setdefault(key, set()).add(row["ip"])
+    for key, entry in summary.items():
+        entry["total_num_workers"] = len(workers[key])
+        entry["total_num_nodes"] = len(nodes[key])
+    return {
+        "cluster": {
+            "summary": summary,
+            "total_objects": len(rows),
+            "total_size_mb": total_size_mb,
+            "callsite_enabled": all(row["call_site"] != "disabled" for row in rows),
+            "summary_by": "callsite",
+        }
+    }
+
+
 __all__ = [
     "get_actor",
     "get_job",
     "get_node",
+    "get_objects",
     "get_placement_group",
     "get_task",
     "get_worker",
     "list_actors",
     "list_jobs",
     "list_nodes",
+    "list_objects",
     "list_placement_groups",
     "list_tasks",
     "list_workers",
     "summarize_actors",
+    "summarize_objects",
     "summarize_tasks",
 ]
