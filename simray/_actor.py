@@ -273,6 +273,23 @@ class ActorHandle:
         )
 
 
+# The keywords of Ray 2.60's `ActorMethod._remote` (what `.options(...)` forwards to it).
+_METHOD_CALL_OPTIONS = frozenset(
+    {
+        "name",
+        "num_returns",
+        "max_task_retries",
+        "retry_exceptions",
+        "concurrency_group",
+        "_generator_backpressure_num_objects",
+        "_num_objects_per_yield",
+        "enable_task_events",
+        "tensor_transport",
+        "_labels",
+    }
+)
+
+
 class ActorMethod:
     """One method of an actor handle; `.remote()` calls it, `.options()` overrides options."""
 
@@ -281,6 +298,7 @@ class ActorMethod:
         self._name = name
         self._num_returns = num_returns
         self._group = group  # `.options(concurrency_group=...)`; None: the method's own group
+        self._unexpected: str | None = None  # an option `.remote()` rejects, as Ray's does
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(
@@ -289,6 +307,10 @@ class ActorMethod:
         )
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
+        if self._unexpected is not None:
+            raise TypeError(
+                f"ActorMethod._remote() got an unexpected keyword argument '{self._unexpected}'"
+            )
         backend = _session.backend()
         if self._group is not None:
             return backend.submit_actor_task(
@@ -313,15 +335,22 @@ class ActorMethod:
         num_returns = options.get("num_returns")
         if isinstance(num_returns, int) and num_returns < 0:
             raise ValueError(f"num_returns must be >= 0, but got {num_returns}.")
-        unknown = set(options) - {"num_returns", "name", "concurrency_group", "retry_exceptions"}
-        if unknown:
-            raise ValueError(f"Invalid option keyword {sorted(unknown)[0]} for actor methods.")
+        if "_num_objects_per_yield" in options:
+            raise ValueError(
+                "_num_objects_per_yield cannot be overridden per actor method call. Use "
+                "@ray.method(_num_objects_per_yield=...) instead."
+            )
         group = options.get("concurrency_group", self._group)
         if group is not None and not isinstance(group, str):
             raise TypeError(f"concurrency_group must be a group name (str); got {group!r}")
-        return ActorMethod(
+        method = ActorMethod(
             self._handle, self._name, options.get("num_returns", self._num_returns), group
         )
+        # Like Ray, `.options` takes any keyword and `.remote()` rejects one its `_remote`
+        # does not have; the accepted ones simray does not model (retries per call, task
+        # events, tensor transport, labels) are accepted and have no effect.
+        method._unexpected = next((k for k in options if k not in _METHOD_CALL_OPTIONS), None)
+        return method
 
 
 def _is_generator(fn: Any) -> bool:

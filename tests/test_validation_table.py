@@ -351,6 +351,28 @@ ROWS: list[tuple[str, str, str, str | None, str | None]] = [
         "ValueError",
         "num_returns must be >= 0, but got -1.",
     ),
+    ("options_method_bogus_accepted", "in", "a.m.options(bogus=1)", None, None),
+    (
+        "options_method_bogus_at_remote",
+        "in",
+        "a.m.options(bogus=1).remote()",
+        "TypeError",
+        "ActorMethod._remote() got an unexpected keyword argument 'bogus'",
+    ),
+    (
+        "options_method_num_objects_per_yield",
+        "in",
+        "a.m.options(_num_objects_per_yield=2)",
+        "ValueError",
+        "_num_objects_per_yield cannot be overridden per actor method call. Use @ray.method(_num_objects_per_yield=...) instead.",
+    ),
+    (
+        "options_method_max_task_retries_accepted",
+        "in",
+        "ray.get(a.m.options(max_task_retries=1, enable_task_events=False).remote())",
+        None,
+        None,
+    ),
     (
         "actor_method_called_directly",
         "in",

@@ -115,7 +115,7 @@ def _describe_task(backend: Any, task: Any, lines: list[str], seen: set[int], de
         )
         _describe_unit(backend, task, task.label(), lines, seen, depth + 1)
     elif task.state == QUEUED:
-        reason = backend.scheduler.infeasible_reason(task.demand)
+        reason = backend.scheduler.infeasible_reason(task.demand, task)
         if reason is not None:
             lines.append(
                 f"{pad}{task.label()} is queued and infeasible: it needs "

@@ -327,16 +327,27 @@ class Scheduler:
                 text,
             )
 
-    def infeasible_reason(self, demand: Demand) -> str | None:
-        """Why no alive node could ever run `demand`, or None if some node could."""
-        if any(n.resources.feasible(demand) for n in self.nodes):
+    def infeasible_reason(self, demand: Demand, task: Any = None) -> str | None:
+        """Why no alive node could ever run `demand` (for `task`, whose label_selector narrows
+        the nodes, as in placement), or None if some node could."""
+        nodes = self.nodes
+        selector = getattr(getattr(task, "opts", None), "label_selector", None)
+        if selector:
+            nodes = [n for n in nodes if labels.matches(selector, node_labels(n))]
+            if not nodes:
+                raw = task.opts.raw.get("label_selector")
+                return f"no alive node has labels matching its label_selector {raw}"
+        if any(n.resources.feasible(demand) for n in nodes):
             return None
         parts = []
         for key, units in demand.items():
-            best = max((n.resources.total.get(key, 0) for n in self.nodes), default=0)
+            best = max((n.resources.total.get(key, 0) for n in nodes), default=0)
             if best < units:
                 parts.append(f"{key} {units / UNIT:g} > largest node's {best / UNIT:g}")
-        return "; ".join(parts) or "no node can fit the whole request at once"
+        which = "largest matching node" if selector else "largest node"
+        return "; ".join(p.replace("largest node", which) for p in parts) or (
+            "no node can fit the whole request at once"
+        )
 
     def queued(self) -> list[Any]:
         return [t for q in self.queues.values() for t in q]
