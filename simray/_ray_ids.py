@@ -142,9 +142,10 @@ class PlacementGroupID(BaseID):
 JOB_ID_HEX = "01000000"  # the one job of a simray session, as Ray numbers its first driver
 
 
-def worker_id_hex(key: str) -> str:
-    """A WorkerID hex derived from a stable key (the unit that runs, on `sim`)."""
-    return hashlib.sha256(f"simray-worker-{key}".encode()).hexdigest()[: 2 * WorkerID.SIZE]
+def worker_id_hex(key: str, seed: int = 0) -> str:
+    """A WorkerID hex derived from the session's seed and a stable key (the unit that runs, on
+    `sim`): the same on every run of one seed."""
+    return hashlib.sha256(f"simray-worker-{seed}-{key}".encode()).hexdigest()[: 2 * WorkerID.SIZE]
 
 
 def __getattr__(name: str) -> Any:  # ObjectID is ObjectRef in Ray

@@ -39,8 +39,14 @@ def _code_reduce(code: types.CodeType) -> Any:
     return ctor, args
 
 
+# `ray.util.register_serializer` in this process (the driver or one worker), as Ray keeps it.
+CUSTOM_REDUCERS: dict[type, Callable[[Any], Any]] = {}
+
+
 class _Pickler(cloudpickle.Pickler):
-    dispatch_table = ChainMap({types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table)
+    dispatch_table = ChainMap(
+        CUSTOM_REDUCERS, {types.CodeType: _code_reduce}, cloudpickle.Pickler.dispatch_table
+    )
 
     def __init__(self, file: io.BytesIO, buffers: list[Any], token: Callable[[Any], Any]):
         super().__init__(file, protocol=5, buffer_callback=buffers.append)

@@ -39,6 +39,7 @@ from simray._sim.objects import (
     new_session_epoch,
     owner_node,
     pack,
+    set_process_key,
     unpack,
 )
 from simray._sim.placement_groups import PlacementGroups
@@ -111,6 +112,7 @@ class SimBackend(ObjectAPI):
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.jitter = exploration.configure(self, seed, explore, jitter)
         self.kernel.on_switch_in = self._switch_in
+        set_process_key(self._process_key)  # whose register_serializer applies when packing
         self.scheduler = Scheduler(self.rng, self._start_task, lambda: self.kernel.now)
         self.scheduler.on_unschedulable = self._unschedulable
         self._run_task_fn = self._run_task  # bound once: it is handed over for every task
@@ -204,7 +206,7 @@ class SimBackend(ObjectAPI):
             labels["ray.io/accelerator-type"] = accelerator_type
         ip = f"127.0.0.{index + 1}"
         total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
-        node = SimNode(index, total, labels, is_head)
+        node = SimNode(index, total, labels, is_head, self.seed)
         self.recorder.record("node_added", node=node.index, resources=_floats(total))
         self.scheduler.add_node(node)
         return node
@@ -225,6 +227,17 @@ class SimBackend(ObjectAPI):
             if node.node_id == node_id:
                 return node
         raise ValueError(f"no node with id {node_id!r} in this sim cluster")
+
+    def _process_key(self) -> Any:
+        """The simulated process the current unit runs in: None for the driver, the actor for
+        its calls (one worker process for the actor's life), else the task."""
+        unit = self.kernel.current
+        if unit is self.kernel.driver:
+            return None
+        actor = getattr(unit, "actor", None)
+        if actor is not None:
+            return ("actor", actor.actor_id)
+        return ("task", getattr(unit, "task_id", id(unit)))
 
     # -- tasks ------------------------------------------------------------------------------
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
@@ -939,7 +952,7 @@ class SimBackend(ObjectAPI):
                 "actor_name": actor.opts.name or "",
                 "actor_handle": actor.handle,
                 "restarts": actor.restarts,
-                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}"),
+                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}", self.seed),
                 "labels": self._labels(actor.node),
                 "runtime_env": _effective_env(actor.opts.raw, actor.env),
             }
@@ -958,7 +971,7 @@ class SimBackend(ObjectAPI):
                 "function_name": _qualified(None, unit.fn)
                 if creating is None
                 else _qualified(creating.cls, "__init__"),
-                "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}"),
+                "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", self.seed),
                 "labels": self._labels(unit.node),
                 "runtime_env": _effective_env(unit.opts.raw, unit.env),
             }
@@ -977,7 +990,7 @@ class SimBackend(ObjectAPI):
                 "namespace": self.namespace,
                 "cancelled": False,
                 "worker": False,
-                "worker_id": worker_id_hex("driver"),
+                "worker_id": worker_id_hex("driver", self.seed),
                 "labels": self._labels(head),
                 "runtime_env": self.runtime_env,
             }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import pickle
+from collections import ChainMap
 from typing import Any
 
 from simray._actor import ActorHandle
@@ -102,6 +103,34 @@ class Packed:
         self.refs = refs
 
 
+# Serializers registered with `ray.util.register_serializer`, per simulated process (as Ray's
+# live in each worker process's pickler): process key -> {class: reducer}. None is the driver.
+_REDUCERS: dict[Any, dict[type, Any]] = {}
+_process_key: Any = lambda: None  # noqa: E731  (the sim backend installs its own)
+
+
+def set_process_key(fn: Any) -> None:
+    """Install how to name the process the current unit runs in (the driver is None)."""
+    global _process_key
+    _process_key = fn
+    for key in [k for k in _REDUCERS if k is not None]:
+        del _REDUCERS[key]  # a new session: its workers start without registrations
+
+
+def register_reducer(cls: type, reducer: Any) -> None:
+    """Pickle instances of `cls` with `reducer` in the current simulated process."""
+    _REDUCERS.setdefault(_process_key(), {})[cls] = reducer
+
+
+def unregister_reducer(cls: type) -> None:
+    key = _process_key()
+    table = _REDUCERS.get(key)
+    if table is not None:
+        table.pop(cls, None)
+        if not table:
+            del _REDUCERS[key]
+
+
 @functools.cache
 def _ref_keeping_pickler() -> type:
     """A cloudpickle Pickler that keeps refs by identity; cloudpickle loads on the first copy."""
@@ -109,6 +138,9 @@ def _ref_keeping_pickler() -> type:
 
     class RefKeepingPickler(cloudpickle.Pickler):
         def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
+            table = _REDUCERS.get(_process_key()) if _REDUCERS else None
+            if table:  # read by the C pickler's __init__, so set before it
+                self.dispatch_table = ChainMap(table, cloudpickle.Pickler.dispatch_table)
             super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
             self._refs = refs
 

@@ -44,9 +44,13 @@ class SimNode:
 
     __slots__ = ("node_id", "index", "ip", "resources", "alive", "labels", "is_head")
 
-    def __init__(self, index: int, total: Demand, labels: dict[str, str], is_head: bool):
+    def __init__(
+        self, index: int, total: Demand, labels: dict[str, str], is_head: bool, seed: int = 0
+    ):
         self.index = index
-        self.node_id = hashlib.sha256(f"simray-node-{index}".encode()).hexdigest()[:56]
+        # Derived from the session's seed and the node's index: the same on every run of one
+        # seed, different across seeds (as Ray's random ids differ across clusters).
+        self.node_id = hashlib.sha256(f"simray-node-{seed}-{index}".encode()).hexdigest()[:56]
         self.ip = f"127.0.0.{index + 1}"
         self.resources = NodeResources(total)
         self.alive = True

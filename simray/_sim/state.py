@@ -81,7 +81,7 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
             "func_or_class_name": unit.name,
             "parent_task_id": parent_hex if parent_hex is not None else "ff" * 24,
             "node_id": node.node_id if node is not None else None,
-            "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}")
+            "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", backend.seed)
             if node is not None
             else None,
             "worker_pid": _PID if node is not None else None,
@@ -109,7 +109,9 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         "func_or_class_name": name,
         "parent_task_id": "ff" * 24,
         "node_id": node.node_id if node is not None and started else None,
-        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{restarts}") if started else None,
+        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{restarts}", backend.seed)
+        if started
+        else None,
         "worker_pid": _PID if started else None,
         "error_type": _error_type(error),
         "language": "PYTHON",
@@ -240,7 +242,7 @@ def workers(backend: Any) -> list[dict[str, Any]]:
     head = backend.scheduler.all_nodes[0]
     rows = [
         {
-            "worker_id": worker_id_hex("driver"),
+            "worker_id": worker_id_hex("driver", backend.seed),
             "is_alive": True,
             "worker_type": "DRIVER",
             "exit_type": None,
@@ -256,7 +258,9 @@ def workers(backend: Any) -> list[dict[str, Any]]:
         dead = actor.state == "dead"
         rows.append(
             {
-                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}"),
+                "worker_id": worker_id_hex(
+                    f"actor-{actor.actor_id}-{actor.restarts}", backend.seed
+                ),
                 "is_alive": not dead,
                 "worker_type": "WORKER",
                 "exit_type": "INTENDED_USER_EXIT" if dead else None,

@@ -19,6 +19,9 @@ _LAZY = {
     "as_completed": ("simray.util.helpers", "as_completed"),
     "map_unordered": ("simray.util.helpers", "map_unordered"),
     "inspect_serializability": ("simray.util.check_serialize", "inspect_serializability"),
+    "register_serializer": ("simray.util.serialization", "register_serializer"),
+    "deregister_serializer": ("simray.util.serialization", "deregister_serializer"),
+    "serialization": ("simray.util.serialization", None),
     "actor_pool": ("simray.util.actor_pool", None),
     "queue": ("simray.util.queue", None),
     "state": ("simray.util.state", None),
@@ -66,6 +69,8 @@ def list_named_actors(all_namespaces: bool = False) -> list[Any]:
 
 __all__ = [
     "ActorPool",
+    "deregister_serializer",
+    "register_serializer",
     "as_completed",
     "get_node_instance_id",
     "get_node_ip_address",
