@@ -121,6 +121,9 @@ def init(
         )
         return _InitInfo(backend="ray")
     from simray import cluster as _cluster
+    from simray._model.labels import check_node_labels
+
+    check_node_labels(labels)
 
     sim_cluster = _cluster.find(address)
     if cluster is not None:

@@ -99,6 +99,9 @@ class Cluster:
                 f"add_node() got unknown argument(s) {sorted(unknown)}; "
                 f"a simulated node takes {sorted(_NODE_ARGS)}"
             )
+        from simray._model.labels import check_node_labels
+
+        check_node_labels(node_args.get("labels"))
         spec = {"num_cpus": 1, "num_gpus": 0}
         spec.update({k: v for k, v in node_args.items() if k in _NODE_ARGS})
         node = ClusterNode(spec, is_head=self.head_node is None)

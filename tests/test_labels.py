@@ -74,3 +74,17 @@ def test_options_reject_a_bad_selector():
         f.options(label_selector={"zone": "-a"})
     with pytest.raises(TypeError, match="expected string or bytes-like object"):
         f.options(label_selector={"zone": 1})
+
+
+def test_init_label_value_must_be_a_string():
+    """Ray 2.60's raylet exits on a non-string label value (its ray.init then times out after a
+    minute with "The current node timed out during startup"); simray refuses at once, with the
+    raylet's reason and the fix."""
+    import simray
+    from simray.cluster import Cluster
+
+    with pytest.raises(ValueError, match="'gpus' field in the node labels configuration is not"):
+        simray.init(num_cpus=1, labels={"gpus": 2})
+    assert not simray.is_initialized()
+    with pytest.raises(ValueError, match=r"give every label value as a string, e.g. \{'k': '1'\}"):
+        Cluster().add_node(num_cpus=1, labels={"k": 1})

@@ -71,6 +71,20 @@ ROWS: list[tuple[str, str, str, str | None, str | None]] = [
         "{'GPU': 1} -> `GPU` cannot be a custom resource because it is one of the default resources ({'CPU', 'object_store_memory', 'memory', 'GPU'}). Use `num_gpus` instead. For example, use `ray start --num-gpus=1` instead of `ray start --resources={'GPU': 1}`",
     ),
     (
+        "init_labels_string",
+        "pre",
+        "ray.init(labels='zone=us')",
+        "AttributeError",
+        "'str' object has no attribute 'items'",
+    ),
+    (
+        "init_labels_reserved_prefix_accepted",
+        "pre",
+        "ray.init(labels={'ray.io/x': '1'})",
+        None,
+        None,
+    ),
+    (
         "init_namespace_int",
         "pre",
         "ray.init(namespace=1)",

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 NODE_ID_KEY = "ray.io/node-id"  # the one label Ray 2.60 sets on every node by default
-RESERVED_PREFIX = "ray.io/"
 
 # Kubernetes label syntax, as Ray's `ray/_private/label_utils.py` spells it.
 _LABEL = r"([a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?)"
@@ -86,13 +85,24 @@ def check_fallback_strategy(strategies: list[Any] | None) -> str | None:
     return None
 
 
-def check_node_labels(labels: Mapping[str, Any] | None) -> None:
-    """Raise Ray's ValueError for custom node labels that use the reserved `ray.io/` prefix."""
-    for key in labels or ():
-        if key.startswith(RESERVED_PREFIX):
+def check_node_labels(labels: Any) -> None:
+    """Ray 2.60's checks on `init(labels=...)` and `Cluster.add_node(labels=...)`, found by
+    experiment: no key or value syntax is checked there (`ray.io/` keys, spaces and empty values
+    are all accepted; only `ray start --labels` checks them). A non-mapping fails as Ray's does.
+    A value that is not a string makes Ray's raylet exit at start-up ("Failed to parse node
+    labels json string ..."), after which `ray.init` waits and raises "The current node timed
+    out during startup"; simray raises at once, with the raylet's reason and the fix."""
+    if labels is None:
+        return
+    if not hasattr(labels, "items"):
+        raise AttributeError(f"'{type(labels).__name__}' object has no attribute 'items'")
+    for key, value in labels.items():
+        if not isinstance(value, str):
             raise ValueError(
-                f"Custom label keys `{key}` cannot start with the prefix `{RESERVED_PREFIX}`. "
-                "This is reserved for Ray defined labels."
+                "Failed to parse node labels json string for The value of the "
+                f"'{key}' field in the node labels configuration is not string type. "
+                f"(Ray's raylet exits on this at start-up; give every label value as a string, "
+                f"e.g. {{{key!r}: {str(value)!r}}}.)"
             )
 
 
