@@ -145,7 +145,8 @@ JOB_ID_HEX = "01000000"  # the one job of a simray session, as Ray numbers its f
 def worker_id_hex(key: str, seed: int = 0) -> str:
     """A WorkerID hex derived from the session's seed and a stable key (the unit that runs, on
     `sim`): the same on every run of one seed."""
-    return hashlib.sha256(f"simray-worker-{seed}-{key}".encode()).hexdigest()[: 2 * WorkerID.SIZE]
+    text = f"simray-worker-{key}" if seed == 0 else f"simray-worker-{seed}-{key}"
+    return hashlib.sha256(text.encode()).hexdigest()[: 2 * WorkerID.SIZE]
 
 
 def __getattr__(name: str) -> Any:  # ObjectID is ObjectRef in Ray
