@@ -66,6 +66,9 @@ class ActorCall(Unit):
         "attempts",
         "atask",
         "group",
+        "created_at",
+        "started_at",
+        "ended_at",
     )
 
     def __init__(self, call_id: int, actor: SimActor, method: str, args: Any, kwargs: Any):
@@ -84,6 +87,9 @@ class ActorCall(Unit):
         self.attempts = 1
         self.atask: asyncio.Task[None] | None = None  # its asyncio task, on an async actor
         self.group: str | None = None  # its concurrency group; None: the default group
+        self.created_at = 0.0  # virtual times of submission, start and end (state API)
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     @property
     def node(self) -> Any:
@@ -100,11 +106,25 @@ class EndedCall:
     """What `ray.util.state` keeps of an actor call that ended: the fields of its row as they
     were then (the actor may restart elsewhere later); the row is made only when asked for."""
 
-    __slots__ = ("call_id", "attempts", "actor", "method", "node", "restarts", "error")
+    __slots__ = (
+        "call_id",
+        "attempts",
+        "actor",
+        "method",
+        "node",
+        "restarts",
+        "error",
+        "created_at",
+        "started_at",
+        "ended_at",
+    )
 
-    def __init__(self, call: ActorCall, error: BaseException | None):
+    def __init__(self, call: ActorCall, error: BaseException | None, now: float):
         actor = call.actor
         self.call_id = call.call_id
+        self.created_at = call.created_at
+        self.started_at = call.started_at
+        self.ended_at = call.ended_at if call.ended_at is not None else now
         self.attempts = call.attempts
         self.actor = actor
         self.method = call.method
@@ -247,6 +267,7 @@ class Actors:
         packed = [backend.pack_arg(a, name) for a in args]
         packed_kwargs = {k: backend.pack_arg(v, name) for k, v in kwargs.items()}
         call = ActorCall(call_id, actor, method, packed, packed_kwargs)
+        call.created_at = backend.kernel.now
         table = backend.task_table
         table[call_id] = call
         backend.actor_order.append(call_id)
@@ -299,7 +320,7 @@ class Actors:
         """The call ended: `ray.util.state` keeps what its row needs instead of the call."""
         table = self.backend.task_table
         if table.get(call.call_id) is call and call.state == "finished":
-            ended = table[call.call_id] = EndedCall(call, error)
+            ended = table[call.call_id] = EndedCall(call, error, self.backend.kernel.now)
             if ended.error is None:
                 backend = self.backend
                 backend.finished_order.append(call.call_id)
@@ -332,6 +353,7 @@ class Actors:
             if call.cancelled:
                 continue
             call.state = "running"
+            call.started_at = self.backend.kernel.now
             call.env = actor.env  # set by the constructor, which may run after the submission
             actor.running[call] = None
             self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
@@ -368,6 +390,7 @@ class Actors:
         actor.mailbox = deque(c for c in actor.mailbox if c not in chosen and not c.cancelled)
         for call in started:
             call.state = "running"
+            call.started_at = self.backend.kernel.now
             call.env = actor.env
             actor.running[call] = None
             self.backend.recorder.record("start", task=call.call_id, actor=actor.actor_id)
@@ -428,6 +451,7 @@ class Actors:
             return  # the actor died meanwhile and already failed this call
         del actor.running[call]
         call.state = "finished"
+        call.ended_at = self.backend.kernel.now
         if call.cancelled and call.atask is not None:
             # Ray answers a cancelled async call with TaskCancelledError even when the
             # coroutine caught the CancelledError and returned.
@@ -479,6 +503,7 @@ class Actors:
     def _fail(self, call: ActorCall, error: BaseException | None) -> None:
         if call not in call.actor.running:
             call.state = "finished"
+            call.ended_at = self.backend.kernel.now
         for ref in call.returns:
             if ref.state == PENDING:
                 ref.resolve(FAILED, error)
@@ -547,6 +572,7 @@ class Actors:
         actor = call.actor
         actor.running.pop(call, None)
         call.state = "finished"
+        call.ended_at = self.backend.kernel.now
         error = ends.exited(actor, pid=_SIM_PID)
         if actor.running:
             # Ray: the actor is still alive (other calls run), so this caller is told that it is

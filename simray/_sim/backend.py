@@ -207,6 +207,7 @@ class SimBackend(ObjectAPI):
         ip = f"127.0.0.{index + 1}"
         total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
         node = SimNode(index, total, labels, is_head, self.seed)
+        node.started_at = self.kernel.now
         self.recorder.record("node_added", node=node.index, resources=_floats(total))
         self.scheduler.add_node(node)
         return node
@@ -271,6 +272,7 @@ class SimBackend(ObjectAPI):
                 kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
         task = Task(task_id, fn, args, kwargs, opts, parent_task, plain)
+        task.created_at = self.kernel.now
         if parent_task is not None:
             inherited = parent_task.strategy
             if (
@@ -487,6 +489,7 @@ class SimBackend(ObjectAPI):
     def _start_task(self, task: Task, node: SimNode, here: bool = False) -> None:
         task.node = node
         task.state = RUNNING
+        task.started_at = self.kernel.now
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
         if task.env_vars is not None:
             task.env = UnitEnv(task.env, task.env_vars)
@@ -693,6 +696,7 @@ class SimBackend(ObjectAPI):
         self._end(task)
 
     def _end(self, task: Task) -> None:
+        task.ended_at = self.kernel.now
         if self.task_table.get(task.task_id) is task:
             # What the state API reports of it later, kept small: the row is made when asked.
             ended = self.task_table[task.task_id] = EndedTask(task)

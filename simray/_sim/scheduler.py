@@ -42,20 +42,35 @@ DEFAULT_OBJECT_STORE_MEMORY = 4 * 1024**3
 class SimNode:
     """One node of the simulated cluster."""
 
-    __slots__ = ("node_id", "index", "ip", "resources", "alive", "labels", "is_head")
+    __slots__ = (
+        "node_id",
+        "index",
+        "ip",
+        "resources",
+        "alive",
+        "labels",
+        "is_head",
+        "started_at",  # virtual times it joined and died (the state API's node times)
+        "ended_at",
+    )
 
     def __init__(
         self, index: int, total: Demand, labels: dict[str, str], is_head: bool, seed: int = 0
     ):
         self.index = index
         # Derived from the session's seed and the node's index: the same on every run of one
-        # seed, different across seeds (as Ray's random ids differ across clusters).
-        self.node_id = hashlib.sha256(f"simray-node-{seed}-{index}".encode()).hexdigest()[:56]
+        # seed, different across seeds (as Ray's random ids differ across clusters). Nodes are
+        # kept in id order, as Ray iterates them, so the seed also varies that order; seed 0
+        # keeps the ids (and so the order) that recorded traces and expected outputs assume.
+        key = f"simray-node-{index}" if seed == 0 else f"simray-node-{seed}-{index}"
+        self.node_id = hashlib.sha256(key.encode()).hexdigest()[:56]
         self.ip = f"127.0.0.{index + 1}"
         self.resources = NodeResources(total)
         self.alive = True
         self.labels = labels
         self.is_head = is_head
+        self.started_at = 0.0
+        self.ended_at: float | None = None
 
 
 def _by_id(node: SimNode) -> str:
@@ -165,6 +180,7 @@ class Scheduler:
     def remove_node(self, node: SimNode) -> None:
         node.alive = False
         node.resources.tracker = None
+        node.ended_at = self._clock()
         self.nodes.remove(node)
         if node in self.cpu_nodes:
             self.cpu_nodes.remove(node)

@@ -65,25 +65,118 @@ def _error_type(error: BaseException | None) -> str | None:
     return "TASK_EXECUTION_EXCEPTION"
 
 
+_DRIVER_TASK_ID = "ff" * 20 + JOB_ID_HEX  # Ray's id of the driver's task (parent of its calls)
+_RUNTIME_ENV_CONFIG = {"setup_timeout_seconds": 600, "eager_install": True, "log_files": []}
+
+
+def _ms(t: float | None) -> int | None:
+    """A virtual time as Ray's integer milliseconds (since the session started, on sim)."""
+    return None if t is None else int(round(t * 1000))
+
+
+def _events(kind: str, unit: Any, state: str) -> list[dict[str, Any]]:
+    """Ray's state transitions of a task (`events`), at the virtual times simray knows."""
+    created, started, ended = unit.created_at * 1000, unit.started_at, unit.ended_at
+    steps = [("PENDING_ARGS_AVAIL", created), ("PENDING_NODE_ASSIGNMENT", created)]
+    if kind == "ACTOR_TASK":
+        steps += [
+            ("SUBMITTED_TO_WORKER", created),
+            ("PENDING_ACTOR_TASK_ORDERING_OR_CONCURRENCY", created),
+        ]
+    if started is not None:
+        if kind == "NORMAL_TASK":
+            steps.append(("SUBMITTED_TO_WORKER", started * 1000))
+        steps.append(("RUNNING", started * 1000))
+    if ended is not None and state in ("FINISHED", "FAILED"):
+        steps.append((state, ended * 1000))
+    return [{"state": name, "created_ms": float(round(at))} for name, at in steps]
+
+
+def _profiling(unit: Any, worker_id: str | None, node: Any) -> dict[str, Any]:
+    """Ray's `profiling_data`: the worker's `task:execute` span once it ended."""
+    if worker_id is None or unit.started_at is None or unit.ended_at is None:
+        return {}
+    return {
+        "component_type": "worker",
+        "component_id": worker_id,
+        "node_ip_address": node.ip if node is not None else "127.0.0.1",
+        "events": [
+            {
+                "start_time": unit.started_at * 1000,
+                "end_time": unit.ended_at * 1000,
+                "extra_data": {},
+                "event_name": "task:execute",
+            }
+        ],
+    }
+
+
+def _detail(
+    kind: str, unit: Any, state: str, raw: dict[str, Any], worker_id: str | None, node: Any
+) -> dict[str, Any]:
+    """The detail columns Ray 2.60 adds to every task row."""
+    import json
+
+    return {
+        "runtime_env_info": {
+            "serialized_runtime_env": json.dumps(raw.get("runtime_env") or {}),
+            "runtime_env_config": dict(_RUNTIME_ENV_CONFIG),
+        },
+        "events": _events(kind, unit, state),
+        "profiling_data": _profiling(unit, worker_id, node),
+        "creation_time_ms": _ms(unit.created_at),
+        "start_time_ms": _ms(unit.started_at),
+        "end_time_ms": _ms(unit.ended_at) if state in ("FINISHED", "FAILED") else None,
+        # A normal task's log span; sim writes no log files, so there are no paths.
+        "task_log_info": {
+            "stdout_file": None,
+            "stderr_file": None,
+            "stdout_start": 0,
+            "stdout_end": 0,
+            "stderr_start": 0,
+            "stderr_end": 0,
+        }
+        if kind == "NORMAL_TASK" and unit.started_at is not None
+        else None,
+        "is_debugger_paused": None,
+        "call_site": None,
+        "label_selector": dict(raw.get("label_selector") or {}),
+        "fallback_strategy": {"options": list(raw.get("fallback_strategy") or [])},
+    }
+
+
 def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) -> dict[str, Any]:
     if type(unit) is Task or type(unit) is EndedTask:
         creating = getattr(unit.opts, "actor", None)
         parent_hex = unit.parent_hex()
         node = unit.node
-        return {
+        worker = (
+            worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", backend.seed)
+            if node is not None
+            else None
+        )
+        kind = "ACTOR_CREATION_TASK" if creating is not None else "NORMAL_TASK"
+        name = unit.name
+        raw = getattr(unit.opts, "raw", None) or {}
+        if creating is not None:
+            name = f"{creating.opts.class_name}.__init__"
+            raw = creating.opts.raw
+        row = {
             "task_id": unit.hex(),
             "attempt_number": unit.attempt,
-            "name": unit.name,
+            # Ray names a named actor's creation task "name:Class.__init__".
+            "name": f"{creating.opts.name}:{name}"
+            if creating is not None and creating.opts.name
+            else name,
             "state": state,
             "job_id": JOB_ID_HEX,
             "actor_id": creating.hex() if creating is not None else None,
-            "type": "ACTOR_CREATION_TASK" if creating is not None else "NORMAL_TASK",
-            "func_or_class_name": unit.name,
-            "parent_task_id": parent_hex if parent_hex is not None else "ff" * 24,
-            "node_id": node.node_id if node is not None else None,
-            "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", backend.seed)
-            if node is not None
-            else None,
+            "type": kind,
+            "func_or_class_name": name,
+            "parent_task_id": parent_hex if parent_hex is not None else _DRIVER_TASK_ID,
+            # Ray reports an actor's creation task with its pid but no node or worker id.
+            "node_id": node.node_id if node is not None and creating is None else None,
+            "worker_id": worker if creating is None else None,
             "worker_pid": _PID if node is not None else None,
             "error_type": _error_type(error),
             "language": "PYTHON",
@@ -91,6 +184,8 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
             "placement_group_id": _pg_id(unit.strategy),
             "error_message": str(error) if error is not None else None,
         }
+        row.update(_detail(kind, unit, state, raw, worker, node))
+        return row
     actor = unit.actor
     name = f"{actor.opts.class_name}.{unit.method}"
     started = state not in ("PENDING_ACTOR_TASK_ORDERING_OR_CONCURRENCY", "PENDING_ARGS_AVAIL")
@@ -98,7 +193,8 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         node, restarts = unit.node, unit.restarts
     else:
         node, restarts = actor.node, actor.restarts
-    return {
+    worker = worker_id_hex(f"actor-{actor.actor_id}-{restarts}", backend.seed) if started else None
+    row = {
         "task_id": unit.hex(),
         "attempt_number": unit.attempts - 1,
         "name": name,
@@ -107,11 +203,9 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         "actor_id": actor.hex(),
         "type": "ACTOR_TASK",
         "func_or_class_name": name,
-        "parent_task_id": "ff" * 24,
+        "parent_task_id": _DRIVER_TASK_ID,
         "node_id": node.node_id if node is not None and started else None,
-        "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{restarts}", backend.seed)
-        if started
-        else None,
+        "worker_id": worker,
         "worker_pid": _PID if started else None,
         "error_type": _error_type(error),
         "language": "PYTHON",
@@ -119,6 +213,8 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         "placement_group_id": _pg_id(actor.opts.strategy),
         "error_message": str(error) if error is not None else None,
     }
+    row.update(_detail("ACTOR_TASK", unit, state, actor.opts.raw, worker, node))
+    return row
 
 
 def _pg_id(strategy: Any) -> str | None:
@@ -177,7 +273,7 @@ def actors(backend: Any) -> list[dict[str, Any]]:
                 "required_resources": {
                     k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()
                 },
-                "death_cause": {"error_message": str(actor.death)} if actor.death else None,
+                "death_cause": _death_cause(backend, actor) if actor.death else None,
                 "is_detached": actor.opts.lifetime == "detached",
                 "placement_group_id": _pg_id(actor.opts.strategy),
                 "repr_name": "",
@@ -192,6 +288,34 @@ def actors(backend: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
+    """Ray's `death_cause` of a dead actor: its `actor_died_error_context`."""
+    text = str(actor.death)
+    if "ray.kill" in text:
+        reason = "RAY_KILL"
+    elif "exit_actor" in text or "intended" in text.lower():
+        reason = "INTENDED_USER_EXIT"
+    else:
+        reason = "WORKER_DIED"
+    node = actor.node
+    ip = node.ip if node is not None else backend.scheduler.all_nodes[0].ip
+    return {
+        "actor_died_error_context": {
+            "error_message": text,
+            "owner_id": JOB_ID_HEX + "ff" * 24,
+            "owner_ip_address": backend.scheduler.all_nodes[0].ip,
+            "node_ip_address": ip,
+            "pid": _PID,
+            "name": actor.opts.name or "",
+            "ray_namespace": actor.namespace,
+            "class_name": actor.opts.class_name,
+            "actor_id": actor.hex(),
+            "reason": reason,
+            "never_started": node is None,
+        }
+    }
+
+
 def nodes(backend: Any) -> list[dict[str, Any]]:
     return [
         {
@@ -203,8 +327,9 @@ def nodes(backend: Any) -> list[dict[str, Any]]:
             "node_name": n.ip,
             "resources_total": {k: v / 10_000 for k, v in n.resources.total.items()},
             "labels": {"ray.io/node-id": n.node_id, **n.labels},
-            "start_time_ms": None,
-            "end_time_ms": None,
+            # Virtual ms since the session started; Ray's end time is 0 while the node lives.
+            "start_time_ms": _ms(getattr(n, "started_at", 0.0)),
+            "end_time_ms": _ms(getattr(n, "ended_at", None)) or 0,
         }
         for n in backend.scheduler.all_nodes
     ]
@@ -222,7 +347,7 @@ def placement_groups(backend: Any) -> list[dict[str, Any]]:
                 "state": pg.state,
                 "bundles": [
                     {
-                        "bundle_id": f"{pg.hex()}-{i}",
+                        "bundle_id": {"placement_group_id": pg.hex(), "bundle_index": i},
                         "node_id": table["bundles_to_node_id"].get(i),
                         "unit_resources": res,
                         "label_selector": {},
@@ -231,8 +356,8 @@ def placement_groups(backend: Any) -> list[dict[str, Any]]:
                 ],
                 "is_detached": False,
                 "stats": table["stats"],
-                "topology_strategy": None,
-                "topology_assignments": None,
+                "topology_strategy": {},
+                "topology_assignments": {},
             }
         )
     return rows
@@ -250,6 +375,7 @@ def workers(backend: Any) -> list[dict[str, Any]]:
             "ip": head.ip,
             "pid": _PID,
             "exit_detail": None,
+            **_worker_times(0.0, None, launched=False),
         }
     ]
     for actor in backend.actors.all:
@@ -268,22 +394,45 @@ def workers(backend: Any) -> list[dict[str, Any]]:
                 "ip": actor.node.ip,
                 "pid": _PID,
                 "exit_detail": str(actor.death) if dead else None,
+                **_worker_times(getattr(actor, "started_at", 0.0), None, launched=True),
             }
         )
     return rows
 
 
+def _worker_times(start: float, end: float | None, launched: bool) -> dict[str, Any]:
+    """Ray's worker time columns; a driver was never launched by a raylet (Ray's uint64 max)."""
+    never = 2**64 - 1
+    return {
+        "worker_launch_time_ms": _ms(start) if launched else never,
+        "worker_launched_time_ms": _ms(start) if launched else never,
+        "start_time_ms": _ms(start),
+        "end_time_ms": _ms(end) or 0,
+        "debugger_port": None,
+        "num_paused_threads": None,
+    }
+
+
 def jobs(backend: Any) -> list[dict[str, Any]]:
+    import sys
+
     return [
         {
             "job_id": JOB_ID_HEX,
             "submission_id": None,
-            "entrypoint": "",
+            "entrypoint": " ".join([sys.executable, *sys.argv]),
             "type": "DRIVER",
             "status": "RUNNING",
             "message": None,
             "error_type": None,
             "driver_info": {"id": JOB_ID_HEX, "node_ip_address": "127.0.0.1", "pid": str(_PID)},
+            "start_time": 0,
+            "end_time": 0,
+            "metadata": {},
+            "runtime_env": {},
+            "driver_agent_http_address": None,
+            "driver_node_id": None,
+            "driver_exit_code": None,
         }
     ]
 

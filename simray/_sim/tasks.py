@@ -41,6 +41,9 @@ class Task(Unit):
         "state",
         "parent",
         "plain_args",
+        "created_at",  # virtual times of submission, start and end (for the state API)
+        "started_at",
+        "ended_at",
         "__dict__",  # the defaults below, once one is set
     )
     kwargs: Mapping[str, Any] = NO_KWARGS
@@ -84,6 +87,9 @@ class Task(Unit):
         self.pool: Any = None  # the NodeResources it took its resources from (node or bundle)
         self.state = WAITING_DEPS
         self.parent = parent
+        self.created_at = 0.0
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -125,7 +131,19 @@ class EndedTask:
     """What `ray.util.state` keeps of a task that ended: the fields of its row, without its
     arguments, values or links to other tasks; the row itself is made only when asked for."""
 
-    __slots__ = ("task_id", "attempt", "opts", "parent_id", "node", "demand", "strategy", "error")
+    __slots__ = (
+        "task_id",
+        "attempt",
+        "opts",
+        "parent_id",
+        "node",
+        "demand",
+        "strategy",
+        "error",
+        "created_at",
+        "started_at",
+        "ended_at",
+    )
 
     def __init__(self, task: Task):
         self.task_id = task.task_id
@@ -136,6 +154,9 @@ class EndedTask:
         self.node = task.node
         self.demand = task.demand
         self.strategy = task.strategy
+        self.created_at = task.created_at
+        self.started_at = task.started_at
+        self.ended_at = task.ended_at
         returns = task.returns
         failed = returns and returns[0].state == 2  # objects.FAILED
         self.error: BaseException | None = returns[0].stored if failed else None

@@ -7,6 +7,7 @@ so Ray's tests poll them). On the `ray` backend these are Ray's own functions.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 DEFAULT_LIMIT = 100
@@ -21,7 +22,12 @@ _SCHEMAS: dict[str, tuple[str, list[str], list[str], set[str]]] = {
             "func_or_class_name", "parent_task_id", "node_id", "worker_id", "worker_pid",
             "error_type",
         ],
-        ["language", "required_resources", "placement_group_id", "error_message"],
+        [
+            "language", "required_resources", "runtime_env_info", "placement_group_id",
+            "events", "profiling_data", "creation_time_ms", "start_time_ms", "end_time_ms",
+            "task_log_info", "error_message", "is_debugger_paused", "call_site",
+            "label_selector", "fallback_strategy",
+        ],
         {
             "actor_id", "attempt_number", "error_type", "func_or_class_name", "job_id",
             "language", "name", "node_id", "parent_task_id", "placement_group_id", "state",
@@ -60,7 +66,10 @@ _SCHEMAS: dict[str, tuple[str, list[str], list[str], set[str]]] = {
     "workers": (
         "WorkerState",
         ["worker_id", "is_alive", "worker_type", "exit_type", "node_id", "ip", "pid"],
-        ["exit_detail"],
+        [
+            "exit_detail", "worker_launch_time_ms", "worker_launched_time_ms", "start_time_ms",
+            "end_time_ms", "debugger_port", "num_paused_threads",
+        ],
         {
             "debugger_port", "exit_type", "ip", "is_alive", "node_id", "num_paused_threads",
             "pid", "worker_id", "worker_type",
@@ -72,7 +81,10 @@ _SCHEMAS: dict[str, tuple[str, list[str], list[str], set[str]]] = {
             "job_id", "submission_id", "entrypoint", "type", "status", "message", "error_type",
             "driver_info",
         ],
-        [],
+        [
+            "start_time", "end_time", "metadata", "runtime_env", "driver_agent_http_address",
+            "driver_node_id", "driver_exit_code",
+        ],
         {"job_id", "status", "submission_id", "type"},
     ),
     "objects": (
@@ -97,6 +109,55 @@ _ID_FIELD = {
     "jobs": "submission_id",  # Ray's get_job looks the id up among submission ids
     "objects": "object_id",
 }
+
+
+class JobType(str, Enum):  # noqa: UP042  (Ray's is this; str() differs from StrEnum)
+    """Ray's job types (a str enum: compares equal to its value)."""
+
+    SUBMISSION = "SUBMISSION"
+    DRIVER = "DRIVER"
+
+
+class JobStatus(str, Enum):  # noqa: UP042  (as Ray's)
+    """Ray's job statuses; `str()` gives the bare value, as Ray's does."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+    def __str__(self) -> str:
+        return f"{self.value}"
+
+    def is_terminal(self) -> bool:
+        return self.value in {"STOPPED", "SUCCEEDED", "FAILED"}
+
+
+class DriverInfo:
+    """A job's driver (Ray's `DriverInfo`): `id`, `node_ip_address`, `pid` (a string)."""
+
+    def __init__(self, id: str, node_ip_address: str, pid: str):
+        self.id = id
+        self.node_ip_address = node_ip_address
+        self.pid = pid
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DriverInfo) and vars(other) == vars(self)
+
+    def __repr__(self) -> str:
+        return f"DriverInfo(id={self.id!r}, node_ip_address={self.node_ip_address!r}, pid={self.pid!r})"
+
+
+def _job_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """A job row's values with Ray's types: the enums and a DriverInfo."""
+    if fields.get("type") is not None:
+        fields["type"] = JobType(fields["type"])
+    if fields.get("status") is not None:
+        fields["status"] = JobStatus(fields["status"])
+    if isinstance(fields.get("driver_info"), dict):
+        fields["driver_info"] = DriverInfo(**fields["driver_info"])
+    return fields
 
 
 class StateRecord:
@@ -195,11 +256,15 @@ def _list(
                 "–-filter key=value or –-filter key!=value Supported filter columns: "
                 "{" + ", ".join(repr(c) for c in sorted(filterable)) + "}"
             )
-    columns = base + extra if detail else base
     out = []
     for row in _rows(kind):
         if all(_matches(row, c.lower(), p, v) for c, p, v in filters):
-            out.append(_RECORD_CLASSES[kind]({c: row.get(c) for c in columns}))
+            # Ray's records have every field; without detail the detail ones are None.
+            fields = {c: row.get(c) for c in base}
+            fields.update({c: row.get(c) if detail else None for c in extra})
+            if kind == "jobs":
+                fields = _job_values(fields)
+            out.append(_RECORD_CLASSES[kind](fields))
             if len(out) >= limit:
                 break
     return out
