@@ -32,7 +32,7 @@ def _dashboard_missing() -> str | None:
     except ImportError as e:
         return (
             "real Ray's state API needs its dashboard, which only ray[default] installs "
-            f"(pip install 'ray[default]==2.60.0'): {e}"
+            f"(pip install -e '.[ray-dashboard]', i.e. ray[default]==2.60.0): {e}"
         )
     return None
 
