@@ -195,3 +195,15 @@ def test_rebuilt_ref_names_the_same_object_and_keeps_it():
     assert simray.get(rebuilt) == 2
     with pytest.raises(simray.exceptions.GetTimeoutError):
         simray.get(simray.ObjectRef(b"\x07" * 28), timeout=5)
+
+
+def test_task_times_and_events_follow_the_virtual_clock():
+    simray.init(num_cpus=1)
+    simray.get([nap.remote(2), nap.remote(3)])
+    first, second = list_tasks(filters=[("name", "=", "nap")], detail=True)
+    assert first.end_time_ms - first.start_time_ms == 2000
+    assert second.start_time_ms == first.end_time_ms  # it waited for the one CPU
+    assert second.end_time_ms - second.start_time_ms == 3000
+    assert [e["state"] for e in second.events][-2:] == ["RUNNING", "FINISHED"]
+    assert second.events[-1]["created_ms"] == second.end_time_ms
+    assert list_tasks(filters=[("name", "=", "nap")])[0].start_time_ms is None  # detail only

@@ -346,6 +346,7 @@ class SimBackend(ObjectAPI):
         ids.task += 1
         task_id = ids.task
         task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
+        task.created_at = self.kernel.now
         ids.object += 1
         ref = SimRef(ids.object, task)
         task.returns = (ref,)
@@ -560,6 +561,7 @@ class SimBackend(ObjectAPI):
         task.returns[0].resolve(READY, result)
         task_id = task.task_id
         task.state = FINISHED
+        task.ended_at = self.kernel.now
         if self.task_table.get(task_id) is task:
             self.finished_order.append(task_id)
         task.returns = ()
