@@ -580,6 +580,7 @@ class SimBackend(ObjectAPI):
                 # has none), no env_vars, fault hook, jitter or trace; its worker is this one.
                 nxt.node = node
                 nxt.state = RUNNING
+                nxt.started_at = self.kernel.now
                 nxt.env = self._driver_cuda
                 self.running[nxt.task_id] = nxt
                 self.kernel.handoff = (nxt, self._run_task_fn)
