@@ -132,8 +132,17 @@ class VirtualProvider(NodeProvider):
 class Simulator:
     """Ray's test Simulator, driving Ray 2.60's StandardAutoscaler in virtual time."""
 
-    def __init__(self, config, update_interval_s=5, node_startup_delay_s=120, policy="ray"):
+    def __init__(
+        self,
+        config,
+        update_interval_s=5,
+        node_startup_delay_s=120,
+        policy="ray",
+        schedule_first=False,
+        first_update_s=0.0,
+    ):
         self.policy = policy
+        self.schedule_first = schedule_first
         self.config = copy.deepcopy(config)
         self.config.setdefault("cluster_name", "policy-sim")
         self.config["provider"] = {
@@ -193,7 +202,7 @@ class Simulator:
         self.events = []
         self._seq = itertools.count()
         self._update_cluster_state(join_immediately=True)
-        self._push(0.0, UPDATE, None)
+        self._push(first_update_s, UPDATE, None)
 
     def close(self):
         self._stack.close()
@@ -366,6 +375,8 @@ class Simulator:
         while self.events and self.events[0][0] == self.virtual_time:
             _, _, kind, data = heapq.heappop(self.events)
             if kind == UPDATE:
+                if self.schedule_first:
+                    self.schedule()
                 self.run_autoscaler()
                 self._push(self.virtual_time + self.update_interval_s, UPDATE, None)
             elif kind == TASK_DONE:
@@ -374,6 +385,7 @@ class Simulator:
                         self.ip_to_node[ip].free(bundle, self.virtual_time)
             elif kind == NODE_JOINED:
                 data.in_cluster = True
+                data.idle_since = self.virtual_time  # a raylet is idle from its start
                 self.provider.set_node_tags(
                     data.provider_id, {TAG_RAY_NODE_STATUS: STATUS_UP_TO_DATE}
                 )
@@ -384,12 +396,12 @@ class Simulator:
         return collections.Counter(n.node_type for n in self.ip_to_node.values())
 
 
-def run(config, workload, policy="ray"):
+def run(config, workload, policy="ray", **options):
     """Run `workload` ("tasks", "actors" or "placement_groups", as in Ray's test) under Ray's
     autoscaler (policy "ray") or simray's (policy "simray"); return the virtual time when all
     work has finished (tasks) or started, and the launches as (time, node type) pairs followed
     by the terminations as (time, node type, "terminated")."""
-    sim = Simulator(config, policy=policy)
+    sim = Simulator(config, policy=policy, **options)
     try:
         if workload == "tasks":
             work = [Work(200, {"CPU": 1}) for _ in range(5000)]

@@ -69,10 +69,11 @@ def test_many_tasks_finish_before_850s(session):
 def test_many_actors_start_before_850s(session):
     """Ray's test asserts < 650 s, a bound written for an older autoscaler: Ray 2.60's own
     StandardAutoscaler in Ray's Simulator starts the last actor at t = 860 s, and simray's
-    policy there makes the same decisions (test_autoscaling_ray_policy.py). On the sim backend
-    the last nodes join at 840 s and the last ping returns at 845 s: work goes to a node the
-    moment it joins, while Ray's Simulator runs the autoscaler update of that instant before
-    scheduling onto the new nodes, so it sees more queued demand and launches in other waves."""
+    policy there makes the same decisions (test_autoscaling_ray_policy.py). The sim backend
+    gives work to a node the moment it joins, before that instant's autoscaler update (Ray's
+    Simulator updates first, so it sees demand a joined node is about to take and launches in
+    other waves): the last actor starts at 840 s here, and Ray's own autoscaler given that
+    order of events makes the same launches at the same times (the same test file)."""
     simray.init(cluster=SAMPLE)
 
     @simray.remote(num_cpus=1)
