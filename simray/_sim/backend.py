@@ -12,7 +12,8 @@ import random
 import sys
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from greenlet import GreenletExit
@@ -51,15 +52,7 @@ from simray._sim.scheduler import (
     node_total,
 )
 from simray._sim.state import task_table_cap
-from simray._sim.tasks import (
-    FINISHED,
-    NO_KWARGS,
-    QUEUED,
-    RUNNING,
-    WAITING_DEPS,
-    EndedTask,
-    Task,
-)
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -68,6 +61,7 @@ GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
 _CUDA = "CUDA_VISIBLE_DEVICES"
 _SIM_PID = 4242
+NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 _DRIVER_IP = "127.0.0.1"
 
 

@@ -5,61 +5,52 @@ A task is also the unit that runs its body, so a task costs one object from subm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any
 
 from simray._model.resources import NO_GPU_SHARES
 from simray._sim.kernel import Unit
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
-NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 
 
 class Task(Unit):
-    """One remote function call, through all its attempts.
-
-    Fields that most tasks never change are class-level defaults (below the slots): a task
-    gets its own value, in an instance dict made on first write, only when one changes
-    (keyword arguments, a retry, a blocked get, children, cancel, dependencies, env_vars).
-    A queued task is then smaller, quicker to make, and quicker for the collector to walk.
-    """
+    """One remote function call, through all its attempts."""
 
     __slots__ = (
         "task_id",
         "fn",
         "args",
+        "kwargs",
         "demand",
         "strategy",
         "sched_key",
         "opts",
         "returns",
         "retries_left",
+        "attempt",
         "node",
         "gpu_shares",
         "pool",
         "state",
+        "cpu_released",
         "parent",
+        "children",
+        "cancelled",
+        "deps_left",
         "plain_args",
+        "env_vars",  # runtime_env env_vars (job, parent and own, merged), or None
         "created_at",  # virtual times of submission, start and end (for the state API)
         "started_at",
         "ended_at",
-        "__dict__",  # the defaults below, once one is set
     )
-    kwargs: Mapping[str, Any] = NO_KWARGS
-    attempt = 0
-    cpu_released = False  # its CPU is lent out while it is blocked in get/wait
-    children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
-    cancelled = False
-    deps_left = 0
-    env_vars: dict[str, str] | None = None  # runtime_env env_vars (job, parent, own, merged)
 
     def __init__(
         self,
         task_id: int,
         fn: Any,
-        args: Any,
-        kwargs: Mapping[str, Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
         opts: Any,
         parent: Task | None,
         plain_args: bool = False,
@@ -71,22 +62,27 @@ class Task(Unit):
         self.interrupt = False
         self.loop = None
         self.plain_args = plain_args  # args are immutable scalars only, passed as they are
+        self.env_vars: dict[str, str] | None = None
         self.task_id = task_id
         self.fn = fn
         self.args = args
-        if kwargs:
-            self.kwargs = kwargs
+        self.kwargs = kwargs
         self.demand = opts.demand
         self.opts = opts
         self.strategy = opts.strategy
         self.sched_key = opts.sched_key
         self.returns: Sequence[Any] = ()  # a tuple for one return, a list for several
         self.retries_left: int = opts.max_retries
+        self.attempt = 0
         self.node: Any = None
         self.gpu_shares: Sequence[tuple[int, int]] = NO_GPU_SHARES
         self.pool: Any = None  # the NodeResources it took its resources from (node or bundle)
         self.state = WAITING_DEPS
+        self.cpu_released = False
         self.parent = parent
+        self.children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
+        self.cancelled = False
+        self.deps_left = 0
         self.created_at = 0.0
         self.started_at: float | None = None
         self.ended_at: float | None = None
