@@ -9,6 +9,11 @@ is drained while work is queued), nodes launch in the foreground (the provider c
 `foreground_node_launch`), and a node's status tag turns up-to-date when it joins (what
 its NodeUpdater does in a real cluster). `time.time` in the autoscaler modules reads the
 virtual clock, so idle timeouts and heartbeats run in virtual time too.
+
+Options: `policy="simray"` puts simray's policy (`simray._model.autoscaler`) in place of
+StandardAutoscaler's decisions; `schedule_first=True` gives work to nodes that joined at an
+instant before that instant's update (the sim backend's order; Ray's test updates first);
+`first_update_s` moves the first update (Ray's test: 0).
 """
 
 from __future__ import annotations
