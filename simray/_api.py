@@ -38,7 +38,7 @@ _RAY_INIT_ARGS = frozenset(
 
 
 # init() keywords the sim backend reads (the latency model, Ray's log_to_driver, ...).
-_SIM_OPTIONS = frozenset({"_latency"})
+_SIM_OPTIONS = frozenset({"_latency", "_livelock_seconds"})
 
 
 class _InitInfo(dict):  # type: ignore[type-arg]

@@ -24,6 +24,7 @@ __all__ = [
     "AuthenticationError",
     "CrossLanguageError",
     "DeadlockError",
+    "LivelockError",
     "GetTimeoutError",
     "LocalRayletDiedError",
     "NodeDiedError",
@@ -1023,6 +1024,15 @@ RAY_EXCEPTION_TYPES = [
 
 class SimrayError(Exception):
     """Base class of the exceptions simray raises where Ray has no equivalent."""
+
+
+class LivelockError(SimrayError, RayError):
+    """The virtual clock stood still while the simulator kept running (a loop that costs no
+    virtual time); real Ray would spin or time out in wall time."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class DeadlockError(SimrayError, RayError):

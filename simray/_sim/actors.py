@@ -19,6 +19,7 @@ from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 from simray._model.returns import split_returns
 from simray._sim import exploration
 from simray._sim.kernel import Unit, WorkerExit
+from simray._sim.livelock import LivelockInterrupt
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, owner_node, pack, unpack
 
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
@@ -432,7 +433,7 @@ class Actors:
                 result = getattr(call.actor.instance, call.method)(*args, **kwargs)
             if call.call_id in self.backend.generating:
                 result = self.backend._drive_generator(call, result)
-        except GreenletExit:
+        except (GreenletExit, LivelockInterrupt):
             raise
         except ActorExit:
             self._exit(call)

@@ -30,6 +30,8 @@ from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors, EndedCal
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
 from simray._sim.kernel import Kernel, Unit, WorkerExit
+from simray._sim.livelock import LivelockInterrupt, Watchdog
+from simray._sim.livelock import resolve_seconds as livelock_seconds
 from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import (
     ATOMIC,
@@ -86,6 +88,7 @@ class SimBackend(ObjectAPI):
         explore: bool | None = None,
         jitter: float | None = None,
         _latency: Any = None,
+        _livelock_seconds: float | None = None,
         runtime_env: dict[str, Any] | None = None,
     ):
         # What remote operations cost in virtual time (`_sim.latency`); None when all are free.
@@ -170,6 +173,8 @@ class SimBackend(ObjectAPI):
         for spec in node_specs:
             self.add_node(**spec)
         self.clock.install()
+        self.watchdog = Watchdog(self.kernel, livelock_seconds(_livelock_seconds))
+        self.watchdog.start()
         self.locks.install()
         self.faults.install()
         self.actors.install_atexit()
@@ -515,7 +520,7 @@ class SimBackend(ObjectAPI):
                 result = task.fn(*args, **kwargs)
             if task.opts.generator is not None and task.task_id in self.generating:
                 result = self._drive_generator(task, result)
-        except GreenletExit:
+        except (GreenletExit, LivelockInterrupt):
             raise
         except WorkerExit:
             self.faults.crash_task(task, "the worker process exited (os._exit)")
@@ -1009,6 +1014,7 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
+        self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
         # reference cycles, so it would otherwise linger (and be walked by the collector with
         # every task row it holds) until a full collection.

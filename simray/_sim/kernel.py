@@ -19,6 +19,8 @@ from typing import Any
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
+from simray._sim.livelock import LivelockInterrupt, as_error
+
 Callback = Callable[[Any], Any]
 _modules = sys.modules
 _heappush = heapq.heappush
@@ -112,7 +114,15 @@ class Kernel:
                 me.loop = loop
                 events._set_running_loop(None)
         self.current = None  # callbacks run by the hub belong to no unit
-        result = self._hub.switch()
+        try:
+            result = self._hub.switch()
+        except LivelockInterrupt as interrupt:
+            # The livelock guard stopped the hub (it reaches the driver, the hub's parent): the
+            # run is over; later switches to the hub raise the same error.
+            error = as_error(interrupt)
+            self._hub = greenlet(lambda *_: _raise(error))
+            self.current = me
+            raise error from None
         self.current = me
         me.blocked_on = None
         if me.loop is not None:
@@ -290,6 +300,10 @@ class Kernel:
 
 
 SLEEPING = ("sleep",)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 class _Throw:

@@ -1,0 +1,73 @@
+"""The livelock guard: a run whose virtual clock stands still ends in LivelockError, not a hang.
+
+The guard's threshold is lowered to 1 wall second here; nothing asserts how long it took.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import simray
+from simray.exceptions import LivelockError
+
+
+def test_a_busy_loop_in_a_task_is_named():
+    @simray.remote
+    def spin():
+        x = 0
+        while True:
+            try:
+                x += 1
+            except Exception:  # a busy loop that swallows errors cannot swallow the guard's
+                pass
+
+    simray.init(num_cpus=1, _latency=0, _livelock_seconds=1)
+    with pytest.raises(LivelockError, match=r"task 1 spin\(\).* in spin"):
+        simray.get(spin.remote())
+    # The run is over: later calls say so instead of hanging.
+    with pytest.raises(LivelockError):
+        simray.get(spin.remote())
+
+
+def test_a_zero_time_polling_pair_is_named():
+    @simray.remote
+    class Counter:
+        def n(self):
+            return 1
+
+    @simray.remote
+    class Poller:
+        def __init__(self, other):
+            self.other = other
+
+        def run(self):
+            while True:
+                simray.get(self.other.n.remote())
+
+        def ping(self):
+            return "pong"
+
+    simray.init(num_cpus=2, _latency=0, _livelock_seconds=1)
+    poller = Poller.remote(Counter.remote())
+    poller.run.remote()
+    with pytest.raises(LivelockError, match=r"stood still at t=0 s.*Counter\.n\(\)"):
+        simray.get(poller.ping.remote(), timeout=2)
+
+
+def test_the_driver_computing_is_not_a_livelock():
+    """The guard watches the simulator only: a driver busy for longer than the threshold, in
+    its own code between calls, is left alone."""
+    import os
+
+    simray.init(num_cpus=1, _latency=0, _livelock_seconds=1)
+    start = os.times().elapsed  # real time (the driver's time.* is virtual)
+    spins = 0
+    while os.times().elapsed - start < 1.5:
+        spins += 1
+    assert simray.get(simray.put(spins)) == spins
+
+
+def test_bad_threshold_is_refused(monkeypatch):
+    monkeypatch.setenv("SIMRAY_LIVELOCK_SECONDS", "soon")
+    with pytest.raises(ValueError, match="SIMRAY_LIVELOCK_SECONDS must be"):
+        simray.init(num_cpus=1)
