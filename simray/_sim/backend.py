@@ -173,6 +173,7 @@ class SimBackend(ObjectAPI):
         for spec in node_specs:
             self.add_node(**spec)
         self.clock.install()
+        self.drain_grace = _drain_grace()
         self.watchdog = Watchdog(self.kernel, livelock_seconds(_livelock_seconds))
         self.watchdog.start()
         self.locks.install()
@@ -1014,6 +1015,7 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
+        self._drain()
         self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
         # reference cycles, so it would otherwise linger (and be walked by the collector with
@@ -1039,6 +1041,21 @@ class SimBackend(ObjectAPI):
         if self.trace is not None and self.trace_path:
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
+
+    def _drain(self) -> None:
+        """Let work that is still going run for a virtual grace period before the end, as Ray
+        runs tasks submitted and never waited on before the driver's job ends: the driver
+        sleeps `SIMRAY_SHUTDOWN_GRACE` virtual seconds (default 1; 0: no drain), and the clock
+        jumps when nothing is left to do."""
+        kernel = self.kernel
+        if kernel.closed or kernel.current is not kernel.driver or self.drain_grace <= 0:
+            return
+        if not (self.running or self.scheduler.queues or kernel._heap or kernel._ready):
+            return  # nothing pending: the clock stays where the program left it
+        try:
+            self.clock.sleep(self.drain_grace)
+        except Exception:  # noqa: BLE001 - a run that already failed ends now, as it is
+            pass
 
 
 def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseException:
@@ -1086,6 +1103,22 @@ def _qualified(cls: Any, fn: Any) -> str:
     if cls is not None:
         return f"{cls.__module__}.{cls.__qualname__}.{fn}"
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _drain_grace() -> float:
+    text = os.environ.get("SIMRAY_SHUTDOWN_GRACE", "")
+    if not text.strip():
+        return 1.0
+    try:
+        grace = float(text)
+    except ValueError:
+        grace = -1.0
+    if grace < 0:
+        raise ValueError(
+            f"SIMRAY_SHUTDOWN_GRACE must be a number of virtual seconds >= 0 (0: no drain), "
+            f"got {text!r}"
+        )
+    return grace
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:
