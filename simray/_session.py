@@ -69,6 +69,9 @@ def init(backend: str | None = None, **kwargs: Any) -> Backend:
 def shutdown() -> None:
     """End the session, if any."""
     global _active
+    drain = getattr(_active, "drain", None)
+    if drain is not None:
+        drain()  # while the session is still the active one: draining work may call the API
     current, _active = _active, None
     if current is not None:
         current.shutdown()

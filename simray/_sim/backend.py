@@ -1015,7 +1015,6 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        self._drain()
         self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
         # reference cycles, so it would otherwise linger (and be walked by the collector with
@@ -1042,7 +1041,7 @@ class SimBackend(ObjectAPI):
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         """Let work that is still going run for a virtual grace period before the end, as Ray
         runs tasks submitted and never waited on before the driver's job ends: the driver
         sleeps `SIMRAY_SHUTDOWN_GRACE` virtual seconds (default 1; 0: no drain), and the clock
