@@ -212,6 +212,8 @@ class Actors:
 
         def construct(*a: Any, **k: Any) -> None:
             task = self.kernel.current
+            pids = self.backend.faults.pids
+            pids.bind(task, actor)  # __init__ runs in the actor's process
             actor.node = task.node
             actor.pool = task.pool
             actor.env = task.env
@@ -220,7 +222,10 @@ class Actors:
                 actor.holds = dict(opts.lifetime_demand)
                 actor.gpu_shares, task.gpu_shares = task.gpu_shares, []
                 task.node = None
-            actor.instance = cls(*a, **k)
+            try:
+                actor.instance = cls(*a, **k)
+            finally:
+                pids.unbind(task)
 
         args, kwargs = actor.init_args
         ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts, actor))

@@ -11,6 +11,8 @@ Every fault and its consequence goes to the trace.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import weakref
 from typing import Any
 
@@ -22,6 +24,52 @@ from simray._sim.objects import FAILED, PENDING, READY
 from simray._sim.tasks import FINISHED, Task
 
 RESTARTING = "restarting"
+# Fake pids start above Linux's largest pid (2**22), so none is ever a real process's.
+FIRST_PID = 4_200_001
+
+
+class FakePids:
+    """Stable, deterministic pids of simulated worker processes, given out in first-use order:
+    one per actor incarnation (a restart is a new process) and one per task attempt."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, int, int], int] = {}
+        self._owner: dict[int, Any] = {}
+        self._bound: dict[int, Any] = {}
+
+    def bind(self, task: Any, actor: Any) -> None:
+        """`task` (an actor's creation task) runs in `actor`'s process."""
+        self._bound[id(task)] = actor
+
+    def unbind(self, task: Any) -> None:
+        self._bound.pop(id(task), None)
+
+    def of(self, unit: Any) -> int:
+        actor = self._bound.get(id(unit)) or getattr(unit, "actor", None)
+        owner = actor if actor is not None else unit
+        if actor is not None:
+            key = ("actor", actor.actor_id, actor.restarts)
+        elif type(unit) is Task:
+            key = ("task", unit.task_id, unit.attempt)
+        else:
+            key = ("unit", id(unit), 0)
+        pid = self._by_key.get(key)
+        if pid is None:
+            pid = self._by_key[key] = FIRST_PID + len(self._by_key)
+        self._owner[pid] = (owner, key)
+        return pid
+
+    def owner(self, pid: Any) -> Any:
+        """The live task or actor whose process has `pid`, else None."""
+        entry = self._owner.get(pid) if type(pid) is int else None
+        if entry is None:
+            return None
+        owner, key = entry
+        if key[0] == "actor":
+            return owner if owner.restarts == key[2] and owner.state != DEAD else None
+        if key[0] == "task":
+            return owner if owner.attempt == key[2] and owner.state == "running" else None
+        return None
 
 
 class Faults:
@@ -32,6 +80,7 @@ class Faults:
         self.kernel = backend.kernel
         self.on_start: dict[str, list[Any]] = {}
         self._saved_exit: Any = None
+        self.pids = FakePids()
         # Objects whose only copy lives on a worker node, so that node's death loses them.
         self.objects_on: dict[int, weakref.WeakSet[Any]] = {}
 
@@ -47,11 +96,45 @@ class Faults:
             raise WorkerExit(status)
 
         os._exit = _exit
+        self._saved_getpid, self._saved_kill = os.getpid, os.kill
+        real_getpid, real_kill = os.getpid, os.kill
+        sim_thread = threading.get_ident()
+        pids = self.pids
+
+        def getpid() -> int:
+            unit = kernel.current
+            if unit is None or unit is kernel.driver or threading.get_ident() != sim_thread:
+                return real_getpid()
+            return pids.of(unit)
+
+        def kill(pid: int, sig: int) -> None:
+            target = pids.owner(pid)
+            if target is None:
+                return real_kill(pid, sig)
+            if sig == 0:
+                return None  # the worker exists
+            if sig not in (signal.SIGKILL, signal.SIGTERM):
+                return None  # Ray's workers ignore other signals here; simray does too
+            if target is kernel.current:
+                raise WorkerExit(-sig)
+            kernel.call_soon(lambda _: self.killed(target, sig))
+            return None
+
+        os.getpid, os.kill = getpid, kill
+
+    def killed(self, target: Any, sig: int) -> None:
+        """`os.kill(pid, SIGKILL/SIGTERM)` of a simulated worker's pid: its process dies."""
+        name = signal.Signals(sig).name
+        if type(target) is Task:
+            self.crash_task(target, f"the worker process was killed ({name})")
+        elif target.state == ALIVE:
+            self.actor_process_died(target, f"the worker process was killed ({name})")
 
     def uninstall(self) -> None:
         if self._saved_exit is not None:
             os._exit = self._saved_exit
             self._saved_exit = None
+            os.getpid, os.kill = self._saved_getpid, self._saved_kill
 
     # -- triggers ------------------------------------------------------------------------------
     def at(self, when: float, action: Any) -> None:
