@@ -192,6 +192,8 @@ class Actors:
         self, cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], opts: ActorOptions
     ) -> ActorHandle:
         namespace = opts.namespace or self.backend.namespace
+        exported = self.backend.exported.get(cls)
+        cls = self.backend.export(cls) if exported is None else exported
         if opts.name is not None:
             existing = self.names.existing(namespace, opts)
             if existing is not None:

@@ -173,6 +173,7 @@ class SimBackend(ObjectAPI):
         for spec in node_specs:
             self.add_node(**spec)
         self.clock.install()
+        self.exported: dict[Any, Any] = {}  # remote functions and actor classes, exported
         self.drain_grace = _drain_grace()
         self.watchdog = Watchdog(self.kernel, livelock_seconds(_livelock_seconds))
         self.watchdog.start()
@@ -252,6 +253,8 @@ class SimBackend(ObjectAPI):
                     return self._submit_simple(fn, args, opts)
         if opts.submit_error:
             raise ValueError(opts.submit_error)
+        exported = self.exported.get(fn)
+        fn = self.export(fn) if exported is None else exported
         task_id = self.ids.new_task()
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
@@ -442,6 +445,22 @@ class SimBackend(ObjectAPI):
 
             return DynamicObjectRefGenerator(collected)
         return None
+
+    def export(self, target: Any) -> Any:
+        """What runs for a remote function or actor class: as Ray exports it at its first
+        `.remote()` of the session, cloudpickled and loaded back, so the `__main__` globals it
+        uses are captured then (`x = 3; r = f.remote(); x = 4` and `f` still sees 3). Code of
+        importable modules is pickled by reference, as by Ray, so it is used as it is and its
+        module state stays shared; a target that cannot be pickled runs as it is."""
+        exported = target
+        if getattr(target, "__module__", None) == "__main__":
+            try:
+                exported = unpack(pack(target))
+                _keep_filenames(exported, target)
+            except Exception:  # noqa: BLE001 - run the original: one interpreter, shared state
+                exported = target
+        self.exported[target] = exported
+        return exported
 
     def _arrive(self, task: Task) -> None:
         """A submitted task reaches the scheduler, its submission latency paid."""
@@ -1015,6 +1034,7 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
+        self._drain()
         self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
         # reference cycles, so it would otherwise linger (and be walked by the collector with
@@ -1041,7 +1061,7 @@ class SimBackend(ObjectAPI):
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
 
-    def drain(self) -> None:
+    def _drain(self) -> None:
         """Let work that is still going run for a virtual grace period before the end, as Ray
         runs tasks submitted and never waited on before the driver's job ends: the driver
         sleeps `SIMRAY_SHUTDOWN_GRACE` virtual seconds (default 1; 0: no drain), and the clock
@@ -1102,6 +1122,27 @@ def _qualified(cls: Any, fn: Any) -> str:
     if cls is not None:
         return f"{cls.__module__}.{cls.__qualname__}.{fn}"
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _keep_filenames(copy: Any, original: Any) -> None:
+    """cloudpickle names the code of what it pickles by value `<dynamic-code>`; Ray's worker
+    shows the script's file and lines in tracebacks, so the copy gets the original's names."""
+    import types
+
+    def refile(code: types.CodeType, filename: str) -> types.CodeType:
+        consts = tuple(
+            refile(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts
+        )
+        return code.replace(co_filename=filename, co_consts=consts)
+
+    if isinstance(copy, types.FunctionType):
+        copy.__code__ = refile(copy.__code__, original.__code__.co_filename)
+        return
+    for name, value in vars(copy).items():
+        fn = getattr(value, "__func__", value)
+        source = getattr(vars(original).get(name), "__func__", vars(original).get(name))
+        if isinstance(fn, types.FunctionType) and isinstance(source, types.FunctionType):
+            fn.__code__ = refile(fn.__code__, source.__code__.co_filename)
 
 
 def _drain_grace() -> float:
