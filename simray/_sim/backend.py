@@ -453,7 +453,7 @@ class SimBackend(ObjectAPI):
         importable modules is pickled by reference, as by Ray, so it is used as it is and its
         module state stays shared; a target that cannot be pickled runs as it is."""
         exported = target
-        if getattr(target, "__module__", None) == "__main__":
+        if getattr(target, "__module__", None) == "__main__" and _reads_globals(target):
             try:
                 exported = unpack(pack(target))
                 _keep_filenames(exported, target)
@@ -1069,8 +1069,8 @@ class SimBackend(ObjectAPI):
         kernel = self.kernel
         if kernel.closed or kernel.current is not kernel.driver or self.drain_grace <= 0:
             return
-        if not (self.running or self.scheduler.queues or kernel._heap or kernel._ready):
-            return  # nothing pending: the clock stays where the program left it
+        if not (self.running or self.scheduler.queues):
+            return  # no task pending (actors' own loops are not drained): the clock stays
         try:
             self.clock.sleep(self.drain_grace)
         except Exception:  # noqa: BLE001 - a run that already failed ends now, as it is
@@ -1122,6 +1122,22 @@ def _qualified(cls: Any, fn: Any) -> str:
     if cls is not None:
         return f"{cls.__module__}.{cls.__qualname__}.{fn}"
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _reads_globals(target: Any) -> bool:
+    """Whether exporting could change what `target` sees: its code names a global (a
+    function or class that names none runs the same copied or not, without loading
+    cloudpickle)."""
+    codes = (
+        [target.__code__]
+        if hasattr(target, "__code__")
+        else [
+            getattr(v, "__func__", v).__code__
+            for v in vars(target).values()
+            if hasattr(getattr(v, "__func__", v), "__code__")
+        ]
+    )
+    return any(code.co_names for code in codes)
 
 
 def _keep_filenames(copy: Any, original: Any) -> None:
