@@ -1069,7 +1069,8 @@ class SimBackend(ObjectAPI):
         kernel = self.kernel
         if kernel.closed or kernel.current is not kernel.driver or self.drain_grace <= 0:
             return
-        if not (self.running or self.scheduler.queues):
+        arrive = self._arrive  # tasks still paying their submission latency are pending too
+        if not (self.running or self.scheduler.queues or any(e[2] == arrive for e in kernel._heap)):
             return  # no task pending (actors' own loops are not drained): the clock stays
         try:
             self.clock.sleep(self.drain_grace)
