@@ -172,10 +172,12 @@ class SimBackend(ObjectAPI):
             ]
         for spec in node_specs:
             self.add_node(**spec)
-        self.clock.install()
-        self.exported: dict[Any, Any] = {}  # remote functions and actor classes, exported
+        # Settings are read (and refused) before the clock is installed: a failed init must
+        # leave the host's time module as it found it.
         self.drain_grace = _drain_grace()
         self.watchdog = Watchdog(self.kernel, livelock_seconds(_livelock_seconds))
+        self.clock.install()
+        self.exported: dict[Any, Any] = {}  # remote functions and actor classes, exported
         self.watchdog.start()
         self.locks.install()
         self.faults.install()
