@@ -24,7 +24,7 @@ ray.init(num_cpus=1, num_gpus=0, include_dashboard=False)
 @ray.remote
 def f(i):
     with open(path, "a") as out:
-        out.write("%d\n" % i)
+        out.write(f"{i}\n")
 
 
 open(path, "w").close()
