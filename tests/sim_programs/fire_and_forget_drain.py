@@ -1,5 +1,6 @@
 """Tasks submitted and never waited on still run when the driver ends normally: each appends to a
 file, which an exit handler (registered before init, so it runs after Ray's shutdown) reads."""
+
 import atexit
 import os
 import sys
