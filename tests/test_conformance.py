@@ -61,6 +61,8 @@ LOCAL_GAPS: dict[str, str] = {
     "task table or object references)",
     "72_objectref_rebuild": "the local backend does not resolve a ref rebuilt with "
     "ray.ObjectRef(binary) (its get rejects a ref it did not make)",
+    "170_export_captures_globals": "the local backend exports an actor class at each creation, "
+    "not once per job as Ray does",
 }
 
 
