@@ -169,7 +169,12 @@ def init(
         trace_path=trace,
         namespace=namespace,
         **({"explore": explore, "jitter": jitter} if name == "sim" else {}),
-        **{k: v for k, v in kwargs.items() if k in _SIM_OPTIONS},
+        **({k: v for k, v in kwargs.items() if k in _SIM_OPTIONS} if name == "sim" else {}),
+        **(
+            {"log_to_driver": kwargs["log_to_driver"]}
+            if kwargs.get("log_to_driver") is not None and name in ("sim", "local")
+            else {}
+        ),
         **(
             {"runtime_env": kwargs["runtime_env"]}
             if kwargs.get("runtime_env") and name in ("sim", "local")

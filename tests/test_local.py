@@ -125,10 +125,11 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     pid = proc.stdout.strip().splitlines()[-1].split()[1]
-    assert f"(shout pid={pid}) to stdout\n" in proc.stdout
-    assert f"(shout pid={pid}) to stderr\n" in proc.stderr
-    assert f"(shout pid={pid}) to fd 1, as C code writes\n" in proc.stdout
-    assert f"(shout pid={pid}) from a child process\n" in proc.stderr
+    head = f"\x1b[36m(shout pid={pid})\x1b[0m "  # Ray's prefix: cyan, tty or not
+    assert f"{head}to stdout\n" in proc.stdout
+    assert f"{head}to stderr\n" in proc.stderr
+    assert f"{head}to fd 1, as C code writes\n" in proc.stdout
+    assert f"{head}from a child process\n" in proc.stderr
 
 
 def test_handles_and_refs_in_a_closure_reconnect_in_the_worker(local):

@@ -34,6 +34,7 @@ from simray._local.requests import WorkerRequests
 from simray._local.streams import LocalStream
 from simray._local.tasks import LocalTask, Tasks
 from simray._model.resources import UNIT, check_node_resources
+from simray._output import env_bool
 from simray._runtime_env import env_vars_of
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
@@ -66,6 +67,7 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         trace_path: str | None = None,
         namespace: str | None = None,
         runtime_env: dict[str, Any] | None = None,
+        log_to_driver: bool | None = None,
     ):
         self.namespace = namespace or "anonymous"
         self.runtime_env: dict[str, Any] = dict(runtime_env or {})
@@ -124,6 +126,9 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
             "shm_prefix": self.shm_prefix,
         }
         self.procs = Procs(config, self._hello, self._message, self._death, self.lock)
+        if log_to_driver is None:
+            log_to_driver = env_bool("RAY_LOG_TO_DRIVER", True)
+        self.procs.log_to_driver = bool(log_to_driver)
         head_cpus = self.scheduler.all_nodes[0].resources.total.get("CPU", 0) // UNIT
         _sessions.add(self)
         self._up = threading.Condition(self.lock)

@@ -1,7 +1,8 @@
-"""A worker's output, sent to the driver in whole lines prefixed as Ray prefixes them
-(`(name pid=N) `): Python's `sys.stdout`/`sys.stderr` (`Output`), and what bypasses them, written
-to fds 1 and 2 by C code or child processes (`capture_fds`: the fds become pipes that a thread
-reads). The driver's I/O thread writes the lines to its own stdout or stderr.
+"""A worker's output, sent to the driver in whole lines with the name Ray's prefix shows:
+Python's `sys.stdout`/`sys.stderr` (`Output`), and what bypasses them, written to fds 1 and 2 by
+C code or child processes (`capture_fds`: the fds become pipes that a thread reads). The
+driver's I/O thread writes the lines to its own stdout or stderr, prefixed `(name pid=N)` as
+Ray's driver prints them (`simray._output`, shared with sim), unless `log_to_driver=False`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any
 
 
 def _send(worker: Any, fd: int, lines: str) -> None:
-    prefix = f"({worker.label} pid={worker.pid}) "
-    worker.send(("out", fd, "".join(prefix + line + "\n" for line in lines.split("\n"))))
+    worker.send(("out", fd, worker.label, lines))
 
 
 class Output:
-    """sys.stdout/stderr of a worker: whole lines go to the driver, prefixed as Ray does."""
+    """sys.stdout/stderr of a worker: whole lines go to the driver, which prefixes them."""
 
     def __init__(self, worker: Any, fd: int):
         self.worker = worker

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Listener, wait
 from typing import Any
 
+from simray._output import format_lines
+
 
 class WorkerProc:
     """One worker process as the driver sees it."""
@@ -65,6 +67,7 @@ class Procs:
         self.on_message = on_message
         self.on_death = on_death
         self.lock = lock
+        self.log_to_driver = True  # False: workers' output is dropped (init(log_to_driver=False))
         self.starting: dict[int, WorkerProc] = {}
         self.all: dict[int, WorkerProc] = {}  # by ticket
         self._tickets = 0
@@ -167,7 +170,8 @@ class Procs:
                     while True:
                         msg = item.recv()
                         if msg[0] == "out":
-                            _write(msg[1], msg[2])
+                            if self.log_to_driver:
+                                _write(proc, *msg[1:])
                         else:
                             with self.lock:
                                 if self._closing:
@@ -216,10 +220,14 @@ class Procs:
         os.close(self._wake_w)
 
 
-def _write(fd: int, text: str) -> None:
+def _write(proc: WorkerProc, fd: int, label: str, lines: str) -> None:
+    """A worker's whole lines, on the driver's stream, prefixed as Ray's driver prints them (no
+    `ip=` on the head node, the driver's)."""
     stream = sys.stdout if fd == 1 else sys.stderr
+    node = proc.node
+    ip = node.ip if node is not None and not node.is_head else None
     try:
-        stream.write(text)
+        stream.write(format_lines(lines.split("\n"), label, proc.pid, ip))
         stream.flush()
     except Exception:  # noqa: BLE001 - the driver's stream may be closed at exit
         pass

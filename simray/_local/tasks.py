@@ -20,6 +20,7 @@ from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT
 from simray._model.returns import retries_exception, retry_notice
+from simray._output import task_label
 from simray._runtime_env import merged
 from simray._sim.scheduler import SimNode
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -276,7 +277,7 @@ class Tasks:
             "gpu_ids": gpu_ids,
             "namespace": self.namespace,
             "worker": True,
-            "label": task.name.rpartition(".")[2],
+            "label": task_label(task.name),
             "name": task.name,
             "cuda": ",".join(map(str, gpu_ids)) if task.gpu_shares else self.driver_cuda,
             "strategy_pg": pg_id(task.strategy),

@@ -29,6 +29,7 @@ from simray._local import shm
 from simray._local.output import Output, capture_fds, drain_fds
 from simray._model.returns import split_returns
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
+from simray._output import actor_label
 from simray.util.placement_group import PlacementGroup
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class Worker:
         self.fns: dict[int, Any] = {}
         self.current: int | None = None  # the task the main thread runs
         self.interrupt_for: int | None = None
-        self.label = "worker"
+        self.label = ""  # the name in its output's prefix: none until a task or actor runs
         self.actor: Any = None
         self.actor_mode = ""
         # concurrency group (None: the default group) -> its threads or its semaphore
@@ -363,6 +364,7 @@ class Worker:
                 asyncio.set_event_loop(self.loop)
                 self.sems = {group: asyncio.Semaphore(n) for group, n in limits.items()}
             self.actor = cls(*a, **k)
+            self.label = actor_label(self.actor, cls, True)  # a repr of its own, once built
         except BaseException as e:  # noqa: BLE001 - the constructor's failure is reported
             self.send(
                 ("created", actor_id, self.error_blob(f"{ctx['class_name']}.__init__", e, ctx))

@@ -23,6 +23,7 @@ from simray._args import ArgPacker
 from simray._ids import IdAllocator
 from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources
 from simray._model.returns import retries_exception, retry_notice, split_returns
+from simray._output import env_bool
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._sim import deadlock, exploration, latency
@@ -45,6 +46,7 @@ from simray._sim.objects import (
     set_process_key,
     unpack,
 )
+from simray._sim.output import WorkerOutput
 from simray._sim.placement_groups import PlacementGroups
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
@@ -90,6 +92,7 @@ class SimBackend(ObjectAPI):
         _latency: Any = None,
         _livelock_seconds: float | None = None,
         runtime_env: dict[str, Any] | None = None,
+        log_to_driver: bool | None = None,
     ):
         # What remote operations cost in virtual time (`_sim.latency`); None when all are free.
         self.latency = latency.resolve(_latency)
@@ -181,6 +184,11 @@ class SimBackend(ObjectAPI):
         self.watchdog.start()
         self.locks.install()
         self.faults.install()
+        # What tasks and actors print reaches the driver prefixed `(name pid=N)`, as on Ray.
+        if log_to_driver is None:
+            log_to_driver = env_bool("RAY_LOG_TO_DRIVER", True)
+        self.output = WorkerOutput(self, bool(log_to_driver))
+        self.output.install()
         self.actors.install_atexit()
         # The simulator allocates many small objects that live for one task; collecting the
         # youngest generation every 700 allocations costs a third of the run, so the session
@@ -1037,6 +1045,7 @@ class SimBackend(ObjectAPI):
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         self._drain()
+        self.output.uninstall()
         self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
         # reference cycles, so it would otherwise linger (and be walked by the collector with

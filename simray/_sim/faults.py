@@ -44,6 +44,10 @@ class FakePids:
     def unbind(self, task: Any) -> None:
         self._bound.pop(id(task), None)
 
+    def actor_of(self, unit: Any) -> Any:
+        """The actor whose process `unit` runs in (its constructor, a call, its loop), or None."""
+        return self._bound.get(id(unit)) or getattr(unit, "actor", None)
+
     def of(self, unit: Any) -> int:
         actor = self._bound.get(id(unit)) or getattr(unit, "actor", None)
         owner = actor if actor is not None else unit
