@@ -11,6 +11,7 @@ class defines its own `__repr__` (Ray's ":actor_name:" token, written twice by t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -77,3 +78,104 @@ def format_lines(lines: Iterable[str], name: str | None, pid: int | str, ip: str
             line = line.split(_INFO, 1)[1]
         out.append(f"{head}{line}\n")
     return "".join(out)
+
+
+# -- Ray's log deduplication (RAY_DEDUP_LOGS) ---------------------------------------------------
+_NUMBERS = re.compile(r"(\d+|0x[0-9a-fA-F]+)")
+GREEN = "\x1b[32m"
+_DEDUP_NOTE = (
+    " (Ray deduplicates logs by default. Set RAY_DEDUP_LOGS=0 to disable log deduplication, or see "
+    "https://docs.ray.io/en/master/ray-observability/user-guides/configure-logging.html"
+    "#log-deduplication for more options.)"
+)
+_noted = False  # Ray adds the note once per driver process
+
+
+def _dedup_key(line: str) -> str:
+    """A line without its words that hold numbers (they tend to differ between workers)."""
+    return " ".join(word for word in line.split() if not _NUMBERS.search(word))
+
+
+class _Pattern:
+    __slots__ = ("since", "count", "line", "source", "sources")
+
+    def __init__(self, since: float, line: str, source: Source):
+        self.since = since  # when this pattern was first seen (or last summarised)
+        self.count = 0  # occurrences not printed yet
+        self.line = line  # the latest occurrence
+        self.source = source  # whose it was
+        self.sources = {source[1:]}  # (pid, ip) of every worker that printed it
+
+
+# (name, pid, ip) of a batch of lines: one worker's, printed with its prefix (`format_lines`).
+Source = tuple[str, "int | str", "str | None"]
+
+
+class Deduplicator:
+    """Ray's driver-side deduplication of worker output, per stream: a line whose words (those
+    without digits) another worker printed within the window is held back and counted; when a
+    later batch arrives after the window, the count comes out as `line [repeated Nx across
+    cluster]` (or the line itself when it was held back once). What is held back when the
+    driver ends is never printed, as on Ray. `now` is the session's clock."""
+
+    def __init__(self, now: Any):
+        self.now = now
+        self.enabled = env_bool("RAY_DEDUP_LOGS", True)
+        try:
+            self.window = int(os.environ.get("RAY_DEDUP_LOGS_AGG_WINDOW_S", "5"))
+        except ValueError:
+            self.window = 5
+        allow = os.environ.get("RAY_DEDUP_LOGS_ALLOW_REGEX", "__ray_testing_never_deduplicate__")
+        skip = os.environ.get("RAY_DEDUP_LOGS_SKIP_REGEX")
+        self.allow = re.compile(allow) if allow else None
+        self.skip = re.compile(skip) if skip else None
+        self.recent: dict[str, _Pattern] = {}
+
+    def batches(self, source: Source, lines: list[str]) -> list[tuple[Source, list[str]]]:
+        """What to print for `lines` from `source`: (source, lines) pairs, in order."""
+        if not self.enabled:
+            return [(source, lines)]
+        now = self.now()
+        shown: list[str] = []
+        out: list[tuple[Source, list[str]]] = [(source, shown)]
+        where = source[1:]
+        for line in lines:
+            if self.allow is not None and self.allow.search(line):
+                shown.append(line)
+                continue
+            if self.skip is not None and self.skip.search(line):
+                continue
+            key = _dedup_key(line)
+            if not key:
+                shown.append(line)  # nothing left to compare: always shown
+                continue
+            pattern = self.recent.get(key)
+            if pattern is None:
+                self.recent[key] = _Pattern(now, line, source)
+                shown.append(line)
+                continue
+            pattern.sources.add(where)
+            if len(pattern.sources) > 1:
+                pattern.count += 1
+                pattern.line, pattern.source = line, source
+            else:
+                shown.append(line)  # the same worker again: printed as it comes
+        while self.recent:
+            key, pattern = next(iter(self.recent.items()))
+            if now - pattern.since < self.window:
+                break
+            del self.recent[key]
+            if pattern.count > 1:
+                out.append((pattern.source, [self._summary(pattern)]))
+                pattern.since, pattern.count = now, 0
+                self.recent[key] = pattern  # aggregating goes on, from now
+            elif pattern.count > 0:
+                out.append((pattern.source, [pattern.line]))
+        return out
+
+    @staticmethod
+    def _summary(pattern: _Pattern) -> str:
+        global _noted
+        note = "" if _noted else _DEDUP_NOTE
+        _noted = True
+        return f"{pattern.line}{GREEN} [repeated {pattern.count}x across cluster]{note}{RESET_ALL}"

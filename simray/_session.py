@@ -75,3 +75,20 @@ def shutdown() -> None:
     current, _active = _active, None
     if current is not None:
         current.shutdown()
+
+
+def drain_grace() -> float:
+    """`SIMRAY_SHUTDOWN_GRACE`: how long shutdown lets fire-and-forget tasks finish (sim: virtual
+    seconds; local: seconds), default 1; 0 turns the drain off."""
+    text = os.environ.get("SIMRAY_SHUTDOWN_GRACE", "")
+    if not text.strip():
+        return 1.0
+    try:
+        grace = float(text)
+    except ValueError:
+        grace = -1.0
+    if grace < 0:
+        raise ValueError(
+            f"SIMRAY_SHUTDOWN_GRACE must be a number of seconds >= 0 (0: no drain), got {text!r}"
+        )
+    return grace

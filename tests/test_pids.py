@@ -39,8 +39,42 @@ def test_pids_are_deterministic_and_not_the_hosts():
     assert first == run()
     t1, t2, (born, serving) = first
     assert born == serving  # the constructor runs in the actor's process
-    assert len({t1, t2, born, os.getpid()}) == 4
+    assert len({t1, t2, born, os.getpid()}) == 4  # started together: two task workers
     assert os.getpid() == os.getpid()  # restored after shutdown: the host's own
+
+
+@simray.remote
+def pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_workers_are_reused_but_never_shared_by_running_tasks():
+    simray.init(num_cpus=3)
+    together = simray.get([pid_after.remote(1) for _ in range(3)])
+    assert len(set(together)) == 3  # three tasks running at once: three processes
+    later = simray.get([pid_after.remote(1) for _ in range(3)])
+    assert sorted(later) == sorted(together)  # the same three workers, idle again
+
+    @simray.remote
+    def parent():
+        return os.getpid(), simray.get(pid_after.remote(0))
+
+    outer, inner = simray.get(parent.remote())
+    assert outer != inner  # a task blocked in get keeps its worker
+
+    @simray.remote(max_retries=1)
+    def dies_once(marker):
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return os.getpid()
+
+    import tempfile
+
+    marker = os.path.join(tempfile.mkdtemp(), "m")
+    crashed_in = simray.get(pid.remote())  # the idle worker the retried task first runs in
+    assert simray.get(dies_once.remote(marker)) != crashed_in  # a dead worker is never reused
 
 
 def test_kill_by_pid_crashes_the_worker_and_restarts_get_a_new_pid():

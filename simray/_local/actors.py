@@ -79,6 +79,9 @@ class Actors:
         self.b = backend
         self.by_id: dict[int, LocalActor] = {}
         self.names = NamedActors()
+        # Each class is exported once per job, at its first creation, as Ray exports it: the
+        # __main__ globals it uses are captured then (id -> (blob, class), the class kept alive).
+        self._blobs: dict[int, tuple[bytes, type]] = {}
 
     # -- creation ----------------------------------------------------------------------------
     def create(
@@ -89,12 +92,17 @@ class Actors:
             existing = self.names.existing(namespace, opts)
             if existing is not None:
                 return existing
-        try:
-            blob = ser.dumps_code(cls, self.b.token)
-        except Exception as e:
-            raise TypeError(
-                f"Could not serialize the actor class {cls.__name__}: {type(e).__name__}: {e}"
-            ) from e
+        exported = self._blobs.get(id(cls))
+        if exported is not None and exported[1] is cls:
+            blob = exported[0]
+        else:
+            try:
+                blob = ser.dumps_code(cls, self.b.token)
+            except Exception as e:
+                raise TypeError(
+                    f"Could not serialize the actor class {cls.__name__}: {type(e).__name__}: {e}"
+                ) from e
+            self._blobs[id(cls)] = (blob, cls)
         actor = LocalActor(len(self.by_id) + 1, cls, opts, namespace)
         actor.cls_blob = blob
         from simray._runtime_env import env_vars_of, merged

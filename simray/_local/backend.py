@@ -36,6 +36,7 @@ from simray._local.tasks import LocalTask, Tasks
 from simray._model.resources import UNIT, check_node_resources
 from simray._output import env_bool
 from simray._runtime_env import env_vars_of
+from simray._session import drain_grace
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
     DEFAULT_OBJECT_STORE_MEMORY,
@@ -69,6 +70,7 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         runtime_env: dict[str, Any] | None = None,
         log_to_driver: bool | None = None,
     ):
+        self.drain_grace = drain_grace()  # read (and refused) before any process starts
         self.namespace = namespace or "anonymous"
         self.runtime_env: dict[str, Any] = dict(runtime_env or {})
         self.job_env_vars = env_vars_of(runtime_env)
@@ -307,9 +309,23 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         )
 
     # -- end -------------------------------------------------------------------------------------
+    def drain(self) -> None:
+        """Let tasks still queued or running finish, for up to `SIMRAY_SHUTDOWN_GRACE` seconds
+        (default 1; 0: no drain), as Ray runs work submitted and never waited on before the
+        driver's job ends (the sim backend does the same in virtual time). Actors are not
+        waited for."""
+        deadline = time.monotonic() + self.drain_grace
+        while time.monotonic() < deadline:
+            with self.lock:
+                busy = self.scheduler.queues or any(t.actor is None for t in self.running.values())
+            if not busy:
+                return
+            time.sleep(0.01)
+
     def shutdown(self) -> None:
         if self.closed:
             return
+        self.drain()
         self.closed = True
         self.table.closed = True
         self.procs.close()

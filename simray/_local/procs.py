@@ -17,11 +17,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Listener, wait
 from typing import Any
 
-from simray._output import format_lines
+from simray._output import Deduplicator, format_lines
 
 
 class WorkerProc:
@@ -68,6 +69,7 @@ class Procs:
         self.on_death = on_death
         self.lock = lock
         self.log_to_driver = True  # False: workers' output is dropped (init(log_to_driver=False))
+        self.dedup = (Deduplicator(time.time), Deduplicator(time.time))  # stdout's, stderr's
         self.starting: dict[int, WorkerProc] = {}
         self.all: dict[int, WorkerProc] = {}  # by ticket
         self._tickets = 0
@@ -171,7 +173,7 @@ class Procs:
                         msg = item.recv()
                         if msg[0] == "out":
                             if self.log_to_driver:
-                                _write(proc, *msg[1:])
+                                _write(self.dedup, proc, *msg[1:])
                         else:
                             with self.lock:
                                 if self._closing:
@@ -220,14 +222,15 @@ class Procs:
         os.close(self._wake_w)
 
 
-def _write(proc: WorkerProc, fd: int, label: str, lines: str) -> None:
+def _write(dedup: Any, proc: WorkerProc, fd: int, label: str, lines: str) -> None:
     """A worker's whole lines, on the driver's stream, prefixed as Ray's driver prints them (no
-    `ip=` on the head node, the driver's)."""
+    `ip=` on the head node, the driver's) and deduplicated across workers as Ray does."""
     stream = sys.stdout if fd == 1 else sys.stderr
     node = proc.node
     ip = node.ip if node is not None and not node.is_head else None
+    batches = dedup[fd - 1].batches((label, proc.pid, ip), lines.split("\n"))
     try:
-        stream.write(format_lines(lines.split("\n"), label, proc.pid, ip))
+        stream.write("".join(format_lines(batch, *source) for source, batch in batches if batch))
         stream.flush()
     except Exception:  # noqa: BLE001 - the driver's stream may be closed at exit
         pass

@@ -26,6 +26,7 @@ from simray._model.returns import retries_exception, retry_notice, split_returns
 from simray._output import env_bool
 from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
+from simray._session import drain_grace
 from simray._sim import deadlock, exploration, latency
 from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors, EndedCall
 from simray._sim.faults import Faults
@@ -150,6 +151,8 @@ class SimBackend(ObjectAPI):
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
         self.faults = Faults(self)
+        self._worker_started = self.faults.pids.started
+        self._worker_ended = self.faults.pids.ended
         self.scheduler.pgs = self.pgs
         self.clock = VirtualTime(self.kernel)
         self._driver_cuda = os.environ.get(_CUDA)
@@ -177,7 +180,7 @@ class SimBackend(ObjectAPI):
             self.add_node(**spec)
         # Settings are read (and refused) before the clock is installed: a failed init must
         # leave the host's time module as it found it.
-        self.drain_grace = _drain_grace()
+        self.drain_grace = drain_grace()
         self.watchdog = Watchdog(self.kernel, livelock_seconds(_livelock_seconds))
         self.clock.install()
         self.exported: dict[Any, Any] = {}  # remote functions and actor classes, exported
@@ -524,6 +527,7 @@ class SimBackend(ObjectAPI):
         if task.env_vars is not None:
             task.env = UnitEnv(task.env, task.env_vars)
         self.running[task.task_id] = task
+        self._worker_started(task)  # it takes an idle worker process of the node (fake pids)
         if self.trace is not None:
             self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
         if self.faults.on_start:
@@ -658,6 +662,7 @@ class SimBackend(ObjectAPI):
 
     def _retry(self, task: Task) -> None:
         del self.running[task.task_id]
+        self._worker_ended(task)
         task.attempt += 1
         task.state = QUEUED
         self.locks.release_all(task)
@@ -740,6 +745,7 @@ class SimBackend(ObjectAPI):
             self.end_stream(task.task_id)
         if task.state == RUNNING:
             del self.running[task.task_id]
+            self._worker_ended(task)
             if self.locks.table:
                 self.locks.release_all(task)
             if self.trace is not None:
@@ -1044,7 +1050,7 @@ class SimBackend(ObjectAPI):
 
     # -- end ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        self._drain()
+        self.drain()
         self.output.uninstall()
         self.watchdog.stop()
         # The session's bookkeeping goes now, by reference counts: the backend is part of
@@ -1072,7 +1078,7 @@ class SimBackend(ObjectAPI):
             with open(self.trace_path, "w", encoding="utf-8") as out:
                 self.trace.write(out)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         """Let work that is still going run for a virtual grace period before the end, as Ray
         runs tasks submitted and never waited on before the driver's job ends: the driver
         sleeps `SIMRAY_SHUTDOWN_GRACE` virtual seconds (default 1; 0: no drain), and the clock
@@ -1171,22 +1177,6 @@ def _keep_filenames(copy: Any, original: Any) -> None:
         source = getattr(vars(original).get(name), "__func__", vars(original).get(name))
         if isinstance(fn, types.FunctionType) and isinstance(source, types.FunctionType):
             fn.__code__ = refile(fn.__code__, source.__code__.co_filename)
-
-
-def _drain_grace() -> float:
-    text = os.environ.get("SIMRAY_SHUTDOWN_GRACE", "")
-    if not text.strip():
-        return 1.0
-    try:
-        grace = float(text)
-    except ValueError:
-        grace = -1.0
-    if grace < 0:
-        raise ValueError(
-            f"SIMRAY_SHUTDOWN_GRACE must be a number of virtual seconds >= 0 (0: no drain), "
-            f"got {text!r}"
-        )
-    return grace
 
 
 def _floats(units: dict[str, int]) -> dict[str, float]:

@@ -29,14 +29,48 @@ FIRST_PID = 4_200_001
 
 
 class FakePids:
-    """Stable, deterministic pids of simulated worker processes, given out in first-use order:
-    one per actor incarnation (a restart is a new process) and one per task attempt."""
+    """Stable, deterministic pids of simulated worker processes.
 
-    def __init__(self) -> None:
-        self._by_key: dict[tuple[str, int, int], int] = {}
-        self._owner: dict[int, Any] = {}
+    As Ray leases a node's idle worker process to the next task, every task that starts takes
+    the node's most recently freed worker (or a new one) and gives it back when it ends, unless
+    its process died (a crash, a kill, its node's death); a task blocked in `get` keeps its
+    worker. Each actor incarnation is a process of its own (a restart is a new one). A worker
+    gets its pid, in first-use order from FIRST_PID, only when someone asks for it.
+    """
+
+    def __init__(self, running: dict[int, Any]) -> None:
+        self._running = running  # the backend's running tasks, by id
+        self._next = FIRST_PID
+        self._workers = 0
+        self._idle: dict[int, list[int]] = {}  # node index -> idle task workers, last freed last
+        self._held: dict[int, tuple[int, int]] = {}  # running task id -> (worker, node index)
+        self._worker_pid: dict[int, int] = {}
+        self._actor: dict[tuple[int, int], int] = {}  # (actor id, restarts) -> pid
+        self._unit: dict[int, int] = {}  # id(any other unit) -> pid
+        self._owner: dict[int, Any] = {}  # pid -> its actor, or its worker number
+        self._dead: set[int] = set()  # workers whose process died
         self._bound: dict[int, Any] = {}
 
+    # -- task workers (called for every task: kept small) -------------------------------------
+    def started(self, task: Any) -> None:
+        index = task.node.index
+        idle = self._idle.get(index)
+        if idle:
+            worker = idle.pop()
+        else:
+            worker = self._workers = self._workers + 1
+        self._held[task.task_id] = (worker, index)
+
+    def ended(self, task: Any) -> None:
+        held = self._held.pop(task.task_id, None)
+        if held is not None and held[0] not in self._dead:
+            idle = self._idle.get(held[1])
+            if idle is None:
+                self._idle[held[1]] = [held[0]]
+            else:
+                idle.append(held[0])
+
+    # -- pids ---------------------------------------------------------------------------------
     def bind(self, task: Any, actor: Any) -> None:
         """`task` (an actor's creation task) runs in `actor`'s process."""
         self._bound[id(task)] = actor
@@ -48,32 +82,68 @@ class FakePids:
         """The actor whose process `unit` runs in (its constructor, a call, its loop), or None."""
         return self._bound.get(id(unit)) or getattr(unit, "actor", None)
 
+    def _new(self, owner: Any) -> int:
+        pid = self._next
+        self._next += 1
+        self._owner[pid] = owner
+        return pid
+
     def of(self, unit: Any) -> int:
-        actor = self._bound.get(id(unit)) or getattr(unit, "actor", None)
-        owner = actor if actor is not None else unit
+        actor = self.actor_of(unit)
         if actor is not None:
-            key = ("actor", actor.actor_id, actor.restarts)
-        elif type(unit) is Task:
-            key = ("task", unit.task_id, unit.attempt)
-        else:
-            key = ("unit", id(unit), 0)
-        pid = self._by_key.get(key)
+            key = (actor.actor_id, actor.restarts)
+            pid = self._actor.get(key)
+            if pid is None:
+                pid = self._actor[key] = self._new(actor)
+            return pid
+        held = self._held.get(unit.task_id) if type(unit) is Task else None
+        if held is None:
+            pid = self._unit.get(id(unit))
+            if pid is None:
+                pid = self._unit[id(unit)] = self._new(None)
+            return pid
+        pid = self._worker_pid.get(held[0])
         if pid is None:
-            pid = self._by_key[key] = FIRST_PID + len(self._by_key)
-        self._owner[pid] = (owner, key)
+            pid = self._worker_pid[held[0]] = self._new(held[0])
         return pid
 
     def owner(self, pid: Any) -> Any:
         """The live task or actor whose process has `pid`, else None."""
-        entry = self._owner.get(pid) if type(pid) is int else None
-        if entry is None:
+        owner = self._owner.get(pid) if type(pid) is int else None
+        if owner is None:
             return None
-        owner, key = entry
-        if key[0] == "actor":
-            return owner if owner.restarts == key[2] and owner.state != DEAD else None
-        if key[0] == "task":
-            return owner if owner.attempt == key[2] and owner.state == "running" else None
+        if type(owner) is int:  # a task worker: the task running in it, if any
+            for task_id, (worker, _) in self._held.items():
+                if worker == owner and owner not in self._dead:
+                    return self._running.get(task_id)
+            return None
+        if self._actor.get((owner.actor_id, owner.restarts)) == pid and owner.state != DEAD:
+            return owner
         return None
+
+    def known(self, pid: Any) -> bool:
+        """Whether `pid` is a simulated worker's (alive or not)."""
+        return type(pid) is int and pid in self._owner
+
+    def died(self, pid: int) -> None:
+        """The process with `pid` is gone (an idle worker killed): no task runs in it again."""
+        owner = self._owner.get(pid)
+        if type(owner) is int:
+            self._dead.add(owner)
+            for idle in self._idle.values():
+                if owner in idle:
+                    idle.remove(owner)
+
+    def task_died(self, task: Any) -> None:
+        """`task`'s worker process died with it (a crash, a kill, its node's death)."""
+        held = self._held.get(task.task_id)
+        if held is not None:
+            self._dead.add(held[0])
+
+    def node_died(self, node: Any) -> None:
+        """Its idle workers die with it (running ones die with their tasks)."""
+        for worker in self._idle.pop(node.index, ()):
+            self._dead.add(worker)
 
 
 class Faults:
@@ -84,7 +154,7 @@ class Faults:
         self.kernel = backend.kernel
         self.on_start: dict[str, list[Any]] = {}
         self._saved_exit: Any = None
-        self.pids = FakePids()
+        self.pids = FakePids(backend.running)
         # Objects whose only copy lives on a worker node, so that node's death loses them.
         self.objects_on: dict[int, weakref.WeakSet[Any]] = {}
 
@@ -114,7 +184,11 @@ class Faults:
         def kill(pid: int, sig: int) -> None:
             target = pids.owner(pid)
             if target is None:
-                return real_kill(pid, sig)
+                if not pids.known(pid):
+                    return real_kill(pid, sig)
+                if sig in (signal.SIGKILL, signal.SIGTERM):
+                    pids.died(pid)  # an idle worker: it goes, nothing else happens
+                return None
             if sig == 0:
                 return None  # the worker exists
             if sig not in (signal.SIGKILL, signal.SIGTERM):
@@ -161,6 +235,7 @@ class Faults:
 
     def _lost_attempt(self, task: Task, error: BaseException) -> None:
         backend = self.backend
+        self.pids.task_died(task)
         backend._release(task)
         task.cpu_released = False
         if task.retries_left != 0 and not task.cancelled:
@@ -179,6 +254,7 @@ class Faults:
             return
         backend.scheduler.remove_node(node)
         backend.recorder.record("node_died", node=node.index)
+        self.pids.node_died(node)
         died = exc.NodeDiedError(
             "Task failed because the node it was running on is dead or unavailable. Node IP: "
             f"{node.ip}, node ID: {node.node_id}. This can happen if the node was preempted, had a "

@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import Any
 
-from simray._output import actor_label, format_lines, task_label
+from simray._output import Deduplicator, actor_label, format_lines, task_label
 from simray._sim.tasks import Task
 
 
@@ -27,6 +27,9 @@ class WorkerOutput:
         self.log_to_driver = log_to_driver
         self.partial: dict[tuple[int, int], str] = {}  # (pid, fd) -> text after the last newline
         self.names: dict[tuple[int, int], tuple[str, str | None]] = {}  # its prefix's name, ip
+        # Ray's deduplication of repeated lines across workers, per stream, in virtual time.
+        kernel = self.kernel
+        self.dedup = (Deduplicator(lambda: kernel.now), Deduplicator(lambda: kernel.now))
         self._saved: tuple[Any, Any] | None = None
         self._streams: tuple[_Stream, _Stream] | None = None
 
@@ -71,8 +74,13 @@ class WorkerOutput:
         if not self.log_to_driver or self._streams is None:
             return
         target = self._streams[fd - 1].target
+        text = "".join(
+            format_lines(batch, *source)
+            for source, batch in self.dedup[fd - 1].batches((name, pid, ip), lines)
+            if batch
+        )
         try:
-            target.write(format_lines(lines, name, pid, ip))
+            target.write(text)
         except Exception:  # noqa: BLE001 - the driver's stream may be closed at exit
             pass
 
