@@ -28,7 +28,8 @@ def zero_latency(monkeypatch):
 
 
 def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout: float = 600):
-    """Run `python -m simray ARGS` in a subprocess; return the CompletedProcess."""
+    """Run `python -m simray ARGS` in a subprocess; return the CompletedProcess, with the
+    process's `pid` (the driver's: `simray exec` runs the script in that process)."""
     import subprocess
 
     full_env = dict(os.environ)
@@ -38,14 +39,23 @@ def run_simray(*args: str, cwd: str, env: dict[str, str] | None = None, timeout:
     full_env.pop("SIMRAY_SIM_LATENCY", None)  # programs run with the default latency model
     full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    return subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "simray", *args],
         cwd=cwd,
         env=full_env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-    )
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    done.pid = proc.pid  # type: ignore[attr-defined]
+    return done
 
 
 @pytest.fixture
