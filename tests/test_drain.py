@@ -27,3 +27,27 @@ def test_no_drain_when_the_grace_period_is_zero(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "ran after the driver ended: []" in proc.stdout
+
+
+def test_the_local_backend_drains_too(tmp_path):
+    """Real processes: shutdown waits (up to the grace period, here generous so that a loaded
+    machine cannot fail it; it returns as soon as the tasks are done) for tasks never waited on."""
+    proc = run_simray(
+        "exec",
+        "--backend",
+        "local",
+        PROGRAM,
+        cwd=str(tmp_path),
+        env={"SIMRAY_SHUTDOWN_GRACE": "60"},
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with open(PROGRAM[:-3] + ".expected", encoding="utf-8") as f:
+        assert proc.stdout == f.read()
+
+
+def test_a_bad_grace_period_is_refused_before_anything_starts(tmp_path):
+    proc = run_simray(
+        "exec", "--backend", "local", PROGRAM, cwd=str(tmp_path), env={"SIMRAY_SHUTDOWN_GRACE": "x"}
+    )
+    assert proc.returncode != 0
+    assert "SIMRAY_SHUTDOWN_GRACE must be a number of seconds >= 0" in proc.stderr
