@@ -151,8 +151,6 @@ class SimBackend(ObjectAPI):
         self.actors = Actors(self)
         self.pgs = PlacementGroups(self)
         self.faults = Faults(self)
-        self._worker_started = self.faults.pids.started
-        self._worker_ended = self.faults.pids.ended
         self.scheduler.pgs = self.pgs
         self.clock = VirtualTime(self.kernel)
         self._driver_cuda = os.environ.get(_CUDA)
@@ -527,7 +525,6 @@ class SimBackend(ObjectAPI):
         if task.env_vars is not None:
             task.env = UnitEnv(task.env, task.env_vars)
         self.running[task.task_id] = task
-        self._worker_started(task)  # it takes an idle worker process of the node (fake pids)
         if self.trace is not None:
             self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
         if self.faults.on_start:
@@ -662,7 +659,6 @@ class SimBackend(ObjectAPI):
 
     def _retry(self, task: Task) -> None:
         del self.running[task.task_id]
-        self._worker_ended(task)
         task.attempt += 1
         task.state = QUEUED
         self.locks.release_all(task)
@@ -745,7 +741,6 @@ class SimBackend(ObjectAPI):
             self.end_stream(task.task_id)
         if task.state == RUNNING:
             del self.running[task.task_id]
-            self._worker_ended(task)
             if self.locks.table:
                 self.locks.release_all(task)
             if self.trace is not None:

@@ -31,46 +31,25 @@ FIRST_PID = 4_200_001
 class FakePids:
     """Stable, deterministic pids of simulated worker processes.
 
-    As Ray leases a node's idle worker process to the next task, every task that starts takes
-    the node's most recently freed worker (or a new one) and gives it back when it ends, unless
-    its process died (a crash, a kill, its node's death); a task blocked in `get` keeps its
-    worker. Each actor incarnation is a process of its own (a restart is a new one). A worker
-    gets its pid, in first-use order from FIRST_PID, only when someone asks for it.
+    As Ray leases a node's idle worker process to its next task, a task's worker is the pooled
+    greenlet it runs on (the kernel reuses a finished one, most recently freed first; a blocked
+    task keeps its own) on its node: two tasks running at once never share one, a task that
+    starts after another ended may get its worker. A task that dies (a crash, a kill, its
+    node's death) takes its greenlet with it, so a dead worker is never reused. Each actor
+    incarnation is a process of its own (a restart is a new one). Pids are given in first-use
+    order from FIRST_PID when asked for, so tasks that never ask cost nothing.
     """
 
     def __init__(self, running: dict[int, Any]) -> None:
         self._running = running  # the backend's running tasks, by id
         self._next = FIRST_PID
-        self._workers = 0
-        self._idle: dict[int, list[int]] = {}  # node index -> idle task workers, last freed last
-        self._held: dict[int, tuple[int, int]] = {}  # running task id -> (worker, node index)
-        self._worker_pid: dict[int, int] = {}
+        self._worker: dict[tuple[Any, int], int] = {}  # (greenlet, node index) -> pid
         self._actor: dict[tuple[int, int], int] = {}  # (actor id, restarts) -> pid
         self._unit: dict[int, int] = {}  # id(any other unit) -> pid
-        self._owner: dict[int, Any] = {}  # pid -> its actor, or its worker number
-        self._dead: set[int] = set()  # workers whose process died
+        self._owner: dict[int, Any] = {}  # pid -> its actor, or its (greenlet, node index)
+        self._dead: set[int] = set()  # task workers' pids whose process was killed while idle
         self._bound: dict[int, Any] = {}
 
-    # -- task workers (called for every task: kept small) -------------------------------------
-    def started(self, task: Any) -> None:
-        index = task.node.index
-        idle = self._idle.get(index)
-        if idle:
-            worker = idle.pop()
-        else:
-            worker = self._workers = self._workers + 1
-        self._held[task.task_id] = (worker, index)
-
-    def ended(self, task: Any) -> None:
-        held = self._held.pop(task.task_id, None)
-        if held is not None and held[0] not in self._dead:
-            idle = self._idle.get(held[1])
-            if idle is None:
-                self._idle[held[1]] = [held[0]]
-            else:
-                idle.append(held[0])
-
-    # -- pids ---------------------------------------------------------------------------------
     def bind(self, task: Any, actor: Any) -> None:
         """`task` (an actor's creation task) runs in `actor`'s process."""
         self._bound[id(task)] = actor
@@ -96,15 +75,16 @@ class FakePids:
             if pid is None:
                 pid = self._actor[key] = self._new(actor)
             return pid
-        held = self._held.get(unit.task_id) if type(unit) is Task else None
-        if held is None:
+        node = getattr(unit, "node", None)
+        if type(unit) is not Task or node is None or unit.glet is None:
             pid = self._unit.get(id(unit))
             if pid is None:
                 pid = self._unit[id(unit)] = self._new(None)
             return pid
-        pid = self._worker_pid.get(held[0])
-        if pid is None:
-            pid = self._worker_pid[held[0]] = self._new(held[0])
+        worker = (unit.glet, node.index)  # the greenlet is kept alive by the key: no id reuse
+        pid = self._worker.get(worker)
+        if pid is None or pid in self._dead:
+            pid = self._worker[worker] = self._new(worker)
         return pid
 
     def owner(self, pid: Any) -> Any:
@@ -112,10 +92,13 @@ class FakePids:
         owner = self._owner.get(pid) if type(pid) is int else None
         if owner is None:
             return None
-        if type(owner) is int:  # a task worker: the task running in it, if any
-            for task_id, (worker, _) in self._held.items():
-                if worker == owner and owner not in self._dead:
-                    return self._running.get(task_id)
+        if type(owner) is tuple:  # a task worker: the task running in it now, if any
+            if pid in self._dead or self._worker.get(owner) != pid:
+                return None
+            glet, index = owner
+            for task in self._running.values():
+                if task.glet is glet and task.node is not None and task.node.index == index:
+                    return task
             return None
         if self._actor.get((owner.actor_id, owner.restarts)) == pid and owner.state != DEAD:
             return owner
@@ -126,24 +109,16 @@ class FakePids:
         return type(pid) is int and pid in self._owner
 
     def died(self, pid: int) -> None:
-        """The process with `pid` is gone (an idle worker killed): no task runs in it again."""
-        owner = self._owner.get(pid)
-        if type(owner) is int:
-            self._dead.add(owner)
-            for idle in self._idle.values():
-                if owner in idle:
-                    idle.remove(owner)
+        """The idle worker with `pid` was killed: the next task on its greenlet gets a new one."""
+        self._dead.add(pid)
 
     def task_died(self, task: Any) -> None:
-        """`task`'s worker process died with it (a crash, a kill, its node's death)."""
-        held = self._held.get(task.task_id)
-        if held is not None:
-            self._dead.add(held[0])
-
-    def node_died(self, node: Any) -> None:
-        """Its idle workers die with it (running ones die with their tasks)."""
-        for worker in self._idle.pop(node.index, ()):
-            self._dead.add(worker)
+        """`task`'s worker process died with it (its greenlet may live on for other units)."""
+        node = task.node
+        if task.glet is not None and node is not None:
+            pid = self._worker.get((task.glet, node.index))
+            if pid is not None:
+                self._dead.add(pid)
 
 
 class Faults:
@@ -230,12 +205,12 @@ class Faults:
         if task.state != "running":
             return
         self.backend.recorder.record("worker_crashed", task=task.task_id, reason=reason)
+        self.pids.task_died(task)
         self.kernel.abandon(task)
         self._lost_attempt(task, exc.WorkerCrashedError())
 
     def _lost_attempt(self, task: Task, error: BaseException) -> None:
         backend = self.backend
-        self.pids.task_died(task)
         backend._release(task)
         task.cpu_released = False
         if task.retries_left != 0 and not task.cancelled:
@@ -254,13 +229,13 @@ class Faults:
             return
         backend.scheduler.remove_node(node)
         backend.recorder.record("node_died", node=node.index)
-        self.pids.node_died(node)
         died = exc.NodeDiedError(
             "Task failed because the node it was running on is dead or unavailable. Node IP: "
             f"{node.ip}, node ID: {node.node_id}. This can happen if the node was preempted, had a "
             "hardware failure, or its raylet crashed unexpectedly."
         )
         for task in [t for t in backend.running.values() if t.node is node]:
+            self.pids.task_died(task)
             self.kernel.abandon(task)
             task.pool = None  # its resources died with the node
             task.gpu_shares = []
