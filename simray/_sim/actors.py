@@ -491,6 +491,7 @@ class Actors:
                 f"{actor.opts.class_name}.{call.method}",
                 error,
                 actor.node.ip,
+                self.backend.faults.pids.of(call),
                 actor_repr=f"<{actor.opts.class_name} object>",
                 actor_id=actor.hex(),
             )

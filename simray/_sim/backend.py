@@ -655,7 +655,8 @@ class SimBackend(ObjectAPI):
             self._retry(task)
             self.scheduler.dispatch()
             return
-        self._finish(task, FAILED, task_error(task.name, error, task.node.ip))
+        pid = self.faults.pids.of(task)  # the worker's, as Ray's error text shows it
+        self._finish(task, FAILED, task_error(task.name, error, task.node.ip, pid))
 
     def _retry(self, task: Task) -> None:
         del self.running[task.task_id]
@@ -1090,7 +1091,9 @@ class SimBackend(ObjectAPI):
             pass
 
 
-def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseException:
+def task_error(
+    name: str, error: BaseException, ip: str, pid: int = _SIM_PID, **actor: Any
+) -> BaseException:
     """What a failed task stores: Ray's RayTaskError, or UnserializableException when the
     exception cannot be rebuilt from its pickle (the driver could not deserialize it)."""
     import cloudpickle
@@ -1099,7 +1102,7 @@ def task_error(name: str, error: BaseException, ip: str, **actor: Any) -> BaseEx
         cloudpickle.loads(cloudpickle.dumps(error))
     except Exception:
         return exc.UnserializableException("".join(traceback.format_exception(error)))
-    return exc._make_task_error(name, error, pid=_SIM_PID, ip=ip, **actor)
+    return exc._make_task_error(name, error, pid=pid, ip=ip, **actor)
 
 
 def raise_if_dependency_failed(error: BaseException) -> None:
