@@ -3,6 +3,8 @@ captured then); code of importable modules runs as it is, so module state stays 
 
 from __future__ import annotations
 
+import pytest
+
 import simray
 from simray import _session
 
@@ -24,7 +26,9 @@ def test_importable_module_code_is_not_copied_and_its_state_is_shared():
     assert all(fn is copy for fn, copy in backend.exported.items())
 
 
-def test_main_code_is_exported_once_with_its_globals(tmp_path):
+@pytest.mark.parametrize("latency", ["default", "0"])
+def test_main_code_is_exported_once_with_its_globals(tmp_path, latency):
+    """Latency 0 takes the submission fast path, which must export too."""
     from tests.conftest import run_simray
 
     script = tmp_path / "prog.py"
@@ -44,5 +48,6 @@ def test_main_code_is_exported_once_with_its_globals(tmp_path):
         "except ValueError as e:\n"
         "    print(ray.get(r), ray.get(f.remote()), 'prog.py' in str(e), 'raise ValueError' in str(e))\n"
     )
-    proc = run_simray("exec", str(script), cwd=str(tmp_path))
+    env = {} if latency == "default" else {"SIMRAY_SIM_LATENCY": latency}
+    proc = run_simray("exec", str(script), cwd=str(tmp_path), env=env)
     assert proc.stdout == "1 1 True True\n", proc.stderr

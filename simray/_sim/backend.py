@@ -255,6 +255,9 @@ class SimBackend(ObjectAPI):
     # -- tasks ------------------------------------------------------------------------------
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
         """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
+        # Export first, on every path (the fast one too): globals are captured at first .remote().
+        exported = self.exported.get(fn)
+        fn = self.export(fn) if exported is None else exported
         if opts.simple and not kwargs and self.plain_session:
             for a in args:
                 if type(a) not in ATOMIC:
@@ -264,8 +267,6 @@ class SimBackend(ObjectAPI):
                     return self._submit_simple(fn, args, opts)
         if opts.submit_error:
             raise ValueError(opts.submit_error)
-        exported = self.exported.get(fn)
-        fn = self.export(fn) if exported is None else exported
         task_id = self.ids.new_task()
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
