@@ -48,10 +48,10 @@ for label, args, kwargs in (
     ("empty bundle", ([{}],), {}),
     ("all-zero bundle", ([{"CPU": 0}],), {}),
     ("bad strategy", ([{"CPU": 1}],), {"strategy": "NOPE"}),
-    ("negative", ([{"CPU": -1}],), {}),
 ):
+    # No negative bundle here: Ray 2.60 accepts one, and its raylet can then crash returning
+    # the bundle on removal (a check failure in FreeTaskResourceInstances, seen in CI).
     try:
-        # Real Ray 2.60 does not validate negative amounts here; remove such a group at once.
         remove_placement_group(placement_group(*args, **kwargs))
         print(label, "accepted")
     except Exception as e:
