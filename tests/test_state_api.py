@@ -207,3 +207,17 @@ def test_task_times_and_events_follow_the_virtual_clock():
     assert [e["state"] for e in second.events][-2:] == ["RUNNING", "FINISHED"]
     assert second.events[-1]["created_ms"] == second.end_time_ms
     assert list_tasks(filters=[("name", "=", "nap")])[0].start_time_ms is None  # detail only
+
+
+def test_every_function_has_ray_s_signature():
+    """Each function takes Ray's parameters (names, order, kinds, defaults), so a call written
+    for Ray binds the same way here and passes through unchanged on the `ray` backend."""
+    import inspect
+
+    ray_state = pytest.importorskip("ray.util.state")
+    for name in simray.util.state.__all__:
+        ours = inspect.signature(getattr(simray.util.state, name)).parameters
+        rays = inspect.signature(getattr(ray_state, name)).parameters
+        assert [(p.name, p.kind, p.default) for p in ours.values()] == [
+            (p.name, p.kind, p.default) for p in rays.values()
+        ], name

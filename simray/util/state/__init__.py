@@ -7,8 +7,10 @@ so Ray's tests poll them). On the `ray` backend these are Ray's own functions.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar, cast
 
 DEFAULT_LIMIT = 100
 DEFAULT_RPC_TIMEOUT = 30
@@ -203,6 +205,24 @@ def _backend() -> Any:
     return _session.backend()
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _ray_s_on_ray(fn: _F) -> _F:
+    """The one dispatch: on the `ray` backend, call Ray's function of the same name with every
+    argument as given (`address`, `timeout`, ... included); on simray's backends, `fn`."""
+
+    @functools.wraps(fn)
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        if _backend().name == "ray":
+            import ray.util.state as ray_state
+
+            return getattr(ray_state, fn.__name__)(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return cast(_F, dispatch)
+
+
 def _rows(kind: str) -> list[dict[str, Any]]:
     from simray._sim import state
 
@@ -237,11 +257,6 @@ def _matches(row: dict[str, Any], column: str, predicate: str, value: Any) -> bo
 def _list(
     kind: str, filters: list[tuple[str, str, Any]] | None, limit: int, detail: bool
 ) -> list[Any]:
-    backend = _backend()
-    if backend.name == "ray":
-        import ray.util.state as ray_state
-
-        return getattr(ray_state, f"list_{kind}")(filters=filters, limit=limit, detail=detail)
     _, base, extra, filterable = _SCHEMAS[kind]
     filters = list(filters or [])
     for _column, predicate, _ in filters:
@@ -270,13 +285,9 @@ def _list(
     return out
 
 
-def _get(kind: str, id: str) -> Any:
-    backend = _backend()
-    if backend.name == "ray":
-        import ray.util.state as ray_state
-
-        single = {"placement_groups": "placement_group"}.get(kind, kind.rstrip("s"))
-        return getattr(ray_state, "get_objects" if kind == "objects" else f"get_{single}")(id)
+def _get(kind: str, id: Any) -> Any:
+    if not isinstance(id, str):  # get_task also takes the ObjectRef a task returned
+        id = id.hex()
     found = _list(kind, [(_ID_FIELD[kind], "=", id)], limit=10_000, detail=True)
     if kind == "objects":  # one row per holder; Ray gives None when there is none
         return found or None
@@ -285,144 +296,78 @@ def _get(kind: str, id: str) -> Any:
     return found[0] if found else None
 
 
-# -- list_* ---------------------------------------------------------------------------------------
-def list_actors(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """Actors of the session (every state, dead ones included), as `ActorState` rows."""
-    return _list("actors", filters, limit, detail)
+# -- list_* and get_*: one signature each (Ray's), made per kind ----------------------------------
+def _list_function(kind: str, doc: str) -> Callable[..., list[Any]]:
+    def list_kind(
+        address: str | None = None,
+        filters: list[tuple[str, str, Any]] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        timeout: int = DEFAULT_RPC_TIMEOUT,
+        detail: bool = False,
+        raise_on_missing_output: bool = True,
+        _explain: bool = False,
+    ) -> list[Any]:
+        return _list(kind, filters, limit, detail)
+
+    list_kind.__name__ = list_kind.__qualname__ = f"list_{kind}"
+    list_kind.__doc__ = doc
+    return _ray_s_on_ray(list_kind)
 
 
-def list_tasks(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """Tasks and actor calls of the session, as `TaskState` rows."""
-    return _list("tasks", filters, limit, detail)
+def _get_function(name: str, kind: str, doc: str) -> Callable[..., Any]:
+    def get_kind(
+        id: str,
+        address: str | None = None,
+        timeout: int = DEFAULT_RPC_TIMEOUT,
+        _explain: bool = False,
+    ) -> Any:
+        return _get(kind, id)
+
+    get_kind.__name__ = get_kind.__qualname__ = name
+    get_kind.__doc__ = doc
+    return _ray_s_on_ray(get_kind)
 
 
-def list_nodes(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """Nodes, alive and dead, as `NodeState` rows."""
-    return _list("nodes", filters, limit, detail)
+list_actors = _list_function(
+    "actors", "Actors of the session (every state, dead ones included), as `ActorState` rows."
+)
+list_tasks = _list_function("tasks", "Tasks and actor calls of the session, as `TaskState` rows.")
+list_nodes = _list_function("nodes", "Nodes, alive and dead, as `NodeState` rows.")
+list_placement_groups = _list_function(
+    "placement_groups", "Placement groups, as `PlacementGroupState` rows."
+)
+list_workers = _list_function(
+    "workers", "The driver and the actors' worker processes, as `WorkerState` rows."
+)
+list_jobs = _list_function("jobs", "The session's one job (its driver), as a `JobState` row.")
+list_objects = _list_function(
+    "objects",
+    "Objects in scope, one `ObjectState` row per holder (owner, or a worker running with it "
+    "as an argument), sorted by object id as Ray sorts them.",
+)
 
-
-def list_placement_groups(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """Placement groups, as `PlacementGroupState` rows."""
-    return _list("placement_groups", filters, limit, detail)
-
-
-def list_workers(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """The driver and the actors' worker processes, as `WorkerState` rows."""
-    return _list("workers", filters, limit, detail)
-
-
-def list_jobs(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """The session's one job (its driver), as a `JobState` row."""
-    return _list("jobs", filters, limit, detail)
-
-
-def list_objects(
-    address: str | None = None,
-    filters: list[tuple[str, str, Any]] | None = None,
-    limit: int = DEFAULT_LIMIT,
-    timeout: int = DEFAULT_RPC_TIMEOUT,
-    detail: bool = False,
-    raise_on_missing_output: bool = True,
-    _explain: bool = False,
-) -> list[Any]:
-    """Objects in scope, one `ObjectState` row per holder (owner, or a worker running with it
-    as an argument), sorted by object id as Ray sorts them."""
-    return _list("objects", filters, limit, detail)
-
-
-# -- get_* ----------------------------------------------------------------------------------------
-def get_actor(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("actors", id)
-
-
-def get_task(
-    id: Any, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("tasks", id if isinstance(id, str) else id.hex())
-
-
-def get_node(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("nodes", id)
-
-
-def get_placement_group(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("placement_groups", id)
-
-
-def get_worker(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("workers", id)
-
-
-def get_job(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    return _get("jobs", id)
-
-
-def get_objects(
-    id: str, address: str | None = None, timeout: int = DEFAULT_RPC_TIMEOUT, _explain: bool = False
-) -> Any:
-    """Every row of one object (None if it is not in scope), as Ray's `get_objects`."""
-    return _get("objects", id)
+get_actor = _get_function("get_actor", "actors", "The actor with this id, or None.")
+get_task = _get_function(
+    "get_task",
+    "tasks",
+    "The task with this id (or the `ObjectRef` it returned): its row, a list when it has "
+    "several attempts, or None.",
+)
+get_node = _get_function("get_node", "nodes", "The node with this id, or None.")
+get_placement_group = _get_function(
+    "get_placement_group", "placement_groups", "The placement group with this id, or None."
+)
+get_worker = _get_function("get_worker", "workers", "The worker with this id, or None.")
+get_job = _get_function("get_job", "jobs", "The job with this submission id, or None.")
+get_objects = _get_function(
+    "get_objects",
+    "objects",
+    "Every row of one object (None if it is not in scope), as Ray's `get_objects`.",
+)
 
 
 # -- summarize_* ----------------------------------------------------------------------------------
+@_ray_s_on_ray
 def summarize_tasks(
     address: str | None = None,
     timeout: int = DEFAULT_RPC_TIMEOUT,
@@ -430,11 +375,6 @@ def summarize_tasks(
     _explain: bool = False,
 ) -> dict[str, Any]:
     """Task counts per function name and state, as Ray's `TaskSummaries` under "cluster"."""
-    backend = _backend()
-    if backend.name == "ray":
-        import ray.util.state as ray_state
-
-        return ray_state.summarize_tasks()
     summary: dict[str, Any] = {}
     totals = {"total_tasks": 0, "total_actor_tasks": 0, "total_actor_scheduled": 0}
     for row in _rows("tasks"):
@@ -453,6 +393,7 @@ def summarize_tasks(
     return {"cluster": {"summary": summary, **totals, "summary_by": "func_name"}}
 
 
+@_ray_s_on_ray
 def summarize_actors(
     address: str | None = None,
     timeout: int = DEFAULT_RPC_TIMEOUT,
@@ -460,11 +401,6 @@ def summarize_actors(
     _explain: bool = False,
 ) -> dict[str, Any]:
     """Actor counts per class and state, as Ray's `ActorSummaries` under "cluster"."""
-    backend = _backend()
-    if backend.name == "ray":
-        import ray.util.state as ray_state
-
-        return ray_state.summarize_actors()
     summary: dict[str, Any] = {}
     rows = _rows("actors")
     for row in rows:
@@ -475,6 +411,7 @@ def summarize_actors(
     return {"cluster": {"summary": summary, "total_actors": len(rows), "summary_by": "class"}}
 
 
+@_ray_s_on_ray
 def summarize_objects(
     address: str | None = None,
     timeout: int = DEFAULT_RPC_TIMEOUT,
@@ -482,11 +419,6 @@ def summarize_objects(
     _explain: bool = False,
 ) -> dict[str, Any]:
     """Object counts and sizes per call site, as Ray's `ObjectSummaries` under "cluster"."""
-    backend = _backend()
-    if backend.name == "ray":
-        import ray.util.state as ray_state
-
-        return ray_state.summarize_objects()
     summary: dict[str, Any] = {}
     workers: dict[str, set[Any]] = {}
     nodes: dict[str, set[Any]] = {}
