@@ -221,3 +221,24 @@ def test_every_function_has_ray_s_signature():
         assert [(p.name, p.kind, p.default) for p in ours.values()] == [
             (p.name, p.kind, p.default) for p in rays.values()
         ], name
+
+
+def test_ended_actor_call_rows_keep_the_worker_they_ran_on():
+    """A call's row, once it ended, shows the actor's worker of that time: a call answered
+    before a restart keeps the old worker id, one after has the new; a failed call is FAILED."""
+    import simray.sim
+
+    simray.init(num_cpus=2)
+    keeper = Keeper.options(max_restarts=1).remote()
+    simray.get(keeper.ping.remote())
+    simray.sim.kill_actor_process(keeper)
+    simray.get(keeper.ping.remote())
+    simray.kill(keeper, no_restart=True)
+    with pytest.raises(simray.exceptions.RayActorError):
+        simray.get(keeper.ping.remote())
+    rows = list_tasks(filters=[("name", "=", "Keeper.ping")], detail=True)
+    assert [r.state for r in rows] == ["FINISHED", "FINISHED", "FAILED"]
+    assert rows[0].worker_id != rows[1].worker_id
+    assert rows[0].node_id == rows[1].node_id
+    assert rows[2].error_type == "ACTOR_DIED"
+    assert len({r.actor_id for r in rows}) == 1

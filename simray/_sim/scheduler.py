@@ -179,8 +179,11 @@ class Scheduler:
 
     def remove_node(self, node: SimNode) -> None:
         node.alive = False
-        node.resources.tracker = None
         node.ended_at = self._clock()
+        res = node.resources
+        res.tracker = None  # a dead node's resources are no longer ranked
+        if res in self._changed:
+            self._changed.remove(res)
         self.nodes.remove(node)
         if node in self.cpu_nodes:
             self.cpu_nodes.remove(node)
