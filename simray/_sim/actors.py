@@ -12,6 +12,8 @@ import sys
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from greenlet import GreenletExit
+
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._model import actors as ends
@@ -405,6 +407,8 @@ class Actors:
             self._start(actor, call)
 
     def _args(self, call: ActorCall) -> tuple[list[Any], dict[str, Any]]:
+        if not call.args and not call.kwargs:
+            return [], {}  # a call without arguments (the common ping) has nothing to unpack
         failed = next(
             (
                 a
@@ -425,8 +429,6 @@ class Actors:
 
     def _run_call(self, call: ActorCall) -> None:
         """Body of a call on a sync or threaded actor."""
-        from greenlet import GreenletExit
-
         try:
             if call.env is not self.kernel.env_now or call.interrupt:
                 self.backend._switch_in(call)
@@ -464,7 +466,12 @@ class Actors:
             # Ray answers a cancelled async call with TaskCancelledError even when the
             # coroutine caught the CancelledError and returned.
             error, result = exc.TaskCancelledError(call.hex()), None
-        if error is None:
+        if error is None and len(call.returns) == 1 and type(result) in ATOMIC:
+            # The commonest end: one immutable scalar, stored as it is.
+            ref = call.returns[0]
+            if ref.state == PENDING:  # not failed already by a cancel
+                ref.resolve(READY, result)
+        elif error is None:
             outputs = split_returns(result, len(call.returns))
             if type(outputs) is ValueError:
                 error = outputs
@@ -523,8 +530,6 @@ class Actors:
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
         import asyncio
-
-        from greenlet import GreenletExit
 
         loop = asyncio.new_event_loop()
         unit.aloop = loop
