@@ -49,7 +49,7 @@ def kill_node(node_id: str, *, at: float | None = None) -> None:
     """Kill a node now (or at virtual time `at`): its tasks retry or fail with NodeDiedError,
     its actors restart or die, objects only it held are rebuilt or lost."""
     session = _sim_session()
-    node = session._node_by_id(node_id)
+    node = session.node_by_id(node_id)
     if node.is_head:
         raise ValueError(
             "the head node cannot be killed: the driver runs there (Ray ends the whole cluster); "

@@ -35,6 +35,11 @@ def to_float(units: int) -> float:
     return units / UNIT
 
 
+def to_floats(units: Mapping[str, int]) -> dict[str, float]:
+    """A demand or total in float quantities, as Ray reports resources."""
+    return {k: v / UNIT for k, v in units.items()}
+
+
 def demand_from_options(
     num_cpus: float | None,
     num_gpus: float | None,

@@ -20,14 +20,13 @@ from simray._model import actors as ends
 from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 from simray._model.returns import split_returns
 from simray._sim import exploration
+from simray._sim.errors import SIM_PID, raise_if_dependency_failed, task_error
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, owner_node, pack, unpack
 
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
-
-_SIM_PID = 4242
 
 
 class ActorExit(SystemExit):
@@ -418,8 +417,6 @@ class Actors:
             None,
         )
         if failed is not None:
-            from simray._sim.backend import raise_if_dependency_failed
-
             raise_if_dependency_failed(failed.stored)
         args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in call.args]
         kwargs = {
@@ -441,7 +438,7 @@ class Actors:
             else:
                 result = getattr(call.actor.instance, call.method)(*args, **kwargs)
             if call.call_id in self.backend.generating:
-                result = self.backend._drive_generator(call, result)
+                result = self.backend.drive_generator(call, result)
         except (GreenletExit, LivelockInterrupt):
             raise
         except ActorExit:
@@ -492,8 +489,6 @@ class Actors:
             )
             if call.cancelled and isinstance(error, (KeyboardInterrupt, cancelled_error)):
                 error = exc.TaskCancelledError(call.hex())
-            from simray._sim.backend import task_error
-
             stored_error = task_error(
                 f"{actor.opts.class_name}.{call.method}",
                 error,
@@ -569,7 +564,7 @@ class Actors:
             if asyncio.iscoroutine(result):
                 result = await result
             if call.call_id in self.backend.generating:
-                result = await self.backend._drive_async_generator(call, result)
+                result = await self.backend.drive_async_generator(call, result)
         except exc.AsyncioActorExit:
             self._exit(call)
         except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits
@@ -587,7 +582,7 @@ class Actors:
         actor.running.pop(call, None)
         call.state = "finished"
         call.ended_at = self.backend.kernel.now
-        error = ends.exited(actor, pid=_SIM_PID)
+        error = ends.exited(actor, pid=SIM_PID)
         if actor.running:
             # Ray: the actor is still alive (other calls run), so this caller is told that it is
             # unavailable rather than dead.
@@ -682,7 +677,7 @@ class Actors:
             self.names.release(actor)
         creation = actor.creation.task if actor.creation is not None else None
         if creation is not None and creation.state != "finished":
-            self.backend._cancel_task(creation, force=True, recursive=False)
+            self.backend.cancel_task(creation, force=True, recursive=False)
         current = self.kernel.current
         for call in list(actor.running):
             actor.running.pop(call, None)

@@ -2,6 +2,11 @@
 
 It owns the session's kernel, cluster, object refs and trace, and implements the backend
 interface that the api layer calls (`submit_task`, `get`, `wait`, `put`, `cancel`, ...).
+This module holds the session's set-up and the task lifecycle (submission to end, the hot
+path); the other concepts are mixed in from their own modules: the object API (`object_api`),
+nodes (`cluster`), generators (`generators`), export (`export`), the state API's task table
+(`task_table`), `os.environ` per unit (`environ`), placement groups (`placement_groups`),
+cancel (`cancel`), the runtime context (`context`) and the session's end (`shutdown`).
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ import gc
 import os
 import random
 import sys
-import traceback
 from collections import deque
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -21,16 +25,22 @@ from greenlet import GreenletExit
 from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import IdAllocator
-from simray._model.resources import NO_GPU_SHARES, UNIT, check_node_resources
+from simray._model.resources import NO_GPU_SHARES, check_node_resources, to_floats
 from simray._model.returns import retries_exception, retry_notice, split_returns
 from simray._output import env_bool
-from simray._ray_ids import worker_id_hex
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._session import drain_grace
 from simray._sim import deadlock, exploration, latency
-from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors, EndedCall
+from simray._sim.actors import ActorCall, ActorExit, ActorLoop, Actors
+from simray._sim.cancel import Cancel
+from simray._sim.cluster import Cluster
+from simray._sim.context import Context
+from simray._sim.environ import CUDA, Environ
+from simray._sim.errors import DRIVER_IP, SIM_PID, raise_if_dependency_failed, task_error
+from simray._sim.export import Exports
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks
+from simray._sim.generators import Generators
 from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt, Watchdog
 from simray._sim.livelock import resolve_seconds as livelock_seconds
@@ -38,7 +48,6 @@ from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import (
     ATOMIC,
     FAILED,
-    PENDING,
     READY,
     SimRef,
     new_session_epoch,
@@ -48,15 +57,11 @@ from simray._sim.objects import (
     unpack,
 )
 from simray._sim.output import WorkerOutput
-from simray._sim.placement_groups import PlacementGroups
-from simray._sim.scheduler import (
-    DEFAULT_MEMORY,
-    DEFAULT_OBJECT_STORE_MEMORY,
-    Scheduler,
-    SimNode,
-    node_total,
-)
+from simray._sim.placement_groups import PlacementGroupAPI, PlacementGroups
+from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY, Scheduler, SimNode
+from simray._sim.shutdown import Shutdown
 from simray._sim.state import task_table_cap
+from simray._sim.task_table import TaskTable
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
@@ -64,13 +69,21 @@ from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 GC_THRESHOLDS = (50_000, 10, 10)
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
-_CUDA = "CUDA_VISIBLE_DEVICES"
-_SIM_PID = 4242
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
-_DRIVER_IP = "127.0.0.1"
 
 
-class SimBackend(ObjectAPI):
+class SimBackend(
+    ObjectAPI,
+    Cluster,
+    Generators,
+    Exports,
+    TaskTable,
+    Environ,
+    PlacementGroupAPI,
+    Cancel,
+    Context,
+    Shutdown,
+):
     """One sim session: created by `init`, ended by `shutdown`."""
 
     name = "sim"
@@ -153,7 +166,7 @@ class SimBackend(ObjectAPI):
         self.faults = Faults(self)
         self.scheduler.pgs = self.pgs
         self.clock = VirtualTime(self.kernel)
-        self._driver_cuda = os.environ.get(_CUDA)
+        self._driver_cuda = os.environ.get(CUDA)
         self.kernel.env_now = self._driver_cuda
         self.kernel.driver.env = self._driver_cuda
         if node_specs is None:
@@ -196,50 +209,6 @@ class SimBackend(ObjectAPI):
         # raises that threshold and puts it back at shutdown.
         self._gc_threshold = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
-
-    # -- cluster ----------------------------------------------------------------------------
-    def add_node(
-        self,
-        num_cpus: float = 1,
-        num_gpus: float = 0,
-        resources: dict[str, float] | None = None,
-        memory: float | None = None,
-        object_store_memory: float | None = None,
-        labels: dict[str, str] | None = None,
-        accelerator_type: str | None = None,
-    ) -> SimNode:
-        """Add a node now (before or during a run); pending work may start on it at once."""
-        index = len(self.scheduler.all_nodes)
-        is_head = index == 0
-        resources = dict(resources or {})
-        labels = dict(labels or {})
-        if accelerator_type is not None:
-            resources[f"accelerator_type:{accelerator_type}"] = 1
-            labels["ray.io/accelerator-type"] = accelerator_type
-        ip = f"127.0.0.{index + 1}"
-        total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
-        node = SimNode(index, total, labels, is_head, self.seed)
-        node.started_at = self.kernel.now
-        self.recorder.record("node_added", node=node.index, resources=_floats(total))
-        self.scheduler.add_node(node)
-        return node
-
-    def enable_autoscaler(self, spec: Any) -> Any:
-        """Run Ray's autoscaler for `spec` (a ClusterSpec) on this session (`_sim.autoscaling`)."""
-        from simray._sim.autoscaling import install
-
-        return install(self, spec)
-
-    def remove_node(self, node_id: str) -> None:
-        """The node dies now: its tasks fail or retry, its actors die or restart, objects only
-        it held are rebuilt or lost (see `_sim.faults`)."""
-        self.faults.kill_node(self._node_by_id(node_id))
-
-    def _node_by_id(self, node_id: str) -> SimNode:
-        for node in self.scheduler.all_nodes:
-            if node.node_id == node_id:
-                return node
-        raise ValueError(f"no node with id {node_id!r} in this sim cluster")
 
     def _process_key(self) -> Any:
         """The simulated process the current unit runs in: None for the driver, the actor for
@@ -329,7 +298,7 @@ class SimBackend(ObjectAPI):
             task.env_vars = merged(inherited, opts.env_vars)
         if self.trace is not None:
             self.recorder.record(
-                "submit", task=task.task_id, name=task.name, demand=_floats(task.demand)
+                "submit", task=task.task_id, name=task.name, demand=to_floats(task.demand)
             )
         generator = None
         if opts.generator is not None:
@@ -379,101 +348,6 @@ class SimBackend(ObjectAPI):
             self.scheduler.submit(task)
         return ref
 
-    # -- generator tasks and calls -----------------------------------------------------------
-    def start_stream(self, unit: Any, mode: str, raw: dict[str, Any]) -> Any:
-        """Register a generator task or call (`mode` "streaming" or "dynamic"); for streaming,
-        the ObjectRefGenerator its caller gets (its completion ref set by the caller)."""
-        key = unit.task_id if type(unit) is Task else unit.call_id
-        self.generating[key] = mode
-        if mode != "streaming":
-            return None
-        from simray._generator import ObjectRefGenerator, Stream
-
-        backpressure = raw.get("_generator_backpressure_num_objects")
-        stream = self.streams[key] = Stream(_internal_ref, backpressure)
-        return ObjectRefGenerator(stream, None, self)
-
-    def end_stream(self, key: int) -> None:
-        """The generator task or call ended (any way): its stream ends."""
-        self.generating.pop(key, None)
-        stream = self.streams.pop(key, None)
-        if stream is not None:
-            stream.done = True
-            stream.changed()
-
-    def _stored_yield(self, unit: Any, value: Any, key: int, collected: list[Any]) -> Any:
-        ref = SimRef(self.ids.new_object())
-        try:
-            ref.resolve(READY, pack(value))
-        except Exception as e:
-            raise TypeError(
-                f"Could not serialize a value yielded by {_unit_name(unit)}: {e}"
-            ) from e
-        stream = self.streams.get(key)
-        if stream is None:
-            collected.append(ref)
-            return None
-        stream.items.append(ref)
-        stream.changed()
-        return stream
-
-    def _drive_generator(self, unit: Any, gen: Any) -> Any:
-        """Run a generator's body: each `yield` stores a value at that virtual instant
-        (streaming: appended to the stream, the producer waiting while the backpressure limit
-        of refs is unread; dynamic: collected into the one value)."""
-        key = unit.task_id if type(unit) is Task else unit.call_id
-        if not hasattr(gen, "__next__"):
-            raise TypeError(
-                f"{_unit_name(unit)} was declared with num_returns="
-                f"{self.generating.get(key)!r} but returned {type(gen).__name__}, not a "
-                "generator; use `yield` in the function"
-            )
-        collected: list[Any] = []
-        for value in gen:
-            stream = self._stored_yield(unit, value, key, collected)
-            while (
-                stream is not None
-                and stream.backpressure
-                and (stream.unread() >= stream.backpressure)
-            ):
-                stream.producer = unit
-                self.kernel.block(("objects", [stream.signal()]))
-        return self._generator_result(key, collected)
-
-    async def _drive_async_generator(self, unit: Any, gen: Any) -> Any:
-        """`_drive_generator` for an async generator method of an async actor (no backpressure:
-        the actor's event loop must keep running)."""
-        key = unit.call_id
-        if not hasattr(gen, "__anext__"):
-            return self._drive_generator(unit, gen)
-        collected: list[Any] = []
-        async for value in gen:
-            self._stored_yield(unit, value, key, collected)
-        return self._generator_result(key, collected)
-
-    def _generator_result(self, key: int, collected: list[Any]) -> Any:
-        if self.generating.get(key) == "dynamic":
-            from simray._generator import DynamicObjectRefGenerator
-
-            return DynamicObjectRefGenerator(collected)
-        return None
-
-    def export(self, target: Any) -> Any:
-        """What runs for a remote function or actor class: as Ray exports it at its first
-        `.remote()` of the session, cloudpickled and loaded back, so the `__main__` globals it
-        uses are captured then (`x = 3; r = f.remote(); x = 4` and `f` still sees 3). Code of
-        importable modules is pickled by reference, as by Ray, so it is used as it is and its
-        module state stays shared; a target that cannot be pickled runs as it is."""
-        exported = target
-        if getattr(target, "__module__", None) == "__main__" and _reads_globals(target):
-            try:
-                exported = unpack(pack(target))
-                _keep_filenames(exported, target)
-            except Exception:  # noqa: BLE001 - run the original: one interpreter, shared state
-                exported = target
-        self.exported[target] = exported
-        return exported
-
     def _arrive(self, task: Task) -> None:
         """A submitted task reaches the scheduler, its submission latency paid."""
         if task.state != WAITING_DEPS or task.cancelled:
@@ -510,7 +384,7 @@ class SimBackend(ObjectAPI):
                 self._finish(
                     task,
                     FAILED,
-                    exc._make_task_error(task.name, error, pid=_SIM_PID, ip=_DRIVER_IP),
+                    exc._make_task_error(task.name, error, pid=SIM_PID, ip=DRIVER_IP),
                 )
             return
         task.deps_left -= 1
@@ -551,7 +425,7 @@ class SimBackend(ObjectAPI):
                 }
                 result = task.fn(*args, **kwargs)
             if task.opts.generator is not None and task.task_id in self.generating:
-                result = self._drive_generator(task, result)
+                result = self.drive_generator(task, result)
         except (GreenletExit, LivelockInterrupt):
             raise
         except WorkerExit:
@@ -700,30 +574,6 @@ class SimBackend(ObjectAPI):
         self._release(task)
         self.scheduler.dispatch()
 
-    def trim_task_table(self) -> None:
-        """Evict rows while the state API's table is over its cap, in Ray's GCS order: the
-        oldest finished first, then the oldest actor calls, then the oldest tasks."""
-        table = self.task_table
-        cap = self.task_table_cap
-        if len(table) > cap:
-            order = self.finished_order
-            while len(table) > cap and order:
-                task_id = order.popleft()
-                if _finished_row(table.get(task_id)):
-                    del table[task_id]
-            for order in (self.actor_order, self.task_order):
-                while len(table) > cap and order:
-                    table.pop(order.popleft(), None)  # an id already gone costs one more turn
-        # Drop ids already gone or finished (kept in order), so the tiers stay O(cap).
-        if len(self.actor_order) > self.task_order_limit:
-            self.actor_order = self._live_ids(self.actor_order)
-        if len(self.task_order) > self.task_order_limit:
-            self.task_order = self._live_ids(self.task_order)
-
-    def _live_ids(self, order: deque[int]) -> deque[int]:
-        table = self.task_table
-        return deque(i for i in order if i in table and not _finished_row(table[i]))
-
     def _finish(self, task: Task, state: int, stored: Any) -> None:
         """Resolve a task's outputs with an error or value, whatever state it was in."""
         for ref in task.returns:
@@ -783,88 +633,16 @@ class SimBackend(ObjectAPI):
         elif env is not kernel.env_now:
             if env != kernel.env_now:
                 if env is None:
-                    os.environ.pop(_CUDA, None)
+                    os.environ.pop(CUDA, None)
                 else:
-                    os.environ[_CUDA] = env
+                    os.environ[CUDA] = env
             kernel.env_now = env
         if unit.interrupt:
             unit.interrupt = False
             raise KeyboardInterrupt
 
-    def _switch_env(self, env: Any) -> None:
-        """Swap the process environment to a unit's runtime_env env_vars (and CUDA devices)."""
-        kernel = self.kernel
-        now = kernel.env_now
-        old_vars = now.vars if type(now) is UnitEnv else {}
-        new_vars = env.vars if type(env) is UnitEnv else {}
-        saved = self._saved_environ
-        for key in old_vars:
-            if key not in new_vars:
-                original = saved.get(key)
-                if original is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = original
-        for key, value in new_vars.items():
-            if key not in saved:
-                saved[key] = os.environ.get(key)
-            os.environ[key] = value
-        cuda = env.cuda if type(env) is UnitEnv else env
-        if cuda is None:
-            os.environ.pop(_CUDA, None)
-        else:
-            os.environ[_CUDA] = cuda
-        kernel.env_now = env
-
     def _explain_stall(self) -> BaseException:
         return exc.DeadlockError(deadlock.explain(self))
-
-    # -- placement groups ----------------------------------------------------------------------
-    def create_placement_group(
-        self, bundles: list[dict[str, float]], strategy: str, name: str
-    ) -> Any:
-        return self.pgs.create(bundles, strategy, name)
-
-    def remove_placement_group(self, record: Any) -> None:
-        self.pgs.remove(record)
-
-    def placement_group_table(self, record: Any) -> dict[str, Any]:
-        return self.pgs.table(record)
-
-    def placement_groups(self) -> list[Any]:
-        return list(self.pgs.all)
-
-    def wait_placement_group(self, record: Any, timeout: float | None) -> bool:
-        ref = record.ready_ref
-        if ref.state == PENDING and (timeout is None or timeout > 0):
-            self._wait_refs([ref], 1, False, timeout)
-        return ref.state == READY
-
-    def current_placement_group(self) -> Any:
-        unit = self.kernel.current
-        strategy = getattr(unit, "strategy", None)
-        if isinstance(strategy, PlacementGroupSchedulingStrategy):
-            return strategy.placement_group
-        return None
-
-    def placement_group_removed(self, pg: Any, pools: set[int]) -> None:
-        """Work inside a removed group fails, as Ray kills it."""
-        for task in [t for t in self.running.values() if id(t.pool) in pools]:
-            self.kernel.abandon(task)
-            task.node = None  # its pool went with the group
-            self._finish(task, FAILED, exc.TaskPlacementGroupRemoved())
-        for actor in [a for a in self.actors.all if id(a.pool) in pools and a.state != "dead"]:
-            actor.pool, actor.holds, actor.gpu_shares = None, {}, []
-            self.actors._die(
-                actor,
-                exc.ActorDiedError(
-                    class_name=actor.opts.class_name,
-                    actor_id=actor.hex(),
-                    namespace=actor.namespace,
-                    error_message="The actor is dead because its placement group was removed.",
-                ),
-            )
-        self.scheduler.dispatch()
 
     # -- actors --------------------------------------------------------------------------------
     def create_actor(
@@ -904,287 +682,3 @@ class SimBackend(ObjectAPI):
 
     def list_named_actors(self, all_namespaces: bool) -> list[Any]:
         return self.actors.list_named(all_namespaces)
-
-    def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
-        if type(ref) is not SimRef:
-            raise TypeError(
-                f"ray.cancel() only supported for object refs. For actors, try ray.kill(). "
-                f"Got: {type(ref)}."
-            )
-        task = ref.task
-        if type(task) is ActorCall:
-            self._cancel_actor_call(task, force)
-            return
-        if task is None or task.state == FINISHED:
-            return  # finished (or a put): nothing changes
-        self._cancel_task(task, force, recursive)
-
-    def _cancel_actor_call(self, call: ActorCall, force: bool) -> None:
-        """Ray: actor calls cancel only without force; a queued one never runs, a running one
-        sees `is_canceled()` (sync) or asyncio cancellation (async)."""
-        if force:
-            raise ValueError(
-                "force=True is not supported for actor tasks. Use ray.kill() to kill the actor."
-            )
-        if call.state == "finished":
-            return
-        call.cancelled = True
-        actor = call.actor
-        if call in actor.mailbox:
-            actor.mailbox.remove(call)
-            self.actors._fail(call, exc.TaskCancelledError(call.hex()))
-        elif call.state == "running":
-            self.actors.cancel_running(call)
-
-    def _cancel_task(self, task: Task, force: bool, recursive: bool) -> None:
-        if task.state == FINISHED:
-            return
-        task.cancelled = True
-        self.recorder.record("cancel", task=task.task_id, force=force)
-        if recursive and task.children:
-            for child in list(task.children):
-                self._cancel_task(child, force, recursive)
-        if task.state in (WAITING_DEPS, QUEUED):
-            if task.state == QUEUED:
-                self.scheduler.withdraw(task)
-            self._finish(task, FAILED, exc.TaskCancelledError())
-        elif force:
-            self.kernel.abandon(task)
-            self._finish(task, FAILED, exc.TaskCancelledError(task.hex()))
-        elif task.blocked_on is not None and task.blocked_on[0] in ("objects", "lock", "asyncio"):
-            # Ray's get/wait poll for signals; a sleep is only interrupted when it returns.
-            self.kernel.wake(task, KeyboardInterrupt(), throw=True)
-        else:
-            task.interrupt = True
-
-    # -- resources and context --------------------------------------------------------------------
-    def cluster_resources(self) -> dict[str, float]:
-        return self.scheduler.cluster_resources()
-
-    def available_resources(self) -> dict[str, float]:
-        return self.scheduler.available_resources()
-
-    def nodes(self) -> list[dict[str, Any]]:
-        return self.scheduler.node_rows()
-
-    def context(self) -> dict[str, Any]:
-        """A snapshot of the caller's context (see `simray.runtime_context`)."""
-        unit = self.kernel.current
-        head = self.scheduler.all_nodes[0]
-        info: dict[str, Any]
-        if type(unit) in (ActorCall, ActorLoop):
-            actor = unit.actor
-            call = unit if type(unit) is ActorCall else self.actors.current_async_call()
-            method = call.method if call is not None else None
-            info = {
-                "node_id": actor.node.node_id,
-                "task_id": call.hex() if call is not None else None,
-                "actor_id": actor.hex(),
-                "assigned": _floats(actor.holds),
-                "gpu_ids": actor.gpu_ids(),
-                "namespace": self.namespace,  # the job's, even for an actor named elsewhere
-                "cancelled": getattr(unit, "cancelled", False),
-                "async_actor": type(unit) is ActorLoop,
-                "worker": True,
-                "task_name": f"{actor.opts.class_name}.{method}" if method else None,
-                "function_name": _qualified(actor.cls, method) if method else None,
-                "actor_name": actor.opts.name or "",
-                "actor_handle": actor.handle,
-                "restarts": actor.restarts,
-                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}", self.seed),
-                "labels": self._labels(actor.node),
-                "runtime_env": _effective_env(actor.opts.raw, actor.env),
-            }
-            strategy = actor.opts.strategy
-        elif type(unit) is Task:
-            creating = getattr(unit.opts, "actor", None)
-            info = {
-                "node_id": unit.node.node_id,
-                "task_id": unit.hex(),
-                "assigned": _floats(unit.demand),
-                "gpu_ids": unit.gpu_ids(),
-                "namespace": self.namespace,
-                "cancelled": unit.cancelled,
-                "worker": True,
-                "task_name": unit.name,
-                "function_name": _qualified(None, unit.fn)
-                if creating is None
-                else _qualified(creating.cls, "__init__"),
-                "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", self.seed),
-                "labels": self._labels(unit.node),
-                "runtime_env": _effective_env(unit.opts.raw, unit.env),
-            }
-            if creating is not None:
-                info["actor_id"] = creating.hex()
-                info["actor_name"] = creating.opts.name or ""
-                info["actor_handle"] = creating.handle
-                info["assigned"] = _floats(creating.opts.placement_demand)
-            strategy = unit.strategy
-        else:
-            info = {
-                "node_id": head.node_id,
-                "task_id": None,
-                "assigned": {},
-                "gpu_ids": [],
-                "namespace": self.namespace,
-                "cancelled": False,
-                "worker": False,
-                "worker_id": worker_id_hex("driver", self.seed),
-                "labels": self._labels(head),
-                "runtime_env": self.runtime_env,
-            }
-            strategy = None
-        if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
-            info["pg_id"] = strategy.placement_group.id.hex()
-            info["capture"] = bool(strategy.placement_group_capture_child_tasks)
-        return info
-
-    def _labels(self, node: SimNode) -> dict[str, str]:
-        return {"ray.io/node-id": node.node_id, **node.labels}
-
-    def now(self) -> float:
-        return self.kernel.now
-
-    # -- end ----------------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        self.drain()
-        self.output.uninstall()
-        self.watchdog.stop()
-        # The session's bookkeeping goes now, by reference counts: the backend is part of
-        # reference cycles, so it would otherwise linger (and be walked by the collector with
-        # every task row it holds) until a full collection.
-        self.task_table.clear()
-        self.finished_order.clear()
-        self.task_order.clear()
-        self.actor_order.clear()
-        gc.set_threshold(*self._gc_threshold)
-        self.clock.uninstall()
-        self.locks.uninstall()
-        self.faults.uninstall()
-        self.actors.uninstall_atexit()
-        if type(self.kernel.env_now) is UnitEnv:
-            self._switch_env(self._driver_cuda)
-        if self.kernel.env_now != self._driver_cuda:
-            if self._driver_cuda is None:
-                os.environ.pop(_CUDA, None)
-            else:
-                os.environ[_CUDA] = self._driver_cuda
-        self.kernel.close()
-        self.running.clear()
-        if self.trace is not None and self.trace_path:
-            with open(self.trace_path, "w", encoding="utf-8") as out:
-                self.trace.write(out)
-
-    def drain(self) -> None:
-        """Let work that is still going run for a virtual grace period before the end, as Ray
-        runs tasks submitted and never waited on before the driver's job ends: the driver
-        sleeps `SIMRAY_SHUTDOWN_GRACE` virtual seconds (default 1; 0: no drain), and the clock
-        jumps when nothing is left to do."""
-        kernel = self.kernel
-        if kernel.closed or kernel.current is not kernel.driver or self.drain_grace <= 0:
-            return
-        arrive = self._arrive  # tasks still paying their submission latency are pending too
-        if not (self.running or self.scheduler.queues or any(e[2] == arrive for e in kernel._heap)):
-            return  # no task pending (actors' own loops are not drained): the clock stays
-        try:
-            self.clock.sleep(self.drain_grace)
-        except Exception:  # noqa: BLE001 - a run that already failed ends now, as it is
-            pass
-
-
-def task_error(
-    name: str, error: BaseException, ip: str, pid: int = _SIM_PID, **actor: Any
-) -> BaseException:
-    """What a failed task stores: Ray's RayTaskError, or UnserializableException when the
-    exception cannot be rebuilt from its pickle (the driver could not deserialize it)."""
-    import cloudpickle
-
-    try:
-        cloudpickle.loads(cloudpickle.dumps(error))
-    except Exception:
-        return exc.UnserializableException("".join(traceback.format_exception(error)))
-    return exc._make_task_error(name, error, pid=pid, ip=ip, **actor)
-
-
-def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed.
-
-    Ray raises the stored error itself (not the dual instance) in a fresh frame: nothing that
-    the simulator was handling when the argument failed is chained to it.
-    """
-    raise error from None
-
-
-def _unit_name(unit: Any) -> str:
-    if type(unit) is Task:
-        return f"{unit.name}()"
-    return f"{unit.actor.opts.class_name}.{unit.method}()"
-
-
-def _effective_env(raw: dict[str, Any], env: Any) -> dict[str, Any]:
-    """A unit's runtime_env as its context reports it: its own, with the merged env_vars."""
-    own = dict(raw.get("runtime_env") or {})
-    if type(env) is UnitEnv:
-        own["env_vars"] = dict(env.vars)
-    return own
-
-
-def _internal_ref() -> SimRef:
-    """A pending ref with no number: a signal inside the backend, never handed to users."""
-    return SimRef(0)
-
-
-def _qualified(cls: Any, fn: Any) -> str:
-    """`module.Class.method` or `module.function`, as Ray names a task's function."""
-    if cls is not None:
-        return f"{cls.__module__}.{cls.__qualname__}.{fn}"
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-
-def _reads_globals(target: Any) -> bool:
-    """Whether exporting could change what `target` sees: its code names a global (a
-    function or class that names none runs the same copied or not, without loading
-    cloudpickle)."""
-    codes = (
-        [target.__code__]
-        if hasattr(target, "__code__")
-        else [
-            getattr(v, "__func__", v).__code__
-            for v in vars(target).values()
-            if hasattr(getattr(v, "__func__", v), "__code__")
-        ]
-    )
-    return any(code.co_names for code in codes)
-
-
-def _keep_filenames(copy: Any, original: Any) -> None:
-    """cloudpickle names the code of what it pickles by value `<dynamic-code>`; Ray's worker
-    shows the script's file and lines in tracebacks, so the copy gets the original's names."""
-    import types
-
-    def refile(code: types.CodeType, filename: str) -> types.CodeType:
-        consts = tuple(
-            refile(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts
-        )
-        return code.replace(co_filename=filename, co_consts=consts)
-
-    if isinstance(copy, types.FunctionType):
-        copy.__code__ = refile(copy.__code__, original.__code__.co_filename)
-        return
-    for name, value in vars(copy).items():
-        fn = getattr(value, "__func__", value)
-        source = getattr(vars(original).get(name), "__func__", vars(original).get(name))
-        if isinstance(fn, types.FunctionType) and isinstance(source, types.FunctionType):
-            fn.__code__ = refile(fn.__code__, source.__code__.co_filename)
-
-
-def _floats(units: dict[str, int]) -> dict[str, float]:
-    return {k: v / UNIT for k, v in units.items()}
-
-
-def _finished_row(unit: Any) -> bool:
-    """Whether a state-API row is of a unit that finished (Ray's first tier to evict)."""
-    kind = type(unit)
-    if kind is Task:  # a finished task that is its own row (`_end_simple`)
-        return unit.state == FINISHED and not unit.returns
-    return (kind is EndedTask or kind is EndedCall) and unit.error is None

@@ -1,0 +1,111 @@
+"""The runtime context on the sim backend: what `ray.get_runtime_context()` reports to the
+driver, a task or an actor call (ids, node, resources, names, labels, runtime_env).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simray._model.resources import to_floats
+from simray._ray_ids import worker_id_hex
+from simray._runtime_env import UnitEnv
+from simray._sim.actors import ActorCall, ActorLoop
+from simray._sim.export import qualified
+from simray._sim.scheduler import node_labels
+from simray._sim.tasks import Task
+from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+
+class Context:
+    """Mixed into SimBackend: the caller's context."""
+
+    # Provided by SimBackend.
+    kernel: Any
+    scheduler: Any
+    actors: Any
+    namespace: str
+    seed: int
+    runtime_env: dict[str, Any]
+
+    def context(self) -> dict[str, Any]:
+        """A snapshot of the caller's context (see `simray.runtime_context`)."""
+        unit = self.kernel.current
+        head = self.scheduler.all_nodes[0]
+        info: dict[str, Any]
+        if type(unit) in (ActorCall, ActorLoop):
+            actor = unit.actor
+            call = unit if type(unit) is ActorCall else self.actors.current_async_call()
+            method = call.method if call is not None else None
+            info = {
+                "node_id": actor.node.node_id,
+                "task_id": call.hex() if call is not None else None,
+                "actor_id": actor.hex(),
+                "assigned": to_floats(actor.holds),
+                "gpu_ids": actor.gpu_ids(),
+                "namespace": self.namespace,  # the job's, even for an actor named elsewhere
+                "cancelled": getattr(unit, "cancelled", False),
+                "async_actor": type(unit) is ActorLoop,
+                "worker": True,
+                "task_name": f"{actor.opts.class_name}.{method}" if method else None,
+                "function_name": qualified(actor.cls, method) if method else None,
+                "actor_name": actor.opts.name or "",
+                "actor_handle": actor.handle,
+                "restarts": actor.restarts,
+                "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}", self.seed),
+                "labels": node_labels(actor.node),
+                "runtime_env": _effective_env(actor.opts.raw, actor.env),
+            }
+            strategy = actor.opts.strategy
+        elif type(unit) is Task:
+            creating = getattr(unit.opts, "actor", None)
+            info = {
+                "node_id": unit.node.node_id,
+                "task_id": unit.hex(),
+                "assigned": to_floats(unit.demand),
+                "gpu_ids": unit.gpu_ids(),
+                "namespace": self.namespace,
+                "cancelled": unit.cancelled,
+                "worker": True,
+                "task_name": unit.name,
+                "function_name": qualified(None, unit.fn)
+                if creating is None
+                else qualified(creating.cls, "__init__"),
+                "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", self.seed),
+                "labels": node_labels(unit.node),
+                "runtime_env": _effective_env(unit.opts.raw, unit.env),
+            }
+            if creating is not None:
+                info["actor_id"] = creating.hex()
+                info["actor_name"] = creating.opts.name or ""
+                info["actor_handle"] = creating.handle
+                info["assigned"] = to_floats(creating.opts.placement_demand)
+            strategy = unit.strategy
+        else:
+            info = {
+                "node_id": head.node_id,
+                "task_id": None,
+                "assigned": {},
+                "gpu_ids": [],
+                "namespace": self.namespace,
+                "cancelled": False,
+                "worker": False,
+                "worker_id": worker_id_hex("driver", self.seed),
+                "labels": node_labels(head),
+                "runtime_env": self.runtime_env,
+            }
+            strategy = None
+        if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
+            info["pg_id"] = strategy.placement_group.id.hex()
+            info["capture"] = bool(strategy.placement_group_capture_child_tasks)
+        return info
+
+    def now(self) -> float:
+        return self.kernel.now
+
+
+def _effective_env(raw: dict[str, Any], env: Any) -> dict[str, Any]:
+    """A unit's runtime_env as its context reports it: its own, with the merged env_vars."""
+    own = dict(raw.get("runtime_env") or {})
+    if type(env) is UnitEnv:
+        own["env_vars"] = dict(env.vars)
+    return own
