@@ -56,12 +56,7 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS: dict[str, str] = {
-    "71_list_objects": "ray.util.state is not provided on the local backend (it keeps no "
-    "task table or object references)",
-    "72_objectref_rebuild": "the local backend does not resolve a ref rebuilt with "
-    "ray.ObjectRef(binary) (its get rejects a ref it did not make)",
-}
+LOCAL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

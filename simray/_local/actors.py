@@ -53,6 +53,12 @@ class Call:
         self.attempts = 1
         self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
         self.group: str | None = None  # its concurrency group; None: the default group
+        self.nested: list[Any] = []  # entries of refs nested in its arguments
+        self.pid = 0  # the actor's process that ran it
+        # seconds since the session started (the state API's times)
+        self.created_at = 0.0
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     def hex(self) -> str:
         return f"{self.call_id:048x}"
@@ -119,6 +125,7 @@ class Actors:
         task = LocalTask(self.b.ids.new_task(), 0, [], {}, _CreationOptions(actor.opts))
         task.actor = actor
         actor.creation = task
+        self.b.task_table.add(task.task_id, task)
 
         def queue() -> None:
             if actor.state == DEAD or task.state != "waiting for arguments":
@@ -146,8 +153,10 @@ class Actors:
         proc.actor = actor
         proc.node = actor.node
         actor.proc = proc
+        task.pid = proc.pid
+        task.started_at = self.b.now()
         actor.exiting = None
-        args, kwargs, _ = actor.init_args
+        args, kwargs = actor.init_args[:2]
         b = self.b
         args = [b.arg_for_worker(a) for a in args]
         kwargs = {k: b.arg_for_worker(v) for k, v in kwargs.items()}
@@ -181,7 +190,7 @@ class Actors:
         limits = {None: opts.max_concurrency, **opts.groups}
         proc.send(("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, limits, ctx))
 
-    def _creation_over(self, actor: LocalActor) -> None:
+    def _creation_over(self, actor: LocalActor, error: BaseException | None = None) -> None:
         task = actor.creation
         if task is None or task.state == "finished":
             return
@@ -192,6 +201,7 @@ class Actors:
         b.running.pop(task.task_id, None)
         b._release(task)
         task.state = "finished"
+        b.task_table.ended(task.task_id, task, error)
         b.scheduler.dispatch()
 
     def message(self, proc: Any, msg: Any) -> None:
@@ -200,15 +210,15 @@ class Actors:
             return
         kind = msg[0]
         if kind == "created":
-            self._creation_over(actor)
+            report = msg[2]
+            cause = _error_of(report, actor, None) if report is not None else None
+            self._creation_over(actor, cause)
             if actor.state == DEAD:
                 return
-            report = msg[2]
             if report is None:
                 actor.state = ALIVE
                 self._pump(actor)
                 return
-            cause = _error_of(report, actor, None)
             self._die(
                 actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None)
             )
@@ -221,6 +231,7 @@ class Actors:
                     outputs = self.b.stream_value(call.call_id, outputs)
                 for entry, wire in zip(call.returns, outputs, strict=False):
                     entry.resolve(READY, wire)
+                self.b.task_table.ended(call.call_id, call, None)
             self._maybe_quit(actor)
         elif kind == "cerror":
             call = actor.inflight.pop(msg[1], None)
@@ -229,6 +240,7 @@ class Actors:
                 error = _error_of(msg[2], actor, call)
                 for entry in call.returns:
                     entry.resolve(FAILED, None, error)
+                self.b.task_table.ended(call.call_id, call, error)
             self._maybe_quit(actor)
         elif kind == "exiting":
             actor.exiting = msg[1]
@@ -271,9 +283,11 @@ class Actors:
         b = self.b
         group = actor.opts.call_group(method, concurrency_group)
         name = f"{actor.opts.class_name}.{method}"
-        packed, kw, deps = b.pack_args(args, kwargs, name)
+        packed, kw, deps, nested = b.pack_args(args, kwargs, name)
         call = Call(b.ids.new_task(), actor, method, packed, kw)
         call.deps = deps
+        call.nested = nested
+        b.task_table.add(call.call_id, call)
         call.group = group
         mode = num_returns if isinstance(num_returns, str) else None
         if mode is not None:  # "streaming" or "dynamic": one ref, the completion
@@ -312,6 +326,8 @@ class Actors:
             if call.cancelled:
                 continue
             actor.inflight[call.call_id] = call
+            call.pid = actor.proc.pid
+            call.started_at = b.now()
             args = [b.arg_for_worker(a) for a in call.args]
             kwargs = {k: b.arg_for_worker(v) for k, v in call.kwargs.items()}
             n = call.gen if call.gen is not None else len(call.returns)
@@ -321,6 +337,7 @@ class Actors:
         call.finished = True
         for entry in call.returns:
             entry.resolve(FAILED, None, error)
+        self.b.task_table.ended(call.call_id, call, error)
 
     def cancel_call(self, call: Call, force: bool) -> None:
         """Ray: a queued call never runs; a running one sees `is_canceled()` (sync) or
@@ -393,6 +410,7 @@ class Actors:
         call.finished = True
         for entry in call.returns:
             entry.resolve(READY, ("v", None))
+        self.b.task_table.ended(call.call_id, call, None)
         call.actor.inflight.pop(call.call_id, None)
 
     def process_lost(self, actor: LocalActor, detail: str) -> None:
@@ -411,6 +429,7 @@ class Actors:
         for call in reversed(in_flight):
             if ends.may_retry(actor, call):
                 call.attempts += 1
+                call.started_at = None
                 actor.mailbox.appendleft(call)
             else:
                 self._fail(call, ends.unavailable(actor, detail))
@@ -442,6 +461,7 @@ class Actors:
     def unschedulable(self, task: Any, error: BaseException) -> None:
         actor = task.actor
         task.state = "finished"
+        self.b.task_table.ended(task.task_id, task, error)
         self._die(actor, exc.ActorDiedError(error if isinstance(error, exc.RayTaskError) else None))
 
     # -- names -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from simray._local.objects import FAILED, LocalRef, Table
 from simray._local.pgs import PlacementGroups
 from simray._local.procs import Procs, WorkerProc
 from simray._local.requests import WorkerRequests
+from simray._local.state import TaskTable
 from simray._local.streams import LocalStream
 from simray._local.tasks import LocalTask, Tasks
 from simray._model.resources import UNIT, check_node_resources
@@ -44,6 +45,7 @@ from simray._sim.scheduler import (
     SimNode,
     node_total,
 )
+from simray._sim.state import task_table_cap
 
 _CUDA = "CUDA_VISIBLE_DEVICES"
 PRESTART_MAX = 8
@@ -85,9 +87,10 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         self.scheduler.pgs = self.pgs
         self.actors = Actors(self)
         self.running: dict[int, LocalTask] = {}
+        self.task_table = TaskTable(task_table_cap(), self.now)  # what ray.util.state lists
         self.streams: dict[int, LocalStream] = {}  # generator task or call id -> its stream
         self.submitted: Any = None  # the task `_submit` made last (under the lock)
-        self.pack_arg = ArgPacker(self.pack, LocalRef)
+        self.pack_arg = ArgPacker(self.pack, LocalRef, self.adopt)
         self.fn_blobs: dict[int, bytes] = {}
         self._fn_keys: dict[int, tuple[int, Any]] = {}
         self.idle: list[WorkerProc] = []
@@ -199,6 +202,13 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
 
     def now(self) -> float:
         return time.monotonic() - self.started
+
+    def state_rows(self, kind: str) -> list[dict[str, Any]]:
+        """`ray.util.state`'s rows of `kind` ("tasks", "objects", ...), as the sim's."""
+        from simray._local import state
+
+        with self.lock:
+            return getattr(state, kind)(self)
 
     # -- actors ----------------------------------------------------------------------------------
     def create_actor(

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
@@ -14,8 +16,20 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle
 from simray._local import serialization as ser
 from simray._local import shm
-from simray._local.objects import FAILED, PENDING, READY, LocalRef, Waiter
+from simray._local.objects import FAILED, PENDING, READY, Entry, LocalRef, Waiter
 from simray._object_ref import ObjectRef, as_raised, not_a_ref, refs_to_get
+
+_found = threading.local()  # `entries`: where `token` lists the refs a value being packed names
+
+
+def with_refs(pack: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """`pack()`, and the entries of the driver's refs that the packed value names."""
+    outer = getattr(_found, "entries", None)
+    _found.entries = found = []
+    try:
+        return pack(), found
+    finally:
+        _found.entries = outer
 
 
 class ObjectAPI:
@@ -34,7 +48,12 @@ class ObjectAPI:
     def token(self, obj: Any) -> Any:
         if isinstance(obj, LocalRef):
             obj.entry.escaped = True
+            found = getattr(_found, "entries", None)
+            if found is not None:
+                found.append(obj.entry)
             return ("r", obj._id)
+        if type(obj) is ObjectRef:  # rebuilt from its id: the ref it names
+            return self.token(self.adopt(obj))
         if isinstance(obj, ObjectRef):
             raise ValueError(
                 "an ObjectRef of another session cannot be passed: refs do not outlive the "
@@ -97,6 +116,23 @@ class ObjectAPI:
         if wire is not None and wire[0] == "s" and not self.arena.freed(wire[1]):
             shm.unlink(wire[1])
 
+    def find_ref(self, object_id: int) -> LocalRef | None:
+        """A ref to the live object with this id (for `ObjectRef(binary)`), or None."""
+        with self.lock:
+            entry = self.table.entries.get(object_id)
+            return LocalRef(entry, self.table) if entry is not None else None
+
+    def adopt(self, ref: ObjectRef) -> LocalRef:
+        """The driver's ref that a rebuilt `ObjectRef(binary)` names; an id with no live object
+        gives a ref that never resolves (Ray's `get` of it waits until its timeout)."""
+        held = ref._held
+        if type(held) is not LocalRef:
+            held = ref._held = self.find_ref(ref._id) or LocalRef(Entry(ref._id), self.table)
+        return held
+
+    def _adopt_all(self, refs: list[Any]) -> list[Any]:
+        return [self.adopt(r) if type(r) is ObjectRef else r for r in refs]
+
     def new_ref(self, task: Any = None) -> LocalRef:
         return LocalRef(self.table.new(self.ids.new_object(), task), self.table)
 
@@ -116,6 +152,7 @@ class ObjectAPI:
 
     def get(self, refs: Any, timeout: float | None) -> Any:
         refs, single = refs_to_get(refs)
+        refs = self._adopt_all(refs)
         for ref in refs:
             if type(ref) is not LocalRef:
                 not_a_ref("get", ref)
@@ -145,6 +182,7 @@ class ObjectAPI:
     def wait(
         self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
     ) -> tuple[list[Any], list[Any]]:
+        asked, refs = refs, self._adopt_all(refs)
         for ref in refs:
             if type(ref) is not LocalRef:
                 not_a_ref("wait", ref)
@@ -162,16 +200,16 @@ class ObjectAPI:
         with self.lock:
             ready: list[Any] = []
             not_ready: list[Any] = []
-            for ref in refs:
+            for ref, given in zip(refs, asked, strict=True):  # the caller's own refs back
                 if ref.entry.state != PENDING and len(ready) < num_returns:
-                    ready.append(ref)
+                    ready.append(given)
                 else:
-                    not_ready.append(ref)
+                    not_ready.append(given)
         return ready, not_ready
 
     def put(self, value: Any) -> LocalRef:
         try:
-            wire = ser.pack_for_put(value, self.token, self._store)
+            wire, inner = with_refs(lambda: ser.pack_for_put(value, self.token, self._store))
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
@@ -179,12 +217,15 @@ class ObjectAPI:
             ) from e
         with self.lock:
             ref = self.new_ref()
+            ref.entry.inner = inner or None
             ref.entry.resolve(READY, wire)
         return ref
 
     async def await_ref(self, ref: Any) -> Any:
         import asyncio
 
+        if type(ref) is ObjectRef:
+            ref = self.adopt(ref)
         if type(ref) is not LocalRef:
             not_a_ref("await", ref)
         loop = asyncio.get_running_loop()
@@ -202,6 +243,8 @@ class ObjectAPI:
         from concurrent.futures import Future
 
         future: Future[Any] = Future()
+        if type(ref) is ObjectRef:
+            ref = self.adopt(ref)
 
         def resolved(entry: Any) -> None:
             if entry.state == READY:

@@ -18,7 +18,9 @@ PENDING, READY, FAILED = 0, 1, 2
 class Entry:
     """One object: PENDING until resolved to a wire form (READY) or an error (FAILED)."""
 
-    __slots__ = ("oid", "state", "wire", "error", "callbacks", "task", "escaped", "nrefs")
+    __slots__ = (
+        "oid", "state", "wire", "error", "callbacks", "task", "escaped", "nrefs", "inner", "owner",
+    )  # fmt: skip
 
     def __init__(self, oid: int, task: Any = None):
         self.oid = oid
@@ -29,6 +31,8 @@ class Entry:
         self.task = task  # what makes it (a task or an actor call), for cancel
         self.escaped = False  # named outside the driver: kept until shutdown
         self.nrefs = 0
+        self.inner: list[Entry] | None = None  # the objects its value names (captured in it)
+        self.owner: Any = None  # the node of the worker that made it (None: the driver)
 
     def resolve(self, state: int, wire: Any = None, error: BaseException | None = None) -> None:
         if self.state != PENDING:

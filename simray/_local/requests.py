@@ -114,6 +114,7 @@ class WorkerRequests:
         refs = self._submit(key, args, kwargs, opts, proc.task, getattr(owner, "env_vars", None))
         for r in refs:
             r.entry.escaped = True
+            r.entry.owner = proc.node
         n = opts.num_returns
         return refs[0]._id if n == 1 else [r._id for r in refs] if n else None
 
@@ -190,6 +191,7 @@ class WorkerRequests:
     def _rpc_put(self, proc, req, wire):  # type: ignore[no-untyped-def]
         entry = self.table.new(self.ids.new_object())
         entry.escaped = True
+        entry.owner = proc.node
         entry.resolve(READY, wire)
         return entry.oid
 
@@ -206,6 +208,7 @@ class WorkerRequests:
         refs = [refs] if isinstance(refs, LocalRef) else refs or []
         for r in refs:
             r.entry.escaped = True
+            r.entry.owner = proc.node
         return refs[0]._id if n == 1 else [r._id for r in refs] if n else None
 
     def _rpc_kill(self, proc, req, actor_id, no_restart):  # type: ignore[no-untyped-def]

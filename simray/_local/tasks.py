@@ -15,11 +15,13 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._local import serialization as ser
+from simray._local.object_api import with_refs
 from simray._local.objects import FAILED, READY, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT
 from simray._model.returns import retries_exception, retry_notice
+from simray._object_ref import ObjectRef
 from simray._output import task_label
 from simray._runtime_env import merged
 from simray._sim.scheduler import SimNode
@@ -57,6 +59,14 @@ class LocalTask:
         self.env_vars: dict[str, str] | None = None  # runtime_env env_vars, merged
         self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
         self.generator: Any = None  # the ObjectRefGenerator of a streaming task
+        self.nested: list[Any] = []  # entries of refs nested in its arguments
+        self.attempt = 0  # retries so far
+        self.pid = 0  # its (last) worker process
+        self.error: BaseException | None = None
+        # seconds since the session started (the state API's times)
+        self.created_at = 0.0
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -99,6 +109,13 @@ class Tasks:
     idle: list[WorkerProc]
     need_worker: Any
     pack_arg: Any
+    task_table: Any
+    now: Any
+    adopt: Any
+
+    def function_of(self, key: int) -> Any:
+        """The driver's function exported as `key` (None for one a worker exported)."""
+        return next((fn for k, fn in self._fn_keys.values() if k == key), None)
 
     def fn_key(self, fn: Any) -> int:
         entry = self._fn_keys.get(id(fn))
@@ -123,6 +140,14 @@ class Tasks:
         return refs if n else None
 
     def pack_args(
+        self, args: Sequence[Any], kwargs: dict[str, Any], name: str
+    ) -> tuple[list[Any], dict[str, Any], list[Any], list[Any]]:
+        """A call's stored arguments: (args, kwargs, the entries of its top-level refs, the
+        entries of refs nested in its values)."""
+        (packed, kw, deps), nested = with_refs(lambda: self._pack_args(args, kwargs, name))
+        return packed, kw, deps, nested
+
+    def _pack_args(
         self, args: Sequence[Any], kwargs: dict[str, Any], name: str
     ) -> tuple[list[Any], dict[str, Any], list[Any]]:
         deps = []
@@ -156,8 +181,10 @@ class Tasks:
         parent: Any,
         parent_env: dict[str, str] | None = None,
     ) -> list[LocalRef]:
-        packed, kw, deps = self.pack_args(args, kwargs, opts.name)
+        packed, kw, deps, nested = self.pack_args(args, kwargs, opts.name)
         task = self.submitted = LocalTask(self.ids.new_task(), key, packed, kw, opts)
+        task.nested = nested
+        self.task_table.add(task.task_id, task)
         if opts.strategy is None and parent is not None:
             inherited = parent.strategy
             if (
@@ -261,6 +288,8 @@ class Tasks:
         proc.task = task
         proc.node = task.node
         task.proc = proc
+        task.pid = proc.pid
+        task.started_at = self.now()
         key = task.fn_key
         blob = None
         if key not in proc.fns:
@@ -351,6 +380,8 @@ class Tasks:
     def _requeue(self, task: LocalTask) -> None:
         task.state = QUEUED
         task.node = None
+        task.attempt += 1
+        task.started_at = None
         self.scheduler.submit(task)
         self.scheduler.dispatch()
 
@@ -364,6 +395,7 @@ class Tasks:
             self._finish(task, FAILED, error)
 
     def _finish(self, task: LocalTask, state: int, error: BaseException) -> None:
+        task.error = error
         for entry in task.returns:
             entry.resolve(state, None, error)
         self._end(task)
@@ -372,6 +404,7 @@ class Tasks:
         proc = task.proc
         was_running = task.state == RUNNING
         task.state = FINISHED
+        self.task_table.ended(task.task_id, task, task.error)
         if was_running:
             self._detach(task)
             if proc is not None and proc.state == "busy":
@@ -397,6 +430,8 @@ class Tasks:
         self._finish(task, FAILED, error)
 
     def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
+        if type(ref) is ObjectRef:  # rebuilt from its id
+            ref = self.adopt(ref)
         if type(ref) is not LocalRef:
             raise TypeError(
                 f"ray.cancel() only supported for object refs. For actors, try ray.kill(). "

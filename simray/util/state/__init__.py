@@ -227,6 +227,9 @@ def _rows(kind: str) -> list[dict[str, Any]]:
     from simray._sim import state
 
     backend = _backend()
+    rows = getattr(backend, "state_rows", None)
+    if rows is not None:  # local: the driver answers from what it holds
+        return rows(kind)
     if not hasattr(backend, "task_table"):
         raise NotImplementedError(
             f"ray.util.state is not provided on the {backend.name!r} backend yet; run the "
