@@ -6,7 +6,8 @@ from typing import Any, NoReturn
 
 from simray import exceptions as exc
 
-_NIL = (1 << 224) - 1
+_NIL_BYTES = b"\xff" * 28
+_LOW224 = (1 << 224) - 1
 
 
 class ObjectRef:
@@ -19,17 +20,21 @@ class ObjectRef:
     __slots__ = ("_id", "_held")
 
     def __init__(self, object_id: int | bytes):
-        if isinstance(object_id, bytes):
-            if len(object_id) != 28:
-                raise ValueError(f"ID string needs to have length 28, got {len(object_id)}")
-            object_id = int.from_bytes(object_id, "big")
-        self._id = object_id
+        self._held: Any = None
+        if not isinstance(object_id, bytes):
+            self._id = object_id
+            return
+        if len(object_id) != 28:
+            raise ValueError(f"ID string needs to have length 28, got {len(object_id)}")
         # A ref rebuilt from an id (`ray.ObjectRef(ref.binary())`) names the same object and,
         # as in Ray, keeps it in scope: it holds the session's ref while the object is live.
         from simray import _session
 
-        find = getattr(_session.active(), "find_ref", None)
-        self._held = find(object_id) if find is not None and object_id != _NIL else None
+        rebuild = getattr(_session.active(), "rebuild_ref", None)
+        if rebuild is None or object_id == _NIL_BYTES:
+            self._id = int.from_bytes(object_id, "big")
+        else:
+            self._id, self._held = rebuild(object_id)
 
     @classmethod
     def nil(cls) -> ObjectRef:
@@ -50,15 +55,31 @@ class ObjectRef:
         return 28
 
     def is_nil(self) -> bool:
-        return self._id == _NIL
+        return self.binary() == _NIL_BYTES
 
     def hex(self) -> str:
         """The id as 56 hex digits, Ray's length."""
-        return f"{self._id:056x}"
+        return self.binary().hex()
 
     def binary(self) -> bytes:
-        """The id as 28 bytes."""
-        return self._id.to_bytes(28, "big")
+        """The id as 28 bytes (a rebuilt ref's are those of the object it holds, or the bytes
+        it was built from)."""
+        held = getattr(self, "_held", None)  # backends' subclasses leave it unset
+        if held is not None:
+            return held.binary()
+        return (self._id & _LOW224).to_bytes(28, "big")
+
+    def task_id(self) -> Any:
+        """The TaskID of the task that made the object (Ray's first 24 bytes of the id)."""
+        from simray._ray_ids import TaskID
+
+        return TaskID(self.binary()[:24])
+
+    def job_id(self) -> Any:
+        """The JobID of the job whose task made the object."""
+        from simray._ray_ids import JobID
+
+        return JobID(self.binary()[20:24])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ObjectRef) and other._id == self._id

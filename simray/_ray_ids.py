@@ -1,8 +1,8 @@
 """Ray's ID classes (`NodeID`, `JobID`, `TaskID`, `ActorID`, `PlacementGroupID`, `WorkerID`, ...).
 
 Each is a fixed number of bytes with Ray's sizes, `hex()`, `binary()`, `from_hex`, `from_binary`,
-`nil()`, `is_nil()`, equality within one class and hashing. On `sim` the values come from the
-session's deterministic counters, so they are the same on every run.
+`nil()`, `is_nil()`, equality within one class and hashing. On `sim` the values are derived from
+the session's seed and counters (`simray._ids`), so they are the same on every run of a seed.
 """
 
 from __future__ import annotations

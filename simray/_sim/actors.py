@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from greenlet import GreenletExit
 
+from simray import _ids
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._model import actors as ends
@@ -48,6 +49,10 @@ class SimActor(ActorRecord):
 
     def label(self) -> str:
         return f"actor {self.opts.class_name}({self.actor_id})"
+
+    def hex(self) -> str:
+        """The ActorID as Ray prints one (32 hex digits, derived from the seed)."""
+        return _ids.current.actor_binary(self.actor_id).hex()
 
 
 class ActorCall(Unit):
@@ -98,7 +103,7 @@ class ActorCall(Unit):
         return self.actor.node
 
     def hex(self) -> str:
-        return f"{self.call_id:048x}"
+        return _ids.current.task_hex(self.call_id, self.actor.actor_id)
 
     def label(self) -> str:
         return f"call {self.actor.opts.class_name}.{self.method}() of {self.actor.label()}"
@@ -138,7 +143,7 @@ class EndedCall:
         self.error = error
 
     def hex(self) -> str:
-        return f"{self.call_id:048x}"
+        return _ids.current.task_hex(self.call_id, self.actor.actor_id)
 
 
 class ActorLoop(Unit):
@@ -233,6 +238,7 @@ class Actors:
         args, kwargs = actor.init_args
         ref = self.backend.submit_task(construct, args, kwargs, _CreationOptions(opts, actor))
         actor.creation = ref
+        _ids.current.add_creation(ref._id, actor.actor_id)  # its TaskID names the actor
         ref.on_ready(lambda r: self._created(actor, r))
 
     def restart(self, actor: SimActor) -> None:
@@ -290,8 +296,10 @@ class Actors:
         if isinstance(num_returns, str):  # "streaming" or "dynamic": one ref, the completion
             generator = backend.start_stream(call, num_returns, actor.opts.raw)
             num_returns = 1
-        for _ in range(num_returns):
-            call.returns.append(SimRef(backend.ids.new_object(), call))
+        # Numbered after the call and its actor (see `_ids.object_number`).
+        number = call_id | (actor.actor_id << _ids.ACTOR_SHIFT)
+        for index in range(num_returns):
+            call.returns.append(SimRef(number | (index << _ids.INDEX_SHIFT), call))
         caller = backend.kernel.current
         if (
             caller is not backend.kernel.driver

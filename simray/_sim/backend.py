@@ -22,9 +22,10 @@ from typing import Any
 
 from greenlet import GreenletExit
 
+from simray import _ids
 from simray import exceptions as exc
 from simray._args import ArgPacker
-from simray._ids import IdAllocator
+from simray._ids import INDEX_SHIFT, IdAllocator
 from simray._model.resources import NO_GPU_SHARES, check_node_resources, to_floats
 from simray._model.returns import retries_exception, retry_notice, split_returns
 from simray._output import env_bool
@@ -144,6 +145,7 @@ class SimBackend(
             # zero-cost model (format 1, before the model existed).
             self.recorder.record("latency", **self.latency.as_dict())
         self.ids = IdAllocator()
+        _ids.activate(self.epoch, _ids.SimIds(seed))  # Ray's byte ids, derived when asked
         self.pack_arg = ArgPacker(pack, SimRef, self.adopt)
         self.running: dict[int, Task] = {}
         self.streams: dict[int, Any] = {}  # task or call id -> Stream (streaming generators)
@@ -273,11 +275,11 @@ class SimBackend(
                 parent_task.children = {}
             parent_task.children[task] = None
         n = opts.num_returns
+        # A task's returns are numbered after it (see `_ids.object_number`).
         if n == 1:
-            returns: Any = (SimRef(self.ids.new_object(), task),)
+            returns: Any = (SimRef(task_id, task),)
         else:
-            new_object = self.ids.new_object
-            returns = [SimRef(new_object(), task) for _ in range(n)]
+            returns = [SimRef(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
         task.returns = returns
         if parent is not self.kernel.driver:  # a task made these refs: Ray's owner is that worker
             for ref in returns:
@@ -331,8 +333,7 @@ class SimBackend(
         task_id = ids.task
         task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
         task.created_at = self.kernel.now
-        ids.object += 1
-        ref = SimRef(ids.object, task)
+        ref = SimRef(task_id, task)  # its one return is numbered as the task
         task.returns = (ref,)
         table = self.task_table
         table[task_id] = task

@@ -263,14 +263,14 @@ class Faults:
             # Rebuilt from lineage: the task runs again and resolves its outputs anew.
             if task.retries_left > 0:
                 task.retries_left -= 1
-            self.backend.recorder.record("object_lost", object=ref._id, rebuild=task.task_id)
+            self.backend.recorder.record("object_lost", object=ref.hex(), rebuild=task.task_id)
             for out in task.returns:
                 out.state, out.stored = PENDING, None
                 out.task = task
             task.attempt += 1
             self.backend.submit_when_ready(task)
             return
-        self.backend.recorder.record("object_lost", object=ref._id, rebuild=None)
+        self.backend.recorder.record("object_lost", object=ref.hex(), rebuild=None)
         ref.state = FAILED
         ref.stored = exc.ObjectLostError(ref.hex(), None, "")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simray import _ids
 from simray._sim.kernel import Kernel
 from simray._sim.objects import READY, SimRef, pack
 from simray._sim.tasks import Task
@@ -43,14 +44,15 @@ class Generators:
             stream.changed()
 
     def _stored_yield(self, unit: Any, value: Any, key: int, collected: list[Any]) -> Any:
-        ref = SimRef(self.ids.new_object())
+        stream = self.streams.get(key)
+        yielded = len(collected) if stream is None else len(stream.items)
+        ref = SimRef(_ids.object_number(key, yielded + 2, _actor_number(unit)))  # Ray's index
         try:
             ref.resolve(READY, pack(value))
         except Exception as e:
             raise TypeError(
                 f"Could not serialize a value yielded by {_unit_name(unit)}: {e}"
             ) from e
-        stream = self.streams.get(key)
         if stream is None:
             collected.append(ref)
             return None
@@ -104,6 +106,11 @@ def _unit_name(unit: Any) -> str:
     if type(unit) is Task:
         return f"{unit.name}()"
     return f"{unit.actor.opts.class_name}.{unit.method}()"
+
+
+def _actor_number(unit: Any) -> int:
+    """The actor whose call `unit` is (0 for a task): part of its objects' ids."""
+    return 0 if type(unit) is Task else unit.actor.actor_id
 
 
 def _internal_ref() -> SimRef:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simray import _ids
 from simray import exceptions as exc
 from simray._ids import IdAllocator
 from simray._object_ref import ObjectRef, as_raised, not_a_ref
@@ -49,6 +50,7 @@ class ObjectAPI:
     # Provided by SimBackend.
     kernel: Kernel
     scheduler: Any
+    actors: Any
     ids: IdAllocator
     recorder: TraceRecorder
     latency: Any  # the LatencyModel, None when remote operations are free
@@ -88,17 +90,20 @@ class ObjectAPI:
                 self.recorder.record("unblock", task=task.task_id)
         return result is not _TIMED_OUT
 
-    def find_ref(self, object_id: int) -> SimRef | None:
-        """The live ref with this id (for a ref rebuilt from its id), or None. It searches the
-        heap: rebuilding a ref is rare, and the hot path then keeps no index of refs."""
+    def rebuild_ref(self, binary: bytes) -> tuple[int, SimRef | None]:
+        """For `ObjectRef(binary)`: the number of the object with that ObjectID and its live
+        ref, or None (an unknown or freed id). It searches the heap: rebuilding a ref is rare,
+        and the hot path then keeps no index of refs."""
         import gc
 
-        if not object_id:
-            return None
+        number = _ids.of_epoch(self.epoch).object_number(binary)
+        if number & _ids.FOREIGN:
+            return number, None
         for obj in gc.get_objects():
-            if type(obj) is SimRef and obj._id == object_id and obj.epoch == self.epoch:
-                return obj
-        return None
+            if type(obj) is SimRef and obj._id == number and obj.epoch == self.epoch:
+                return number, obj
+        # No such object now: the ref keeps the id's bytes and names nothing, as Ray's would.
+        return _ids.FOREIGN | int.from_bytes(binary, "big"), None
 
     def adopt(self, ref: ObjectRef) -> SimRef:
         """The SimRef a rebuilt `ObjectRef(binary)` names; an id with no live object gives a ref
@@ -106,7 +111,8 @@ class ObjectAPI:
         held = ref._held
         if type(held) is SimRef:
             return held
-        held = ref._held = self.find_ref(ref._id) or SimRef(ref._id)
+        number, found = self.rebuild_ref(ref.binary())
+        held = ref._held = found or SimRef(number)  # an id without an object: never resolves
         return held
 
     def _adopt_all(self, refs: list[Any]) -> list[Any]:
@@ -189,7 +195,7 @@ class ObjectAPI:
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
-        ref = SimRef(self.ids.new_object())
+        ref = SimRef(self._put_number())
         ref.resolve(READY, stored)
         if (
             self.kernel.current is not self.kernel.driver
@@ -204,6 +210,21 @@ class ObjectAPI:
             )
             self.kernel.sleep_until(self.kernel.now + model.put + size * model.per_byte)
         return ref
+
+    def _put_number(self) -> int:
+        """A put's number: Ray names a put after the attempt of the task (or actor call, or
+        driver) that made it, with an index above any return's (see `_ids`)."""
+        index = _ids.PUT_INDEX_BASE + self.ids.new_put()
+        unit = self.kernel.current
+        if type(unit) is Task:
+            return _ids.object_number(unit.task_id, index, 0, unit.attempt)
+        actor = getattr(unit, "actor", None)
+        if actor is None:  # the driver
+            return _ids.object_number(0, index)
+        call = unit if hasattr(unit, "call_id") else self.actors.current_async_call()
+        if call is None:
+            return _ids.object_number(0, index, actor.actor_id)
+        return _ids.object_number(call.call_id, index, actor.actor_id, call.attempts - 1)
 
     async def await_ref(self, ref: SimRef) -> Any:
         """`await ref` inside asyncio code (driver or task): the value, or the error raised."""

@@ -13,6 +13,7 @@ import pickle
 from collections import ChainMap
 from typing import Any
 
+from simray import _ids
 from simray._actor import ActorHandle
 from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
@@ -48,6 +49,13 @@ class SimRef(ObjectRef):
         self.lineage: Any = None  # the finished task that can make it again, if it may be lost
         self.owner: Any = None  # the node of the task that made it; None: the driver made it
         self.epoch = _session_epoch  # which session made it (the state API lists only its own)
+
+    def binary(self) -> bytes:
+        """Ray's ObjectID bytes, derived from the number and the session's seed."""
+        return _ids.of_epoch(self.epoch).object_binary(self._id)
+
+    def hex(self) -> str:
+        return self.binary().hex()
 
     def resolve(self, state: int, stored: Any) -> None:
         """Set the value or error once and run everyone waiting for it."""

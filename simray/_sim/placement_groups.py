@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from simray import _ids
 from simray import exceptions as exc
 from simray._model import placement
 from simray._model.pg_table import GroupTable, PlacementGroupRecord, bundle_demands
 from simray._sim.objects import FAILED, PENDING, READY, SimRef, pack
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+
+class SimPlacementGroup(PlacementGroupRecord):
+    """A placement group of a sim session: its PlacementGroupID comes from the seed."""
+
+    def hex(self) -> str:
+        return _ids.current.pg_binary(self.pg_id).hex()
 
 
 class PlacementGroups(GroupTable):
@@ -26,9 +34,9 @@ class PlacementGroups(GroupTable):
     ) -> PlacementGroupRecord:
         demands = bundle_demands(bundles, strategy)
         backend = self.backend
-        pg_id = backend.ids.new_object()
-        pg = PlacementGroupRecord(pg_id, demands, strategy, name)
-        pg.ready_ref = SimRef(pg_id)
+        pg_id = backend.ids.new_pg()
+        pg = SimPlacementGroup(pg_id, demands, strategy, name)
+        pg.ready_ref = SimRef(_ids.PG_READY_TASK | pg_id)  # as the return of Ray's ready() task
         self.add(pg)
         backend.recorder.record("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
         # Creation is asynchronous, as in Ray: the group is placed once the caller yields.

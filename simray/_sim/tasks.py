@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from simray import _ids
 from simray._model.resources import NO_GPU_SHARES
 from simray._sim.kernel import Unit
 
@@ -107,8 +108,8 @@ class Task(Unit):
         return parent.node if parent is not None else None
 
     def hex(self) -> str:
-        """The task id as Ray prints one (48 hex digits)."""
-        return f"{self.task_id:048x}"
+        """The task id as Ray prints one (48 hex digits, derived from the seed)."""
+        return _ids.current.task_hex(self.task_id)
 
     def parent_hex(self) -> str | None:
         """The id of the task that submitted it (None for the driver)."""
@@ -162,7 +163,7 @@ class EndedTask:
         return self.opts.name
 
     def hex(self) -> str:
-        return f"{self.task_id:048x}"
+        return _ids.current.task_hex(self.task_id)
 
     def parent_hex(self) -> str | None:
-        return None if self.parent_id is None else f"{self.parent_id:048x}"
+        return None if self.parent_id is None else _ids.current.task_hex(self.parent_id)

@@ -2,6 +2,9 @@
 
 Records are kept as tuples while the run goes (cheap on the hot path) and formatted once at the
 end; every field is derived from the program and the seed, so the same seed gives the same bytes.
+
+Formats: 1, the first; 2 starts with a `latency` record when the latency model is on; 3 numbers
+placement groups on their own (`pg=1, 2, ...`) and names a lost object by its ObjectID hex.
 """
 
 from __future__ import annotations
