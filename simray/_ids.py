@@ -194,9 +194,10 @@ class SimIds:
         return number if self.object_binary(number) == binary else foreign
 
 
-# Each sim session's ids, by the session's epoch: a ref keeps its session's epoch, so it prints
-# the same id after its session ended; `current` is the running (or last) session's.
+# The last sim sessions' ids, by the session's epoch: a ref keeps its session's epoch, so it
+# prints the same id after its session ended; `current` is the running (or last) session's.
 _by_epoch: dict[int, SimIds] = {}
+_KEPT_SESSIONS = 16
 current = SimIds(0)
 
 
@@ -204,6 +205,8 @@ def activate(epoch: int, ids: SimIds) -> None:
     """Make `ids` the ids of the session numbered `epoch` (and the current one)."""
     global current
     _by_epoch[epoch] = current = ids
+    while len(_by_epoch) > _KEPT_SESSIONS:
+        del _by_epoch[next(iter(_by_epoch))]
 
 
 def of_epoch(epoch: int) -> SimIds:
