@@ -30,11 +30,15 @@ class ObjectRef:
         # as in Ray, keeps it in scope: it holds the session's ref while the object is live.
         from simray import _session
 
-        rebuild = getattr(_session.active(), "rebuild_ref", None)
-        if rebuild is None or object_id == _NIL_BYTES:
-            self._id = int.from_bytes(object_id, "big")
-        else:
+        backend = _session.active()
+        rebuild = getattr(backend, "rebuild_ref", None)  # sim: ids derived from the seed
+        if rebuild is not None and object_id != _NIL_BYTES:
             self._id, self._held = rebuild(object_id)
+            return
+        self._id = int.from_bytes(object_id, "big")  # local: the id is the object's number
+        find = getattr(backend, "find_ref", None)
+        if find is not None and object_id != _NIL_BYTES:
+            self._held = find(self._id)
 
     @classmethod
     def nil(cls) -> ObjectRef:
