@@ -253,7 +253,7 @@ class Actors:
             return
         if ref.state == FAILED:
             cause = ref.stored
-            self._die(
+            self.die(
                 actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None)
             )
             return
@@ -308,7 +308,7 @@ class Actors:
                 ref.owner = owner_node(caller)
         backend.recorder.record("submit", task=call.call_id, name=name, actor=actor.actor_id)
         if actor.state == DEAD or actor.exiting is not None:
-            self._fail(call, actor.death or actor.exiting)
+            self.fail(call, actor.death or actor.exiting)
         else:
             deps = [a for a in packed if type(a) is SimRef and a.state != READY]
             deps += [v for v in packed_kwargs.values() if type(v) is SimRef and v.state != READY]
@@ -519,7 +519,8 @@ class Actors:
             return
         self._pump(actor)
 
-    def _fail(self, call: ActorCall, error: BaseException | None) -> None:
+    def fail(self, call: ActorCall, error: BaseException | None) -> None:
+        """End a call with `error` stored in its returns (cancel, faults and deaths use it)."""
         if call not in call.actor.running:
             call.state = "finished"
             call.ended_at = self.backend.kernel.now
@@ -594,13 +595,13 @@ class Actors:
         if actor.running:
             # Ray: the actor is still alive (other calls run), so this caller is told that it is
             # unavailable rather than dead.
-            self._fail(call, ends.exited_while_busy(actor))
+            self.fail(call, ends.exited_while_busy(actor))
         else:
-            self._fail(call, error)
+            self.fail(call, error)
         self.backend.recorder.record("finish", task=call.call_id, ok=False)
         actor.exiting = error
         while actor.mailbox:
-            self._fail(actor.mailbox.popleft(), error)
+            self.fail(actor.mailbox.popleft(), error)
         if not actor.running:
             self._graceful_death(actor, error)
 
@@ -608,7 +609,7 @@ class Actors:
         """The worker process ends by itself: atexit handlers run, the name stays taken while a
         handle lives (as in Ray)."""
         self.run_atexit(actor)
-        self._die(actor, error, release_name=False)
+        self.die(actor, error, release_name=False)
 
     def run_atexit(self, actor: SimActor) -> None:
         """Run the actor's atexit handlers, last registered first, as the interpreter does."""
@@ -666,7 +667,7 @@ class Actors:
         for ref in call.returns:
             ref.resolve(READY, None)
         self.run_atexit(actor)
-        self._die(
+        self.die(
             actor,
             release_name=False,
             error=ends.terminated(actor),
@@ -675,9 +676,10 @@ class Actors:
     def kill(self, actor: SimActor) -> None:
         if actor.state == DEAD:
             return
-        self._die(actor, ends.killed(actor))
+        self.die(actor, ends.killed(actor))
 
-    def _die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
+    def die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
+        """The actor dies with `error`: its calls fail with it (faults and groups use it)."""
         actor.state = DEAD
         actor.death = error
         self.backend.recorder.record("actor_died", actor=actor.actor_id)
@@ -691,11 +693,11 @@ class Actors:
             actor.running.pop(call, None)
             if call is not current and call.glet is not None:
                 self.kernel.abandon(call)
-            self._fail(call, error)
+            self.fail(call, error)
         if actor.loop_unit is not None and actor.loop_unit is not current:
             self.kernel.abandon(actor.loop_unit)
         while actor.mailbox:
-            self._fail(actor.mailbox.popleft(), error)
+            self.fail(actor.mailbox.popleft(), error)
         if actor.node is not None and (actor.holds or actor.gpu_shares):
             actor.pool.release(actor.holds, actor.gpu_shares)
             actor.holds, actor.gpu_shares = {}, []
@@ -722,7 +724,7 @@ class Actors:
                 self.kernel.wake(unit)
         else:
             # Ray answers the caller at once; the method runs on and its result is dropped.
-            self._fail(call, exc.TaskCancelledError(call.hex()))
+            self.fail(call, exc.TaskCancelledError(call.hex()))
 
     def list_named(self, all_namespaces: bool) -> list[dict[str, str]]:
         return self.names.listed(all_namespaces, self.backend.namespace)

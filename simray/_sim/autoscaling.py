@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from simray._model import autoscaler as policy
 from simray._model.cluster_spec import ClusterSpec
-from simray._model.resources import UNIT
+from simray._model.resources import to_floats
 
 log = logging.getLogger("simray")
 
@@ -39,10 +38,6 @@ class Worker:
     idle_since: float | None = None
     ended_at: float | None = None
     end_reason: str | None = None
-
-
-def _floats(units: Mapping[str, int]) -> dict[str, float]:
-    return {k: v / UNIT for k, v in units.items()}
 
 
 class SimAutoscaler:
@@ -118,7 +113,7 @@ class SimAutoscaler:
         self._observe_idle(now)
         live = self.live_workers()
         pending_pgs = [
-            policy.PendingPlacementGroup(pg.strategy, [_floats(d) for d in pg.demands])
+            policy.PendingPlacementGroup(pg.strategy, [to_floats(d) for d in pg.demands])
             for pg in backend.pgs.pending
         ]
         states = [
@@ -144,8 +139,8 @@ class SimAutoscaler:
         nodes = [
             policy.ClusterNode(
                 self.spec.head_node_type,
-                _floats(self.head.resources.available),
-                _floats(self.head.resources.total),
+                to_floats(self.head.resources.available),
+                to_floats(self.head.resources.total),
                 is_head=True,
             )
         ]
@@ -155,7 +150,7 @@ class SimAutoscaler:
             else:
                 res = w.node.resources
                 nodes.append(
-                    policy.ClusterNode(w.node_type, _floats(res.available), _floats(res.total))
+                    policy.ClusterNode(w.node_type, to_floats(res.available), to_floats(res.total))
                 )
         demands = self._demand_vector()
         to_launch, unfulfilled = self.policy.get_nodes_to_launch(
@@ -203,7 +198,7 @@ class SimAutoscaler:
                     ok = feasible_cache[key] = any(n.resources.feasible(task.demand) for n in nodes)
                 target = waiting if ok else infeasible
                 if len(target) < cap:
-                    target.append(_floats(task.demand))
+                    target.append(to_floats(task.demand))
                 elif len(waiting) >= cap and len(infeasible) >= cap:
                     break
         return waiting + infeasible

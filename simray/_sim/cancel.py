@@ -49,7 +49,7 @@ class Cancel:
         actor = call.actor
         if call in actor.mailbox:
             actor.mailbox.remove(call)
-            self.actors._fail(call, exc.TaskCancelledError(call.hex()))
+            self.actors.fail(call, exc.TaskCancelledError(call.hex()))
         elif call.state == "running":
             self.actors.cancel_running(call)
 

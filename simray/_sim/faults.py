@@ -294,9 +294,9 @@ class Faults:
             actor.pool.release(actor.holds, actor.gpu_shares)
         actor.holds, actor.gpu_shares = {}, []
         if not can_restart:
-            actors._die(actor, ends.process_died(actor, detail))
+            actors.die(actor, ends.process_died(actor, detail))
             for call in in_flight:
-                actors._fail(call, actor.death)
+                actors.fail(call, actor.death)
             return
         actor.restarts += 1
         actor.state = RESTARTING
@@ -306,7 +306,7 @@ class Faults:
                 call.state = "waiting for arguments"
                 actor.mailbox.appendleft(call)
             else:
-                actors._fail(call, ends.unavailable(actor, detail))
+                actors.fail(call, ends.unavailable(actor, detail))
         actors.restart(actor)
         backend.scheduler.dispatch()
 

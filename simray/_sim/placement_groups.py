@@ -113,7 +113,7 @@ class PlacementGroupAPI:
             self._finish(task, FAILED, exc.TaskPlacementGroupRemoved())
         for actor in [a for a in self.actors.all if id(a.pool) in pools and a.state != "dead"]:
             actor.pool, actor.holds, actor.gpu_shares = None, {}, []
-            self.actors._die(
+            self.actors.die(
                 actor,
                 exc.ActorDiedError(
                     class_name=actor.opts.class_name,
