@@ -21,6 +21,7 @@ from simray._model import actors as ends
 from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
 from simray._model.returns import split_returns
 from simray._sim import exploration
+from simray._sim.actor_atexit import ActorAtexit
 from simray._sim.errors import SIM_PID, raise_if_dependency_failed, task_error
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt
@@ -192,6 +193,7 @@ class Actors:
         self.names = NamedActors()
         self.all: list[SimActor] = []
         self._next_id = 0
+        self.atexit_hook = ActorAtexit(self.kernel)  # installed by the backend, for its session
 
     # -- creation ----------------------------------------------------------------------------
     def create(
@@ -608,65 +610,15 @@ class Actors:
     def _graceful_death(self, actor: SimActor, error: BaseException) -> None:
         """The worker process ends by itself: atexit handlers run, the name stays taken while a
         handle lives (as in Ray)."""
-        self.run_atexit(actor)
+        self.atexit_hook.run(actor)
         self.die(actor, error, release_name=False)
-
-    def run_atexit(self, actor: SimActor) -> None:
-        """Run the actor's atexit handlers, last registered first, as the interpreter does."""
-        handlers, actor.atexit = actor.atexit, []
-        for fn, args, kwargs in reversed(handlers):
-            try:
-                fn(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - the interpreter reports and goes on
-                import traceback
-
-                traceback.print_exc()
-
-    def install_atexit(self) -> None:
-        """`atexit.register` inside an actor registers with that actor's simulated process."""
-        import atexit
-
-        self._saved_atexit = (atexit.register, atexit.unregister)
-        real_register, real_unregister = self._saved_atexit
-        kernel = self.kernel
-
-        def owner() -> SimActor | None:
-            unit = kernel.current
-            actor = getattr(unit, "actor", None)
-            if actor is None and unit is not None:
-                actor = getattr(getattr(unit, "opts", None), "actor", None)
-            return actor if isinstance(actor, SimActor) else None
-
-        def register(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            actor = owner()
-            if actor is None:
-                return real_register(fn, *args, **kwargs)
-            actor.atexit.append((fn, args, kwargs))
-            return fn
-
-        def unregister(fn: Any) -> None:
-            actor = owner()
-            if actor is None:
-                real_unregister(fn)
-            else:
-                actor.atexit = [h for h in actor.atexit if h[0] != fn]
-
-        atexit.register, atexit.unregister = register, unregister  # type: ignore[assignment]
-
-    def uninstall_atexit(self) -> None:
-        import atexit
-
-        saved = getattr(self, "_saved_atexit", None)
-        if saved is not None:
-            atexit.register, atexit.unregister = saved  # type: ignore[assignment]
-            self._saved_atexit = None
 
     def _terminate(self, call: ActorCall) -> None:
         actor = call.actor
         actor.running.pop(call, None)
         for ref in call.returns:
             ref.resolve(READY, None)
-        self.run_atexit(actor)
+        self.atexit_hook.run(actor)
         self.die(
             actor,
             release_name=False,

@@ -205,7 +205,7 @@ class SimBackend(
             log_to_driver = env_bool("RAY_LOG_TO_DRIVER", True)
         self.output = WorkerOutput(self, bool(log_to_driver))
         self.output.install()
-        self.actors.install_atexit()
+        self.actors.atexit_hook.install()
         # The simulator allocates many small objects that live for one task; collecting the
         # youngest generation every 700 allocations costs a third of the run, so the session
         # raises that threshold and puts it back at shutdown.

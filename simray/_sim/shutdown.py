@@ -33,7 +33,7 @@ class Shutdown:
         self.clock.uninstall()
         self.locks.uninstall()
         self.faults.uninstall()
-        self.actors.uninstall_atexit()
+        self.actors.atexit_hook.uninstall()
         self.restore_environ()
         self.kernel.close()
         self.running.clear()
