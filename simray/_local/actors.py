@@ -156,10 +156,9 @@ class Actors:
         task.pid = proc.pid
         task.started_at = self.b.now()
         actor.exiting = None
-        args, kwargs = actor.init_args[:2]
+        args, kwargs, _, nested = actor.init_args
         b = self.b
-        args = [b.arg_for_worker(a) for a in args]
-        kwargs = {k: b.arg_for_worker(v) for k, v in kwargs.items()}
+        args, kwargs = b.args_for_worker(proc, args, kwargs, nested)
         opts = actor.opts
         # With concurrency groups each group (the default one too) gets threads of its own.
         threaded = opts.max_concurrency > 1 or opts.groups
@@ -229,9 +228,10 @@ class Actors:
                 outputs = msg[2]
                 if call.gen is not None:
                     outputs = self.b.stream_value(call.call_id, outputs)
+                table = self.b.table
                 for entry, wire in zip(call.returns, outputs, strict=False):
-                    entry.resolve(READY, wire)
-                self.b.task_table.ended(call.call_id, call, None)
+                    table.hold(entry, *table.take(wire))
+                self.b.unit_ended(call.call_id, call, None)
             self._maybe_quit(actor)
         elif kind == "cerror":
             call = actor.inflight.pop(msg[1], None)
@@ -240,7 +240,7 @@ class Actors:
                 error = _error_of(msg[2], actor, call)
                 for entry in call.returns:
                     entry.resolve(FAILED, None, error)
-                self.b.task_table.ended(call.call_id, call, error)
+                self.b.unit_ended(call.call_id, call, error)
             self._maybe_quit(actor)
         elif kind == "exiting":
             actor.exiting = msg[1]
@@ -328,8 +328,7 @@ class Actors:
             actor.inflight[call.call_id] = call
             call.pid = actor.proc.pid
             call.started_at = b.now()
-            args = [b.arg_for_worker(a) for a in call.args]
-            kwargs = {k: b.arg_for_worker(v) for k, v in call.kwargs.items()}
+            args, kwargs = b.args_for_worker(actor.proc, call.args, call.kwargs, call.nested)
             n = call.gen if call.gen is not None else len(call.returns)
             actor.proc.send(("call", call.call_id, call.method, args, kwargs, n, call.group))
 
@@ -337,7 +336,7 @@ class Actors:
         call.finished = True
         for entry in call.returns:
             entry.resolve(FAILED, None, error)
-        self.b.task_table.ended(call.call_id, call, error)
+        self.b.unit_ended(call.call_id, call, error)
 
     def cancel_call(self, call: Call, force: bool) -> None:
         """Ray: a queued call never runs; a running one sees `is_canceled()` (sync) or
@@ -369,6 +368,10 @@ class Actors:
     def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
+        if actor.init_args is not None:  # never created again: its arguments are let go
+            _, _, deps, nested = actor.init_args
+            actor.init_args = None
+            self.b.table.unpin(deps + nested)
         if release_name:
             self.names.release(actor)
         self._creation_over(actor)
@@ -410,7 +413,7 @@ class Actors:
         call.finished = True
         for entry in call.returns:
             entry.resolve(READY, ("v", None))
-        self.b.task_table.ended(call.call_id, call, None)
+        self.b.unit_ended(call.call_id, call, None)
         call.actor.inflight.pop(call.call_id, None)
 
     def process_lost(self, actor: LocalActor, detail: str) -> None:

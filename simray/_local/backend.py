@@ -98,6 +98,8 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         self.driver_cuda = os.environ.get(_CUDA)
         self.shm_prefix = f"simray_{os.getpid()}_{secrets.token_hex(4)}_"
         self._shm_count = 0
+        self.sent_segments: set[str] = set()  # the driver's segments workers were sent
+        self._unmap: list[str] = []  # freed ones whose mappings workers are told to drop
         # freed put segments kept mapped for reuse: at most 1 GiB, or a tenth of the memory
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         self.arena = shm.Arena.current = shm.Arena(min(1 << 30, ram // 10))

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
@@ -18,18 +16,6 @@ from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.objects import FAILED, PENDING, READY, Entry, LocalRef, Waiter
 from simray._object_ref import ObjectRef, as_raised, not_a_ref, refs_to_get
-
-_found = threading.local()  # `entries`: where `token` lists the refs a value being packed names
-
-
-def with_refs(pack: Callable[[], Any]) -> tuple[Any, list[Any]]:
-    """`pack()`, and the entries of the driver's refs that the packed value names."""
-    outer = getattr(_found, "entries", None)
-    _found.entries = found = []
-    try:
-        return pack(), found
-    finally:
-        _found.entries = outer
 
 
 class ObjectAPI:
@@ -44,13 +30,17 @@ class ObjectAPI:
     arena: shm.Arena
     shm_prefix: str
     _shm_count: int
+    procs: Any
+    sent_segments: set[str]
+    _unmap: list[str]
+    call_soon: Any
 
     def token(self, obj: Any) -> Any:
         if isinstance(obj, LocalRef):
-            obj.entry.escaped = True
-            found = getattr(_found, "entries", None)
-            if found is not None:
-                found.append(obj.entry)
+            # Whoever packs under `with_refs` counts the refs (pins or lends them); a ref
+            # written anywhere else (an exported function) is kept until shutdown.
+            if not ser.noted(obj.entry):
+                obj.entry.escaped = True
             return ("r", obj._id)
         if type(obj) is ObjectRef:  # rebuilt from its id: the ref it names
             return self.token(self.adopt(obj))
@@ -100,6 +90,22 @@ class ObjectAPI:
             self.arena.shared(wire[1])
         return wire
 
+    def args_for_worker(
+        self, proc: Any, args: list[Any], kwargs: dict[str, Any], nested: list[Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """A call's arguments as `proc` is sent them, the refs they carry lent to it."""
+        self.lend(proc, nested)
+        return (
+            [
+                self.lend_value(proc, a[1]) if a[0] == "ref" else self.arg_for_worker(a)
+                for a in args
+            ],
+            {
+                k: self.lend_value(proc, v[1]) if v[0] == "ref" else self.arg_for_worker(v)
+                for k, v in kwargs.items()
+            },
+        )
+
     def arg_for_worker(self, arg: Any) -> Any:
         """What a worker is sent for one packed argument: a ref's value (see
         `wire_for_worker`), or a large inline value in a one-shot segment that the worker
@@ -113,8 +119,60 @@ class ObjectAPI:
 
     def _freed(self, entry: Any) -> None:
         wire = entry.wire
-        if wire is not None and wire[0] == "s" and not self.arena.freed(wire[1]):
-            shm.unlink(wire[1])
+        if wire is None or wire[0] != "s":
+            return
+        name = wire[1]
+        if not self.arena.freed(name):
+            shm.unlink(name)
+        if name in self.sent_segments:
+            # Workers drop their cached mappings (a value still viewing one keeps it).
+            self.sent_segments.discard(name)
+            if not self._unmap:
+                self.call_soon(self._send_unmap)
+            self._unmap.append(name)
+
+    def _send_unmap(self) -> None:
+        names, self._unmap = self._unmap, []
+        if names:
+            for proc in list(self.procs.all.values()):
+                proc.send(("unmap", names))
+
+    def lend(self, proc: Any, entries: Any) -> None:
+        """`proc` is sent refs to `entries` (one per ref it will load): they stay while it
+        may hold them, until it reports their release (see `released`)."""
+        lent = proc.lent
+        for entry in entries:
+            count = lent.get(entry)
+            if count is None:
+                lent[entry] = 1
+                entry.borrowers += 1
+            else:
+                lent[entry] = count + 1
+
+    def released(self, proc: Any, pairs: list[tuple[int, int]]) -> None:
+        """`proc` dropped its last ref to each id, having loaded it `n` times in all."""
+        lent = proc.lent
+        entries = self.table.entries
+        for oid, n in pairs:
+            entry = entries.get(oid)
+            count = lent.get(entry) if entry is not None else None
+            if count is None:
+                continue
+            if count > n:
+                lent[entry] = count - n  # sent again meanwhile: still on its way
+            else:
+                del lent[entry]
+                entry.borrowers -= 1
+                self.table.settle(entry)
+
+    def lend_value(self, proc: Any, entry: Any) -> Any:
+        """`wire_for_worker(entry)` for `proc`, the refs inside its value lent to it."""
+        wire = self.wire_for_worker(entry)
+        if entry.inner:
+            self.lend(proc, entry.inner)
+        if wire[0] == "s":
+            self.sent_segments.add(wire[1])
+        return wire
 
     def find_ref(self, object_id: int) -> LocalRef | None:
         """A ref to the live object with this id (for `ObjectRef(binary)`), or None."""
@@ -209,7 +267,7 @@ class ObjectAPI:
 
     def put(self, value: Any) -> LocalRef:
         try:
-            wire, inner = with_refs(lambda: ser.pack_for_put(value, self.token, self._store))
+            wire, inner = ser.with_refs(lambda: ser.pack_for_put(value, self.token, self._store))
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
@@ -217,8 +275,7 @@ class ObjectAPI:
             ) from e
         with self.lock:
             ref = self.new_ref()
-            ref.entry.inner = inner or None
-            ref.entry.resolve(READY, wire)
+            self.table.hold(ref.entry, wire, inner)
         return ref
 
     async def await_ref(self, ref: Any) -> Any:

@@ -20,6 +20,7 @@ class Entry:
 
     __slots__ = (
         "oid", "state", "wire", "error", "callbacks", "task", "escaped", "nrefs", "inner", "owner",
+        "pins", "borrowers",
     )  # fmt: skip
 
     def __init__(self, oid: int, task: Any = None):
@@ -29,9 +30,11 @@ class Entry:
         self.error: BaseException | None = None
         self.callbacks: list[Any] | None = None
         self.task = task  # what makes it (a task or an actor call), for cancel
-        self.escaped = False  # named outside the driver: kept until shutdown
-        self.nrefs = 0
-        self.inner: list[Entry] | None = None  # the objects its value names (captured in it)
+        self.escaped = False  # named where no count follows it (an exported function)
+        self.nrefs = 0  # the driver's refs to it
+        self.pins = 0  # calls holding it as an argument, live values naming it
+        self.borrowers = 0  # worker processes that may hold a ref to it
+        self.inner: list[Entry] | None = None  # the objects its value names (it pins them)
         self.owner: Any = None  # the node of the worker that made it (None: the driver)
 
     def resolve(self, state: int, wire: Any = None, error: BaseException | None = None) -> None:
@@ -102,9 +105,52 @@ class Table:
     def dropped(self, entry: Entry) -> None:
         with self.lock:
             entry.nrefs -= 1
-            if entry.nrefs <= 0 and not entry.escaped and entry.state != PENDING:
-                if self.entries.pop(entry.oid, None) is not None and not self.closed:
-                    self.on_free(entry)
+            if entry.nrefs <= 0:
+                self.settle(entry)
+
+    def settle(self, entry: Entry) -> None:
+        """Free `entry` if nothing uses it any more: no driver ref, no call or live value
+        pinning it, no worker borrowing it (under the lock). Its value's own refs are unpinned."""
+        if (
+            entry.nrefs > 0
+            or entry.pins > 0
+            or entry.borrowers > 0
+            or entry.escaped
+            or entry.state == PENDING
+        ):
+            return
+        if self.entries.pop(entry.oid, None) is None:
+            return
+        inner, entry.inner = entry.inner, None
+        if not self.closed:
+            self.on_free(entry)
+        if inner:
+            self.unpin(inner)
+
+    def pin(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            entry.pins += 1
+
+    def unpin(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            entry.pins -= 1
+            if entry.pins <= 0:
+                self.settle(entry)
+
+    def hold(self, entry: Entry, wire: Any, inner: list[Entry] | None) -> None:
+        """Resolve `entry` to `wire`, a value naming the objects `inner` (which it pins)."""
+        if inner:
+            entry.inner = inner
+            self.pin(inner)
+        entry.resolve(READY, wire)
+
+    def take(self, wire: Any) -> tuple[Any, list[Entry] | None]:
+        """A worker's wire form, and the entries its value names: a worker wraps a value
+        holding refs as `("n", wire, ids)`."""
+        if wire[0] != "n":
+            return wire, None
+        found = [self.entries.get(oid) for oid in wire[2]]
+        return wire[1], [e for e in found if e is not None]
 
 
 class Waiter:

@@ -28,7 +28,7 @@ from simray._output import Deduplicator, format_lines
 class WorkerProc:
     """One worker process as the driver sees it."""
 
-    __slots__ = ("ticket", "pid", "conn", "state", "task", "actor", "fns", "waits", "node")
+    __slots__ = ("ticket", "pid", "conn", "state", "task", "actor", "fns", "waits", "node", "lent")
 
     def __init__(self, ticket: int):
         self.ticket = ticket
@@ -40,6 +40,7 @@ class WorkerProc:
         self.fns: set[int] = set()  # functions it has been sent
         self.waits: dict[int, Any] = {}  # its pending get/wait requests
         self.node: Any = None
+        self.lent: dict[Any, int] = {}  # entries it was sent refs to -> how many refs
 
     def send(self, msg: Any) -> None:
         if self.conn is not None and self.state != "dead":

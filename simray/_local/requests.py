@@ -14,7 +14,7 @@ import cloudpickle
 from simray import exceptions as exc
 from simray._local import serialization as ser
 from simray._local.object_api import first_error
-from simray._local.objects import FAILED, PENDING, READY, LocalRef, Waiter
+from simray._local.objects import FAILED, PENDING, LocalRef, Waiter
 from simray._local.procs import WorkerProc
 from simray._options import TaskOptions
 from simray.util.placement_group import PlacementGroup
@@ -52,6 +52,10 @@ class WorkerRequests:
         for waiter in proc.waits.values():
             waiter.cancel()
         proc.waits.clear()
+        lent, proc.lent = proc.lent, {}
+        for entry in lent:  # whatever it held is let go
+            entry.borrowers -= 1
+            self.table.settle(entry)
         task = proc.task
         if task is not None and previous == "busy":
             self._detach(task)
@@ -75,6 +79,8 @@ class WorkerRequests:
             self._task_error(proc, msg[1], msg[2])
         elif kind == "yield":
             self._yielded(msg[1], msg[2])
+        elif kind == "release":
+            self.released(proc, msg[1])
         elif kind == "unwait":
             waiter = proc.waits.pop(msg[1], None)
             if waiter is not None:
@@ -95,12 +101,14 @@ class WorkerRequests:
 
     def reply(self, proc: WorkerProc, req: int, ok: bool, value: Any) -> None:
         try:
-            wire = ser.pack(value, self.token)
+            wire, refs = ser.with_refs(lambda: ser.pack(value, self.token))
         except Exception as e:  # noqa: BLE001 - an unpicklable error: send its text
             ok, wire = (
                 False,
                 ser.pack(RuntimeError(f"{type(value).__name__}: {value} ({e})"), self.token),
             )
+            refs = []
+        self.lend(proc, refs)
         proc.send(("reply", req, ok, wire))
 
     def _rpc_submit(self, proc, req, key, blob, raw, name, args, kwargs):  # type: ignore[no-untyped-def]
@@ -113,8 +121,8 @@ class WorkerRequests:
         owner = proc.task if proc.task is not None else proc.actor
         refs = self._submit(key, args, kwargs, opts, proc.task, getattr(owner, "env_vars", None))
         for r in refs:
-            r.entry.escaped = True
             r.entry.owner = proc.node
+        self.lend(proc, [r.entry for r in refs])
         n = opts.num_returns
         return refs[0]._id if n == 1 else [r._id for r in refs] if n else None
 
@@ -131,7 +139,7 @@ class WorkerRequests:
                 req,
                 True,
                 [
-                    self.wire_for_worker(e)
+                    self.lend_value(proc, e)
                     if e.state != PENDING
                     else ("e", cloudpickle.dumps(first_error(entries)))
                     for e in entries
@@ -189,10 +197,11 @@ class WorkerRequests:
         return unblock
 
     def _rpc_put(self, proc, req, wire):  # type: ignore[no-untyped-def]
-        entry = self.table.new(self.ids.new_object())
-        entry.escaped = True
+        table = self.table
+        entry = table.new(self.ids.new_object())
         entry.owner = proc.node
-        entry.resolve(READY, wire)
+        table.hold(entry, *table.take(wire))
+        self.lend(proc, [entry])
         return entry.oid
 
     def _rpc_cancel(self, proc, req, oid, force, recursive):  # type: ignore[no-untyped-def]
@@ -207,8 +216,8 @@ class WorkerRequests:
         refs = self.actors.submit(self.actors.by_id[actor_id], method, args, kwargs, n, group)
         refs = [refs] if isinstance(refs, LocalRef) else refs or []
         for r in refs:
-            r.entry.escaped = True
             r.entry.owner = proc.node
+        self.lend(proc, [r.entry for r in refs])
         return refs[0]._id if n == 1 else [r._id for r in refs] if n else None
 
     def _rpc_kill(self, proc, req, actor_id, no_restart):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import threading
 import types
 from collections import ChainMap
 from collections.abc import Callable
@@ -28,6 +29,29 @@ from simray._object_ref import ObjectRef
 from simray.util.placement_group import PlacementGroup
 
 SHM_THRESHOLD = 1 << 20  # values at least this large go through shared memory
+_found = threading.local()  # `items`: what tokens a value being packed named (see `with_refs`)
+
+
+def with_refs(pack: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """`pack()`, and what `noted` was told of the refs inside the value it packed (in this
+    thread): each process's `token` notes the refs it writes."""
+    outer = getattr(_found, "items", None)
+    _found.items = found = []
+    try:
+        return pack(), found
+    finally:
+        _found.items = outer
+
+
+def noted(item: Any) -> bool:
+    """Note `item` for the `with_refs` running in this thread; False if none runs."""
+    found = getattr(_found, "items", None)
+    if found is None:
+        return False
+    found.append(item)
+    return True
+
+
 ATOMIC = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 

@@ -135,6 +135,11 @@ def view_once(name: str) -> memoryview:
     return memoryview(mm)
 
 
+def forget(name: str) -> None:
+    """Drop this process's cached mapping of `name` (values viewing it keep it mapped)."""
+    _mapped.pop(name, None)
+
+
 def unlink(name: str) -> None:
     _mapped.pop(name, None)  # the mapping lives on while values still view it
     try:

@@ -42,7 +42,8 @@ class LocalStream:
     def push(self, wire: Any) -> None:
         """A value the generator yielded (under the backend's lock)."""
         ref = self.backend.new_ref()
-        ref.entry.resolve(READY, wire)
+        table = self.backend.table
+        table.hold(ref.entry, *table.take(wire))
         self.items.append(ref)
         self.changed()
 

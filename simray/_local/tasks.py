@@ -15,8 +15,7 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._local import serialization as ser
-from simray._local.object_api import with_refs
-from simray._local.objects import FAILED, READY, LocalRef
+from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT
@@ -144,8 +143,27 @@ class Tasks:
     ) -> tuple[list[Any], dict[str, Any], list[Any], list[Any]]:
         """A call's stored arguments: (args, kwargs, the entries of its top-level refs, the
         entries of refs nested in its values)."""
-        (packed, kw, deps), nested = with_refs(lambda: self._pack_args(args, kwargs, name))
+        (packed, kw, deps), nested = ser.with_refs(lambda: self._pack_args(args, kwargs, name))
+        self.table.pin(deps + nested)  # until the call ends (see `unpin_args`)
         return packed, kw, deps, nested
+
+    def unpin_args(self, unit: Any) -> None:
+        """A task or call ended: the objects its arguments named are let go (once)."""
+        args, kwargs = unit.args, unit.kwargs
+        if args is None:
+            return
+        unit.args = unit.kwargs = None
+        deps = [a[1] for a in [*args, *kwargs.values()] if a[0] == "ref"]
+        self.table.unpin(deps + unit.nested)
+        unit.nested = []
+
+    def unit_ended(self, key: int, unit: Any, error: BaseException | None) -> None:
+        """An actor call ended: its row is kept small, its arguments let go, and outputs no
+        one holds are freed."""
+        self.task_table.ended(key, unit, error)
+        self.unpin_args(unit)
+        for entry in unit.returns:
+            self.table.settle(entry)
 
     def _pack_args(
         self, args: Sequence[Any], kwargs: dict[str, Any], name: str
@@ -158,7 +176,6 @@ class Tasks:
                 continue
             a = self.pack_arg(a, name)
             if type(a) is LocalRef:
-                a.entry.escaped = True
                 deps.append(a.entry)
                 a = ("ref", a.entry)
             packed.append(a)
@@ -166,7 +183,6 @@ class Tasks:
         for k, v in kwargs.items():
             v = self.pack_arg(v, name)
             if type(v) is LocalRef:
-                v.entry.escaped = True
                 deps.append(v.entry)
                 v = ("ref", v.entry)
             kw[k] = v
@@ -295,8 +311,7 @@ class Tasks:
         if key not in proc.fns:
             proc.fns.add(key)
             blob = self.fn_blobs[key]
-        args = [self.arg_for_worker(a) for a in task.args]
-        kwargs = {k: self.arg_for_worker(v) for k, v in task.kwargs.items()}
+        args, kwargs = self.args_for_worker(proc, task.args, task.kwargs, task.nested)
         gpu_ids = task.gpu_ids()
         ctx = {
             "node_id": task.node.node_id,
@@ -326,8 +341,9 @@ class Tasks:
             return
         if task.gen is not None:
             outputs = self.stream_value(task_id, outputs)
+        table = self.table
         for entry, wire in zip(task.returns, outputs, strict=True):
-            entry.resolve(READY, wire)
+            table.hold(entry, *table.take(wire))
         self._end(task)
 
     def _task_error(self, proc: WorkerProc, task_id: int, report: Any) -> None:
@@ -411,7 +427,9 @@ class Tasks:
                 self._proc_free(proc)
             self.scheduler.dispatch()
         self._drop_waiting(task)
-        task.args = task.kwargs = None  # type: ignore[assignment]
+        self.unpin_args(task)
+        for entry in task.returns:
+            self.table.settle(entry)  # an output no one holds is freed now
         parent = task.parent
         if parent is not None:
             parent.children.pop(task, None)

@@ -46,10 +46,40 @@ class _ActorExit(SystemExit):
     """`exit_actor()` in a sync or threaded actor: unwinds the method."""
 
 
+# How this process's refs are counted for the driver (see `WorkerRef`).
+_counts: dict[int, int] = {}  # id -> live refs to it here
+_loaded: dict[int, int] = {}  # id -> refs to it the driver sent (lent) since its last release
+_released: list[tuple[int, int]] = []  # (id, refs lent) of ids no ref here names any more
+_count_lock = threading.RLock()
+
+
 class WorkerRef(ObjectRef):
-    """An ObjectRef inside a worker: only the id; the value lives in the driver's table."""
+    """An ObjectRef inside a worker: only the id; the value lives in the driver's table.
+
+    The driver lends each ref it sends (a count per id); when the last ref to an id dies here,
+    the release (with how many were lent) is queued and reaches the driver in a batch, ahead of
+    this worker's next message or once its current work is over."""
 
     __slots__ = ()
+
+    def __init__(self, object_id: int, lent: bool = True):
+        super().__init__(object_id)
+        with _count_lock:
+            _counts[object_id] = _counts.get(object_id, 0) + 1
+            if lent:
+                _loaded[object_id] = _loaded.get(object_id, 0) + 1
+
+    def __del__(self) -> None:
+        oid = self._id
+        with _count_lock:
+            left = _counts.get(oid, 0) - 1
+            if left > 0:
+                _counts[oid] = left
+                return
+            _counts.pop(oid, None)
+            lent = _loaded.pop(oid, 0)
+            if lent:
+                _released.append((oid, lent))
 
     def __reduce__(self) -> Any:
         raise TypeError("an ObjectRef of the local backend is passed to tasks, not pickled")
@@ -72,7 +102,7 @@ class _RemotePG:
     def __init__(self, pg_id: int, strategy: str, ready_id: int):
         self.pg_id = pg_id
         self.strategy = strategy
-        self.ready_ref = WorkerRef(ready_id)
+        self.ready_ref = WorkerRef(ready_id, lent=False)  # kept by the driver until shutdown
 
     def hex(self) -> str:
         return f"{self.pg_id:036x}"
@@ -81,6 +111,7 @@ class _RemotePG:
 def token(obj: Any) -> Any:
     """How a ref, actor handle or placement group is written into a pickle (both sides)."""
     if isinstance(obj, ObjectRef):
+        ser.noted(obj._id)  # a value made here tells the driver which objects it names
         return ("r", obj._id)
     if isinstance(obj, ActorHandle):
         return ("a", obj._actor.actor_id, obj._cls)
@@ -132,7 +163,22 @@ class Worker:
     # -- talking to the driver ---------------------------------------------------------------
     def send(self, msg: Any) -> None:
         with self.send_lock:
+            if _released:
+                self._send_releases()
             self.conn.send(msg)
+
+    def _send_releases(self) -> None:
+        with _count_lock:
+            pairs = _released[:]
+            del _released[:]
+        if pairs:
+            self.conn.send(("release", pairs))
+
+    def flush_releases(self) -> None:
+        """Report the refs this process let go of (after a piece of work ends)."""
+        if _released:
+            with self.send_lock:
+                self._send_releases()
 
     def request(self, op: str, *args: Any) -> Future[Any]:
         with self.req_lock:
@@ -180,6 +226,9 @@ class Worker:
                     self.dispatch_call(msg)
                 elif kind == "cancel":
                     self.cancel(msg[1])
+                elif kind == "unmap":  # freed segments: drop the cached mappings
+                    for name in msg[1]:
+                        shm.forget(name)
                 elif kind == "exit":
                     if self.actor_mode == "async" and self.loop is not None:
                         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -207,6 +256,8 @@ class Worker:
                 self.run_call(msg)
             elif kind == "quit":
                 self.quit()
+            del msg
+            self.flush_releases()  # the work's refs are gone with its frame
 
     def quit(self) -> None:
         """End the process as an actor that exited: atexit handlers run, output is flushed."""
@@ -276,9 +327,15 @@ class Worker:
 
     def pack_out(self, value: Any, what: str) -> Any:
         try:
-            return ser.pack_large(value, token, self.to_shm)
+            return self.pack_value(value)
         except Exception as e:
             raise TypeError(f"Could not serialize {what}: {e}") from e
+
+    def pack_value(self, value: Any) -> Any:
+        """A value made here for the driver; `("n", wire, ids)` if it names objects, so that
+        the driver keeps them while the value lives."""
+        wire, ids = ser.with_refs(lambda: ser.pack_large(value, token, self.to_shm))
+        return ("n", wire, ids) if ids else wire
 
     def outputs(self, result: Any, n: Any, key: int = 0) -> list[Any]:
         if isinstance(n, tuple):  # a generator: (mode, backpressure)
@@ -384,9 +441,14 @@ class Worker:
             assert self.loop is not None
             self.loop.call_soon_threadsafe(self._start_async, msg)
         elif mode == "threaded":
-            self.pools[msg[6]].submit(self.run_call, msg)
+            self.pools[msg[6]].submit(self._pooled_call, msg)
         else:
             self.work.put(("acall", *msg[1:]))
+
+    def _pooled_call(self, msg: Any) -> None:
+        self.run_call(msg)
+        del msg
+        self.flush_releases()
 
     def _call_ctx(self, call_id: int, method: str) -> dict[str, Any]:
         ctx = dict(self.actor_ctx)
@@ -433,7 +495,8 @@ class Worker:
     def _start_async(self, msg: Any) -> None:
         assert self.loop is not None
         call_id = msg[1]
-        self.atasks[call_id] = self.loop.create_task(self._run_async(msg))
+        atask = self.atasks[call_id] = self.loop.create_task(self._run_async(msg))
+        atask.add_done_callback(lambda _: self.flush_releases())
 
     async def _run_async(self, msg: Any) -> None:
         import asyncio
@@ -551,7 +614,15 @@ class WorkerSession:
             wires = self.w.call("get", [r._id for r in refs], timeout=timeout)
         except TimeoutError:
             raise exc.GetTimeoutError("Get timed out: some object(s) not ready.") from None
-        values = [self.w.arg(w) for w in wires]
+        values = []
+        error = None
+        for wire in wires:  # every value is loaded, so that the refs it names are counted
+            try:
+                values.append(self.w.arg(wire))
+            except BaseException as e:  # noqa: BLE001 - the first failure is raised below
+                error = error or e
+        if error is not None:
+            raise error
         return values[0] if single else values
 
     def wait(
@@ -568,7 +639,7 @@ class WorkerSession:
 
     def put(self, value: Any) -> Any:
         try:
-            wire = ser.pack_large(value, token, self.w.to_shm)
+            wire = self.w.pack_value(value)
         except Exception as e:
             raise TypeError(
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
