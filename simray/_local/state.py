@@ -19,7 +19,7 @@ from simray._local.objects import FAILED, PENDING, LocalRef
 from simray._local.tasks import QUEUED, RUNNING, WAITING_DEPS, LocalTask
 from simray._ray_ids import JOB_ID_HEX
 from simray._sim import state as sim_state
-from simray._sim.state import _DRIVER_TASK_ID, _death_cause, _detail, _error_type, _pg_id
+from simray._sim.state import _DRIVER_TASK_ID, _detail, _error_type, _pg_id, actor_row
 
 _TASK_STATES = {
     WAITING_DEPS: "PENDING_ARGS_AVAIL",
@@ -186,32 +186,8 @@ def actors(backend: Any) -> list[dict[str, Any]]:
     rows = []
     for actor in list(backend.actors.by_id.values()):
         proc = actor.proc
-        rows.append(
-            {
-                "actor_id": actor.hex(),
-                "class_name": actor.opts.class_name,
-                "state": _ACTOR_STATES.get(actor.state, "DEAD"),
-                "job_id": JOB_ID_HEX,
-                "name": actor.opts.name or "",
-                "node_id": actor.node.node_id if actor.node is not None else None,
-                "pid": proc.pid if proc is not None and proc.pid else None,
-                "ray_namespace": actor.namespace,
-                "serialized_runtime_env": "{}",
-                "required_resources": {
-                    k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()
-                },
-                "death_cause": _death_cause(backend, actor) if actor.death else None,
-                "is_detached": actor.opts.lifetime == "detached",
-                "placement_group_id": _pg_id(actor.opts.strategy),
-                "repr_name": "",
-                "num_restarts": actor.restarts,
-                "num_restarts_due_to_lineage_reconstruction": 0,
-                "num_restarts_due_to_node_preemption": 0,
-                "call_site": None,
-                "label_selector": actor.opts.raw.get("label_selector") or {},
-                "fallback_strategy": None,
-            }
-        )
+        pid = proc.pid if proc is not None and proc.pid else None
+        rows.append(actor_row(backend, actor, _ACTOR_STATES.get(actor.state, "DEAD"), pid))
     return rows
 
 

@@ -259,33 +259,34 @@ def actors(backend: Any) -> list[dict[str, Any]]:
         state = _ACTOR_STATES.get(actor.state, "DEAD")
         if state == "PENDING_CREATION" and actor.restarts:
             state = "RESTARTING"
-        rows.append(
-            {
-                "actor_id": actor.hex(),
-                "class_name": actor.opts.class_name,
-                "state": state,
-                "job_id": JOB_ID_HEX,
-                "name": actor.opts.name or "",
-                "node_id": actor.node.node_id if actor.node is not None else None,
-                "pid": _PID if actor.node is not None else None,
-                "ray_namespace": actor.namespace,
-                "serialized_runtime_env": "{}",
-                "required_resources": {
-                    k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()
-                },
-                "death_cause": _death_cause(backend, actor) if actor.death else None,
-                "is_detached": actor.opts.lifetime == "detached",
-                "placement_group_id": _pg_id(actor.opts.strategy),
-                "repr_name": "",
-                "num_restarts": actor.restarts,
-                "num_restarts_due_to_lineage_reconstruction": 0,
-                "num_restarts_due_to_node_preemption": 0,
-                "call_site": None,
-                "label_selector": actor.opts.raw.get("label_selector") or {},
-                "fallback_strategy": None,
-            }
-        )
+        rows.append(actor_row(backend, actor, state, _PID if actor.node is not None else None))
     return rows
+
+
+def actor_row(backend: Any, actor: Any, state: str, pid: int | None) -> dict[str, Any]:
+    """Ray's row of one actor (an `ActorRecord` of sim or local) in state `state`."""
+    return {
+        "actor_id": actor.hex(),
+        "class_name": actor.opts.class_name,
+        "state": state,
+        "job_id": JOB_ID_HEX,
+        "name": actor.opts.name or "",
+        "node_id": actor.node.node_id if actor.node is not None else None,
+        "pid": pid,
+        "ray_namespace": actor.namespace,
+        "serialized_runtime_env": "{}",
+        "required_resources": {k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()},
+        "death_cause": _death_cause(backend, actor) if actor.death else None,
+        "is_detached": actor.opts.lifetime == "detached",
+        "placement_group_id": _pg_id(actor.opts.strategy),
+        "repr_name": "",
+        "num_restarts": actor.restarts,
+        "num_restarts_due_to_lineage_reconstruction": 0,
+        "num_restarts_due_to_node_preemption": 0,
+        "call_site": None,
+        "label_selector": actor.opts.raw.get("label_selector") or {},
+        "fallback_strategy": None,
+    }
 
 
 def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
