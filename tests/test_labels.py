@@ -1,10 +1,13 @@
 """label_selector matching (simray._model.labels) against a direct reading of Ray's rules,
 and Ray's validation messages."""
 
+import logging
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import simray
 from simray._model import labels
 
 VALUES = st.sampled_from(["a", "b", "c", "h100"])
@@ -88,3 +91,39 @@ def test_init_label_value_must_be_a_string():
     assert not simray.is_initialized()
     with pytest.raises(ValueError, match=r"give every label value as a string, e.g. \{'k': '1'\}"):
         Cluster().add_node(num_cpus=1, labels={"k": 1})
+
+
+def test_label_selector_infeasibility_gets_no_resource_notice(caplog):
+    """Ray 2.60's default autoscaler judges a demand by its resources alone: a selector no node
+    matches (or a demand only a non-matching node could hold) pends without a notice; a demand
+    no node at all could hold gets the resources-only notice, as without a selector."""
+    from simray.cluster import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 4})
+    cluster.add_node(num_cpus=1, labels={"zone": "a"})
+    simray.init(address=cluster.address)
+    try:
+
+        @simray.remote(num_cpus=1)
+        def f() -> int:
+            return 1
+
+        with caplog.at_level(logging.WARNING, logger="simray"):
+            pending = [
+                f.options(label_selector={"zone": "b"}).remote(),
+                f.options(label_selector={"zone": "a"}, num_cpus=2).remote(),
+            ]
+            assert simray.wait(pending, num_returns=2, timeout=30)[0] == []
+            assert "No available node types" not in caplog.text
+            too_big = f.options(label_selector={"zone": "a"}, num_cpus=8).remote()
+            assert simray.wait([too_big], timeout=30)[0] == []
+        assert (
+            "(autoscaler +30s) Error: No available node types can fulfill resource request "
+            "{'CPU': 8.0}. Add suitable node types to this cluster to resolve this issue."
+            in caplog.text
+        )
+        for ref in [*pending, too_big]:
+            simray.cancel(ref)
+    finally:
+        simray.shutdown()
+        cluster.shutdown()

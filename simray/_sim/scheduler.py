@@ -313,7 +313,11 @@ class Scheduler:
         if choice is placement.WAIT:
             return False
         if choice is placement.INFEASIBLE:
-            self._warn_infeasible(demand)
+            # Ray 2.60's autoscaler (v1, the default) judges a demand by its resources alone:
+            # one that some node could hold, though no node matches its label_selector, pends
+            # without a notice (Ray's v2 autoscaler, opt-in, names the selector).
+            if not selector or not any(n.resources.feasible(demand) for n in self.nodes):
+                self._warn_infeasible(demand)
             return False
         pool = choice.resources
         task.pool = pool
