@@ -11,6 +11,7 @@ cancel (`cancel`), the runtime context (`context`) and the session's end (`shutd
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import random
@@ -63,7 +64,7 @@ from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY, S
 from simray._sim.shutdown import Shutdown
 from simray._sim.state import task_table_cap
 from simray._sim.task_table import TaskTable
-from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
+from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, SubmitTimes, Task
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
@@ -157,6 +158,7 @@ class SimBackend(
         # oldest finished first; ids of finished rows, oldest first (see `trim_task_table`).
         self.task_table_cap = task_table_cap()
         self.task_order_limit = 2 * self.task_table_cap  # compacted past this (trim_task_table)
+        self.submit_times = SubmitTimes(self.task_order_limit)  # when each task was submitted
         self.finished_order: deque[int] = deque()
         # Ray's next tiers, each in submission order: actor calls, then tasks (running, queued
         # or failed); may hold ids already gone, skipped when met and compacted now and then.
@@ -258,7 +260,9 @@ class SimBackend(
                 kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
         task = Task(task_id, fn, args, kwargs, opts, parent_task, plain)
-        task.created_at = self.kernel.now
+        now = self.kernel.now
+        if now != self.submit_times.last:
+            self.submit_times.note(task_id, now)
         if parent_task is not None:
             inherited = parent_task.strategy
             if (
@@ -267,10 +271,12 @@ class SimBackend(
                 and inherited.placement_group_capture_child_tasks
             ):
                 # A child of a capturing group task runs in the same group (any bundle).
-                task.strategy = PlacementGroupSchedulingStrategy(
+                task.opts = captured = copy.copy(opts)
+                captured.strategy = PlacementGroupSchedulingStrategy(
                     inherited.placement_group, -1, True
                 )
-                task.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
+                captured.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
+                captured.simple = False  # not the default strategy: no fast path
             if parent_task.children is None:
                 parent_task.children = {}
             parent_task.children[task] = None
@@ -297,7 +303,7 @@ class SimBackend(
             penv = getattr(parent, "env", None)
             if type(penv) is UnitEnv:
                 inherited = penv.vars
-            task.env_vars = merged(inherited, opts.env_vars)
+            task.env = UnitEnv(None, merged(inherited, opts.env_vars))  # devices set at start
         if self.trace is not None:
             self.recorder.record(
                 "submit", task=task.task_id, name=task.name, demand=to_floats(task.demand)
@@ -332,7 +338,9 @@ class SimBackend(
         ids.task += 1
         task_id = ids.task
         task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
-        task.created_at = self.kernel.now
+        now = self.kernel.now
+        if now != self.submit_times.last:
+            self.submit_times.note(task_id, now)
         ref = SimRef(task_id, task)  # its one return is numbered as the task
         task.returns = (ref,)
         table = self.task_table
@@ -396,10 +404,11 @@ class SimBackend(
     def _start_task(self, task: Task, node: SimNode, here: bool = False) -> None:
         task.node = node
         task.state = RUNNING
-        task.started_at = self.kernel.now
+        task.ran = self.kernel.now
+        env = task.env  # a UnitEnv from submission (or the last attempt) carries its env_vars
         task.env = ",".join(map(str, task.gpu_ids())) if task.gpu_shares else self._driver_cuda
-        if task.env_vars is not None:
-            task.env = UnitEnv(task.env, task.env_vars)
+        if type(env) is UnitEnv:
+            task.env = UnitEnv(task.env, env.vars)
         self.running[task.task_id] = task
         if self.trace is not None:
             self.recorder.record("start", task=task.task_id, node=node.index, attempt=task.attempt)
@@ -416,8 +425,9 @@ class SimBackend(
         try:
             if task.env is not self.kernel.env_now or task.interrupt:
                 self._switch_in(task)
-            if task.plain_args:
-                result = task.fn(*task.args)
+            args = task.args
+            if type(args) is tuple:  # plain: immutable scalars, passed as they are
+                result = task.fn(*args)
             else:
                 args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in task.args]
                 kwargs = {
@@ -467,7 +477,7 @@ class SimBackend(
         task.returns[0].resolve(READY, result)
         task_id = task.task_id
         task.state = FINISHED
-        task.ended_at = self.kernel.now
+        task.ran = (task.ran, self.kernel.now)
         if self.task_table.get(task_id) is task:
             self.finished_order.append(task_id)
         task.returns = ()
@@ -475,18 +485,19 @@ class SimBackend(
         del self.running[task_id]
         node = task.node
         queues = self.scheduler.queues
-        queue = queues.get(task.sched_key)
-        if queue and task.strategy is None and not task.gpu_shares and not task.cpu_released:
+        key = task.opts.sched_key  # the default strategy: `simple` options
+        queue = queues.get(key)
+        if queue and not task.gpu_shares and not task.cpu_released:
             nxt = queue.popleft()  # its worker and resources go to the next of its class
             if not queue:
-                del queues[task.sched_key]
+                del queues[key]
             nxt.pool = task.pool
-            if nxt.env_vars is None and not self.faults.on_start and not self.jitter:
+            if type(nxt.env) is not UnitEnv and not self.faults.on_start and not self.jitter:
                 # `_start_task` written out for the next one: same node, no GPUs (its class
                 # has none), no env_vars, fault hook, jitter or trace; its worker is this one.
                 nxt.node = node
                 nxt.state = RUNNING
-                nxt.started_at = self.kernel.now
+                nxt.ran = self.kernel.now
                 nxt.env = self._driver_cuda
                 self.running[nxt.task_id] = nxt
                 self.kernel.handoff = (nxt, self._run_task_fn)
@@ -582,7 +593,7 @@ class SimBackend(
         self._end(task)
 
     def _end(self, task: Task) -> None:
-        task.ended_at = self.kernel.now
+        task.ran = (task.started_at, self.kernel.now)
         if self.task_table.get(task.task_id) is task:
             # What the state API reports of it later, kept small: the row is made when asked.
             ended = self.task_table[task.task_id] = EndedTask(task)

@@ -74,9 +74,9 @@ def _ms(t: float | None) -> int | None:
     return None if t is None else int(round(t * 1000))
 
 
-def _events(kind: str, unit: Any, state: str) -> list[dict[str, Any]]:
+def _events(kind: str, unit: Any, state: str, created_at: float) -> list[dict[str, Any]]:
     """Ray's state transitions of a task (`events`), at the virtual times simray knows."""
-    created, started, ended = unit.created_at * 1000, unit.started_at, unit.ended_at
+    created, started, ended = created_at * 1000, unit.started_at, unit.ended_at
     steps = [("PENDING_ARGS_AVAIL", created), ("PENDING_NODE_ASSIGNMENT", created)]
     if kind == "ACTOR_TASK":
         steps += [
@@ -112,19 +112,29 @@ def _profiling(unit: Any, worker_id: str | None, node: Any) -> dict[str, Any]:
 
 
 def _detail(
-    kind: str, unit: Any, state: str, raw: dict[str, Any], worker_id: str | None, node: Any
+    kind: str,
+    unit: Any,
+    state: str,
+    raw: dict[str, Any],
+    worker_id: str | None,
+    node: Any,
+    created_at: float | None = None,
 ) -> dict[str, Any]:
-    """The detail columns Ray 2.60 adds to every task row."""
+    """The detail columns Ray 2.60 adds to every task row (`created_at`: when it was submitted,
+    else the unit's own `created_at`)."""
     import json
+
+    if created_at is None:
+        created_at = unit.created_at
 
     return {
         "runtime_env_info": {
             "serialized_runtime_env": json.dumps(raw.get("runtime_env") or {}),
             "runtime_env_config": dict(_RUNTIME_ENV_CONFIG),
         },
-        "events": _events(kind, unit, state),
+        "events": _events(kind, unit, state, created_at),
         "profiling_data": _profiling(unit, worker_id, node),
-        "creation_time_ms": _ms(unit.created_at),
+        "creation_time_ms": _ms(created_at),
         "start_time_ms": _ms(unit.started_at),
         "end_time_ms": _ms(unit.ended_at) if state in ("FINISHED", "FAILED") else None,
         # A normal task's log span; sim writes no log files, so there are no paths.
@@ -184,7 +194,8 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
             "placement_group_id": _pg_id(unit.strategy),
             "error_message": str(error) if error is not None else None,
         }
-        row.update(_detail(kind, unit, state, raw, worker, node))
+        created_at = backend.submit_times.of(unit.task_id)
+        row.update(_detail(kind, unit, state, raw, worker, node, created_at))
         return row
     actor = unit.actor
     name = f"{actor.opts.class_name}.{unit.method}"

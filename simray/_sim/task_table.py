@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any
 
 from simray._sim.actors import EndedCall
-from simray._sim.tasks import FINISHED, EndedTask, Task
+from simray._sim.tasks import FINISHED, EndedTask, SubmitTimes, Task
 
 
 class TaskTable:
@@ -21,6 +21,8 @@ class TaskTable:
     finished_order: deque[int]
     actor_order: deque[int]
     task_order: deque[int]
+    submit_times: SubmitTimes
+    ids: Any
 
     def trim_task_table(self) -> None:
         """Evict rows while the state API's table is over its cap, in Ray's GCS order: the
@@ -41,6 +43,9 @@ class TaskTable:
             self.actor_order = self._live_ids(self.actor_order)
         if len(self.task_order) > self.task_order_limit:
             self.task_order = self._live_ids(self.task_order)
+        submitted = self.submit_times
+        if len(submitted.ids) > submitted.limit:  # no row is older than the oldest id kept
+            submitted.forget_before(min(table, default=self.ids.task))
 
     def _live_ids(self, order: deque[int]) -> deque[int]:
         table = self.task_table

@@ -1,15 +1,23 @@
 """A normal task of the sim backend: its spec, its state and what it holds.
 
 A task is also the unit that runs its body, so a task costs one object from submission to end.
+A million queued tasks are a million of these, so a task keeps no field it can derive: its
+demand, strategy and scheduling class are its options' (a child that a placement group
+captures gets options of its own), whether its arguments are plain is the type of `args`, its
+env_vars ride in `env`, and its submission time is read off `SubmitTimes` (the state API is the
+only reader of the times).
 """
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
 from simray import _ids
 from simray._model.resources import NO_GPU_SHARES
+from simray._runtime_env import UnitEnv
 from simray._sim.kernel import Unit
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
@@ -23,9 +31,6 @@ class Task(Unit):
         "fn",
         "args",
         "kwargs",
-        "demand",
-        "strategy",
-        "sched_key",
         "opts",
         "returns",
         "retries_left",
@@ -39,11 +44,9 @@ class Task(Unit):
         "children",
         "cancelled",
         "deps_left",
-        "plain_args",
-        "env_vars",  # runtime_env env_vars (job, parent and own, merged), or None
-        "created_at",  # virtual times of submission, start and end (for the state API)
-        "started_at",
-        "ended_at",
+        # When it ran, for the state API: None until it starts, the virtual time it started
+        # while it runs, then (start, end); one slot, as most tasks are queued ones.
+        "ran",
     )
 
     def __init__(
@@ -62,16 +65,16 @@ class Task(Unit):
         self.env = None
         self.interrupt = False
         self.loop = None
-        self.plain_args = plain_args  # args are immutable scalars only, passed as they are
-        self.env_vars: dict[str, str] | None = None
         self.task_id = task_id
         self.fn = fn
-        self.args = args
+        # Plain arguments (immutable scalars only, passed as they are) are a tuple, packed
+        # ones a list: `plain_args` reads which.
+        if plain_args:
+            self.args: Any = args if type(args) is tuple else tuple(args)
+        else:
+            self.args = args if type(args) is list else list(args)
         self.kwargs = kwargs
-        self.demand = opts.demand
         self.opts = opts
-        self.strategy = opts.strategy
-        self.sched_key = opts.sched_key
         self.returns: Sequence[Any] = ()  # a tuple for one return, a list for several
         self.retries_left: int = opts.max_retries
         self.attempt = 0
@@ -84,13 +87,49 @@ class Task(Unit):
         self.children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
         self.cancelled = False
         self.deps_left = 0
-        self.created_at = 0.0
-        self.started_at: float | None = None
-        self.ended_at: float | None = None
+        self.ran: float | tuple[float | None, float] | None = None
 
     @property
     def name(self) -> str:
         return self.opts.name
+
+    @property
+    def demand(self) -> dict[str, int]:
+        """What it holds while it runs (its options' demand, never changed per task)."""
+        return self.opts.demand
+
+    @property
+    def strategy(self) -> Any:
+        """Its scheduling strategy (None: Ray's default hybrid policy)."""
+        return self.opts.strategy
+
+    @property
+    def sched_key(self) -> Any:
+        """Its scheduling class: tasks of one class queue FIFO behind each other."""
+        return self.opts.sched_key
+
+    @property
+    def plain_args(self) -> bool:
+        """Whether its arguments are immutable scalars only, passed as they are."""
+        return type(self.args) is tuple
+
+    @property
+    def env_vars(self) -> dict[str, str] | None:
+        """Its runtime_env env_vars (the job's, its parent's and its own, merged), or None."""
+        env = self.env
+        return env.vars if type(env) is UnitEnv else None
+
+    @property
+    def started_at(self) -> float | None:
+        """The virtual time it (last) started, or None if it has not."""
+        ran = self.ran
+        return ran[0] if type(ran) is tuple else ran
+
+    @property
+    def ended_at(self) -> float | None:
+        """The virtual time it ended, or None while it has not."""
+        ran = self.ran
+        return ran[1] if type(ran) is tuple else None
 
     @property
     def seq(self) -> int:
@@ -137,7 +176,6 @@ class EndedTask:
         "demand",
         "strategy",
         "error",
-        "created_at",
         "started_at",
         "ended_at",
     )
@@ -151,7 +189,6 @@ class EndedTask:
         self.node = task.node
         self.demand = task.demand
         self.strategy = task.strategy
-        self.created_at = task.created_at
         self.started_at = task.started_at
         self.ended_at = task.ended_at
         returns = task.returns
@@ -167,3 +204,37 @@ class EndedTask:
 
     def parent_hex(self) -> str | None:
         return None if self.parent_id is None else _ids.current.task_hex(self.parent_id)
+
+
+class SubmitTimes:
+    """The virtual time each task was submitted, in 16 bytes per distinct instant, not 8 per task.
+
+    Task ids grow with submission and the virtual clock never goes back, so a task's
+    submission time is a step function of its id: kept as the first id submitted at each new
+    instant (`ids`) and that instant (`times`). Submitting is one comparison (`note`)."""
+
+    __slots__ = ("ids", "times", "last", "limit")
+
+    def __init__(self, limit: float) -> None:
+        self.ids = array("q")
+        self.times = array("d")
+        self.last = -1.0  # the instant of the last step (no task is submitted before 0)
+        self.limit = limit  # `forget_before` is worth it past this many steps
+
+    def note(self, task_id: int, now: float) -> None:
+        """Task `task_id` is submitted at `now`; call it when `now != self.last`."""
+        self.ids.append(task_id)
+        self.times.append(now)
+        self.last = now
+
+    def of(self, task_id: int) -> float:
+        """When task `task_id` was submitted (any id noted or after the first step)."""
+        return self.times[bisect_right(self.ids, task_id) - 1]
+
+    def forget_before(self, task_id: int) -> None:
+        """Drop the steps that only ids below `task_id` need (their rows are gone)."""
+        keep = max(bisect_right(self.ids, task_id) - 1, 0)
+        if keep:
+            del self.ids[:keep]
+            del self.times[:keep]
+        self.limit = max(self.limit, 2 * len(self.ids))
