@@ -24,7 +24,7 @@ from simray._sim.livelock import LivelockInterrupt, as_error
 Callback = Callable[[Any], Any]
 _modules = sys.modules
 _heappush = heapq.heappush
-_heappop = heapq.heappop
+_heappushpop = heapq.heappushpop
 
 
 class WorkerExit(BaseException):
@@ -135,54 +135,60 @@ class Kernel:
         return result
 
     def sleep_until(self, until: float) -> None:
-        """Suspend the current unit until virtual time `until` (every simulated sleep).
-
-        Sleeping is how most task bodies spend their time, so this is `block` written out for a
-        timer wake, without the asyncio hand-over when no asyncio loop can be running.
-        """
+        """Suspend the current unit until virtual time `until` (every simulated sleep)."""
         me = self.current
         assert me is not None
-        self._seq += 1
-        seq = self._seq if self.explore is None else self._shuffled(self._seq)
-        when = until if until > self.now else self.now
-        _heappush(self._heap, (when, seq, self._timed_wake_cb, (me, me.wake_token + 1, None)))
+        now = self.now
+        self._seq = seq = self._seq + 1
+        if self.explore is not None:
+            seq = self._shuffled(seq)
+        mine = (
+            until if until > now else now,
+            seq,
+            self._timed_wake_cb,
+            (me, me.wake_token + 1, None),
+        )
         events = _modules.get("asyncio.events")
-        if events is not None and events._get_running_loop() is not None:
+        if (
+            self._ready
+            or self.explore is not None
+            or self.after_event is not None
+            or events is not None
+            and events._get_running_loop() is not None
+        ):
+            _heappush(self._heap, mine)
             self.block(SLEEPING)
             return
-        me.blocked_on = SLEEPING
-        self.current = None
-        result = self._switch_to_next()
-        self.current = me
-        me.blocked_on = None
-        if me.env is not self.env_now or me.interrupt:
-            self.on_switch_in(me)
-        if type(result) is _Throw:
-            raise result.exc
-
-    def _switch_to_next(self) -> Any:
-        """Switch out of a sleeping unit: straight to the unit that the hub would resume next,
-        when that is all the hub would do (nothing ready, no exploration or per-event hook, the
-        earliest event a live timed wake of another unit), else to the hub. One switch instead
-        of two, and the same order of events: the hub, resumed later, carries on from there."""
-        heap = self._heap
-        if self._ready or self.explore is not None or self.after_event is not None or not heap:
-            return self._hub.switch()
-        when, _, fn, arg = heap[0]
-        if fn is not self._timed_wake_cb:
-            return self._hub.switch()
-        unit, token, value = arg
-        if (
-            unit.wake_token + 1 != token
-            or unit.blocked_on is None
-            or unit.glet is None
-            or unit.glet is getcurrent()
-        ):
-            return self._hub.switch()
-        _heappop(heap)
-        self.now = when
-        unit.wake_token = token
-        return unit.glet.switch(value)
+        # Fast path, when the hub would only run timers next (nothing ready, no exploration or
+        # per-event hook, no asyncio loop in this unit): do the hub's next step here. Run the
+        # earliest timer: `me`'s own wake moves the clock with no switch; a live timed wake of
+        # another unit is one switch straight to it instead of two through the hub; anything
+        # else goes back on the heap for the hub. The hub, resumed later, carries on from where
+        # it was, so events run in the same order either way.
+        entry = _heappushpop(self._heap, mine)
+        if entry is mine:
+            self.now = entry[0]
+            me.wake_token += 1  # as `_timed_wake` would
+            return
+        when, _, fn, arg = entry
+        if fn is self._timed_wake_cb:
+            unit, token, value = arg
+            glet = unit.glet
+            if unit.wake_token + 1 == token and unit.blocked_on is not None and glet is not None:
+                self.now = when
+                unit.wake_token = token
+                me.blocked_on = SLEEPING
+                self.current = None
+                result = glet.switch(value)
+                self.current = me
+                me.blocked_on = None
+                if me.env is not self.env_now or me.interrupt:
+                    self.on_switch_in(me)
+                if result is not None and type(result) is _Throw:
+                    raise result.exc
+                return
+        _heappush(self._heap, entry)  # a callback or a stale wake: the hub's to run
+        self.block(SLEEPING)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
         """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""
