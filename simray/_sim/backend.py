@@ -241,6 +241,13 @@ class SimBackend(
             else:
                 if type(self.kernel.current) is not Task:
                     return self._submit_simple(fn, args, opts)
+        return self._submit_general(fn, args, kwargs, opts)
+
+    def _submit_general(
+        self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
+    ) -> Any:
+        """`submit_task` for any call (its closures make cells on every call, so the fast path
+        is chosen before it)."""
         if opts.submit_error:
             raise ValueError(opts.submit_error)
         task_id = self.ids.new_task()
@@ -425,32 +432,39 @@ class SimBackend(
             self.kernel.spawn(task, self._run_task_fn)
 
     def _run_task(self, task: Task) -> None:
-        try:
-            if task.env is not self.kernel.env_now or task.interrupt:
-                self._switch_in(task)
-            args = task.args
-            if type(args) is tuple:  # plain: immutable scalars, passed as they are
-                result = task.fn(*args)
-            else:
-                args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in task.args]
-                kwargs = {
-                    k: unpack(v.stored) if type(v) is SimRef else unpack(v)
-                    for k, v in task.kwargs.items()
-                }
-                result = task.fn(*args, **kwargs)
-            if task.opts.generator is not None and task.task_id in self.generating:
-                result = self.drive_generator(task, result)
-        except (GreenletExit, LivelockInterrupt):
-            raise
-        except WorkerExit:
-            self.faults.crash_task(task, "the worker process exited (os._exit)")
-        except SystemExit:
-            # sys.exit()/exit() in a task ends its worker process in Ray, whatever the code:
-            # a system failure (retried while max_retries lasts), never the driver's exit.
-            self.faults.crash_task(task, "the worker process exited (sys.exit)")
-        except BaseException as e:  # the task's own failure, whatever it is, is its result
-            self._task_raised(task, e)
-        else:
+        """Run a task's body and end it. When the fast end (`_end_simple`) passes the worker to
+        the next task of the class, run that one here too: no return to the kernel's worker
+        loop between them."""
+        kernel = self.kernel
+        while True:
+            try:
+                if task.env is not kernel.env_now or task.interrupt:
+                    self._switch_in(task)
+                args = task.args
+                if type(args) is tuple:  # plain: immutable scalars, passed as they are
+                    result = task.fn(*args)
+                else:
+                    args = [unpack(a.stored) if type(a) is SimRef else unpack(a) for a in task.args]
+                    kwargs = {
+                        k: unpack(v.stored) if type(v) is SimRef else unpack(v)
+                        for k, v in task.kwargs.items()
+                    }
+                    result = task.fn(*args, **kwargs)
+                if task.opts.generator is not None and task.task_id in self.generating:
+                    result = self.drive_generator(task, result)
+            except (GreenletExit, LivelockInterrupt):
+                raise
+            except WorkerExit:
+                self.faults.crash_task(task, "the worker process exited (os._exit)")
+                return
+            except SystemExit:
+                # sys.exit()/exit() in a task ends its worker process in Ray, whatever the code:
+                # a system failure (retried while max_retries lasts), never the driver's exit.
+                self.faults.crash_task(task, "the worker process exited (sys.exit)")
+                return
+            except BaseException as e:  # the task's own failure, whatever it is, is its result
+                self._task_raised(task, e)
+                return
             returns = task.returns
             if len(returns) == 1 and type(result) in ATOMIC:
                 # The commonest end: one immutable scalar, stored as it is.
@@ -464,14 +478,21 @@ class SimBackend(
                     and not self.generating
                     and not self.locks.table
                 ):
-                    self._end_simple(task, result)
-                    return
+                    nxt = self._end_simple(task, result)
+                    if nxt is None:
+                        return
+                    # This worker goes on with `nxt` (the kernel's worker loop, written out).
+                    nxt.glet = task.glet
+                    task.glet = None
+                    kernel.current = task = nxt
+                    continue
                 returns[0].resolve(READY, result)
                 self._end(task)
             else:
                 self._task_returned(task, result)
+            return
 
-    def _end_simple(self, task: Task, result: Any) -> None:
+    def _end_simple(self, task: Task, result: Any) -> Task | None:
         """`_finish`, `_end` and `_hand_over_or_release` in one, for a task of `simple` options
         that returned one immutable scalar on the head node, submitted by the driver, in a
         session without a trace, streams or held file locks (`_run_task` checks). It is its own
@@ -503,13 +524,13 @@ class SimBackend(
                 nxt.ran = self.kernel.now
                 nxt.env = self._driver_cuda
                 self.running[nxt.task_id] = nxt
-                self.kernel.handoff = (nxt, self._run_task_fn)
-            else:
-                self._start_task(nxt, node, here=True)
-            return
+                return nxt  # started: `_run_task` runs it on this worker next
+            self._start_task(nxt, node, here=True)
+            return None
         self._release(task)
         task.node = node  # the row shows where it ran
         self.scheduler.dispatch()
+        return None
 
     def _task_returned(self, task: Task, result: Any) -> None:
         returns = task.returns

@@ -229,7 +229,9 @@ class Kernel:
             unit.glet = me
             self.current = unit
             body(unit)
-            unit.glet = None
+            # The unit that ran last frees the worker: `unit`, or the one its body went on with
+            # (a task's body runs the next task of its class itself, see `SimBackend._run_task`).
+            self.current.glet = None  # type: ignore[union-attr]
             if self.closed:
                 return
             # A finishing task may hand its worker straight to the next task of its class,
