@@ -32,7 +32,8 @@ class _Waiter:
         self.stop_on_error = stop_on_error
         self.active = True
 
-    def __call__(self, ref: SimRef) -> None:
+    def ref_resolved(self, ref: SimRef) -> None:
+        """A ref's callback (a bound method: calling an object with `__call__` costs more)."""
         if not self.active:
             return
         if ref.state == FAILED and self.stop_on_error:
@@ -63,11 +64,12 @@ class ObjectAPI:
         kernel = self.kernel
         unit = kernel.current
         waiter = _Waiter(kernel, unit, need, stop_on_error)
+        resolved = waiter.ref_resolved
         for ref in pending:
             if ref.callbacks is None and ref.state == PENDING:
-                ref.callbacks = waiter  # `on_ready` for the common case, without the call
+                ref.callbacks = resolved  # `on_ready` for the common case, without the call
                 continue
-            ref.on_ready(waiter)
+            ref.on_ready(resolved)
             if not waiter.active:
                 return True
         if timeout is not None:
