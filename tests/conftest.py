@@ -6,8 +6,19 @@ import os
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import simray
+
+# Property tests check invariants, not speed: on a loaded 2-core CI machine an example can take
+# seconds, so hypothesis's per-example deadline (200 ms) and its too-slow check would turn load
+# into failures. Every other setting keeps hypothesis's default (or the test's own @settings).
+settings.register_profile(
+    "simray",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("simray")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
