@@ -587,7 +587,7 @@ def _run_all(ray: Any) -> dict[str, tuple[str, str] | None]:
             got[row_id] = _attempt(code, {"ray": ray})
             if ray.is_initialized():
                 ray.shutdown()
-    ray.init(num_cpus=2)
+    ray.init(num_cpus=2, include_dashboard=False)  # the rows need no dashboard (simray: a no-op)
     try:
         namespace = {**_fixtures(ray), "f0": f0, "C0": C0}
         for row_id, phase, code, _, _ in ROWS:
