@@ -11,22 +11,45 @@ explicit `include_dashboard=True` still starts it.
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import importlib.machinery
 import os
 import runpy
 import sys
-
-from ray._private.parameter import RayParams
-
-_ray_params_init = RayParams.__init__
+from typing import Any
 
 
-@functools.wraps(_ray_params_init)
-def _dashboard_off_by_default(self, *args, **kwargs):
-    _ray_params_init(self, *args, **kwargs)
-    if self.include_dashboard is None:
-        self.include_dashboard = False
+def _dashboard_off_by_default(ray_params: Any) -> None:
+    ray_params_init = ray_params.__init__
+
+    @functools.wraps(ray_params_init)
+    def init(self, *args, **kwargs):
+        ray_params_init(self, *args, **kwargs)
+        if self.include_dashboard is None:
+            self.include_dashboard = False
+
+    ray_params.__init__ = init
 
 
-RayParams.__init__ = _dashboard_off_by_default
+class _PatchWhenImported(importlib.abc.MetaPathFinder):
+    """Patch `RayParams` when the program imports Ray, not before: Ray reads settings such as
+    `RAY_SCHEDULER_EVENTS` at import, and programs set them in `os.environ` first."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "ray._private.parameter":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module: Any) -> None:
+            exec_module(module)
+            _dashboard_off_by_default(module.RayParams)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+sys.meta_path.insert(0, _PatchWhenImported())
 sys.path[0] = os.getcwd()  # as `python -m` has it, not this file's folder
 runpy.run_module("simray", run_name="__main__", alter_sys=True)
