@@ -119,7 +119,7 @@ class ObjectRefGenerator:
         if not self._ready_now():
             if timeout_s is not None and timeout_s <= 0:
                 return _nil_ref()
-            waited = self._backend._wait_refs([stream.signal()], 1, False, timeout_s)
+            waited = self._backend.wait_refs([stream.signal()], 1, False, timeout_s)
             if not waited and not self._ready_now():
                 return _nil_ref()
         return self._take()
@@ -185,7 +185,7 @@ def wait_mixed(
             for item in items
             if not is_ready(item)
         ]
-        if not backend._wait_refs(watch, 1, False, remaining):
+        if not backend.wait_refs(watch, 1, False, remaining):
             break
     ready: list[Any] = []
     not_ready: list[Any] = []

@@ -438,7 +438,7 @@ class Actors:
         """Body of a call on a sync or threaded actor."""
         try:
             if call.env is not self.kernel.env_now or call.interrupt:
-                self.backend._switch_in(call)
+                self.backend.switch_in(call)
             if call.method == "__ray_terminate__":
                 self._terminate(call)
                 return

@@ -127,11 +127,11 @@ class SimBackend(
         self.epoch = new_session_epoch()  # this session's refs, apart from earlier sessions'
         self.kernel = Kernel(on_stall=self._explain_stall)
         self.jitter = exploration.configure(self, seed, explore, jitter)
-        self.kernel.on_switch_in = self._switch_in
+        self.kernel.on_switch_in = self.switch_in
         set_process_key(self._process_key)  # whose register_serializer applies when packing
         self.scheduler = Scheduler(self.rng, self._start_task, lambda: self.kernel.now)
         self.scheduler.on_unschedulable = self._unschedulable
-        self._run_task_fn = self._run_task  # bound once: it is handed over for every task
+        self.task_runner = self._run_task  # bound once: it is handed over for every task
         trace_path = trace_path or os.environ.get("SIMRAY_TRACE") or None
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
@@ -386,21 +386,21 @@ class SimBackend(
         task.state = WAITING_DEPS
         if pending:
             task.deps_left = len(pending)
-            resolved = self._dep_resolved if not self.jitter else exploration.transfer_later(self)
+            resolved = self.dep_resolved if not self.jitter else exploration.transfer_later(self)
             for dep in pending:
                 dep.on_ready(lambda ref, task=task, resolved=resolved: resolved(task, ref))
         else:
             task.state = QUEUED
             self.scheduler.submit(task)
 
-    def _dep_resolved(self, task: Task, ref: SimRef) -> None:
+    def dep_resolved(self, task: Task, ref: SimRef) -> None:
         if task.state != WAITING_DEPS:
             return
         if ref.state == FAILED:
             try:
                 raise_if_dependency_failed(ref.stored)
             except BaseException as error:
-                self._finish(
+                self.finish_task(
                     task,
                     FAILED,
                     exc._make_task_error(task.name, error, pid=SIM_PID, ip=DRIVER_IP),
@@ -427,9 +427,9 @@ class SimBackend(
         if self.jitter:
             exploration.start_later(self, task, node)
         elif here:
-            self.kernel.handoff = (task, self._run_task_fn)
+            self.kernel.handoff = (task, self.task_runner)
         else:
-            self.kernel.spawn(task, self._run_task_fn)
+            self.kernel.spawn(task, self.task_runner)
 
     def _run_task(self, task: Task) -> None:
         """Run a task's body and end it. When the fast end (`_end_simple`) passes the worker to
@@ -439,7 +439,7 @@ class SimBackend(
         while True:
             try:
                 if task.env is not kernel.env_now or task.interrupt:
-                    self._switch_in(task)
+                    self.switch_in(task)
                 args = task.args
                 if type(args) is tuple:  # plain: immutable scalars, passed as they are
                     result = task.fn(*args)
@@ -527,7 +527,7 @@ class SimBackend(
                 return nxt  # started: `_run_task` runs it on this worker next
             self._start_task(nxt, node, here=True)
             return None
-        self._release(task)
+        self.release_resources(task)
         task.node = node  # the row shows where it ran
         self.scheduler.dispatch()
         return None
@@ -562,14 +562,14 @@ class SimBackend(
             print(retry_notice(task.name, task.retries_left, error), file=sys.stderr)
             if task.retries_left > 0:
                 task.retries_left -= 1
-            self._release(task)
-            self._retry(task)
+            self.release_resources(task)
+            self.retry_task(task)
             self.scheduler.dispatch()
             return
         pid = self.faults.pids.of(task)  # the worker's, as Ray's error text shows it
-        self._finish(task, FAILED, task_error(task.name, error, task.node.ip, pid))
+        self.finish_task(task, FAILED, task_error(task.name, error, task.node.ip, pid))
 
-    def _retry(self, task: Task) -> None:
+    def retry_task(self, task: Task) -> None:
         del self.running[task.task_id]
         task.attempt += 1
         task.state = QUEUED
@@ -577,7 +577,7 @@ class SimBackend(
         self.recorder.record("retry", task=task.task_id, attempt=task.attempt)
         self.scheduler.submit(task)
 
-    def _release(self, task: Task) -> None:
+    def release_resources(self, task: Task) -> None:
         """Give back the task's resources, once (its CPU may be out while it is blocked)."""
         node = task.node
         if node is None:
@@ -607,10 +607,10 @@ class SimBackend(
             nxt.pool = task.pool
             self._start_task(nxt, node, here=self.kernel.current is task)
             return
-        self._release(task)
+        self.release_resources(task)
         self.scheduler.dispatch()
 
-    def _finish(self, task: Task, state: int, stored: Any) -> None:
+    def finish_task(self, task: Task, state: int, stored: Any) -> None:
         """Resolve a task's outputs with an error or value, whatever state it was in."""
         for ref in task.returns:
             ref.resolve(state, stored)
@@ -657,10 +657,10 @@ class SimBackend(
             task.parent = None
 
     def _unschedulable(self, task: Task, error: BaseException) -> None:
-        self._finish(task, FAILED, error)
+        self.finish_task(task, FAILED, error)
 
     # -- switching in and blocking ------------------------------------------------------------
-    def _switch_in(self, unit: Unit) -> None:
+    def switch_in(self, unit: Unit) -> None:
         """A unit resumes: give it its CUDA_VISIBLE_DEVICES, and raise a due interrupt."""
         env = unit.env
         kernel = self.kernel

@@ -20,7 +20,7 @@ class Cancel:
     scheduler: Any
     actors: Any
     recorder: Any
-    _finish: Any
+    finish_task: Any
 
     def cancel(self, ref: Any, force: bool, recursive: bool) -> None:
         if type(ref) is not SimRef:
@@ -64,10 +64,10 @@ class Cancel:
         if task.state in (WAITING_DEPS, QUEUED):
             if task.state == QUEUED:
                 self.scheduler.withdraw(task)
-            self._finish(task, FAILED, exc.TaskCancelledError())
+            self.finish_task(task, FAILED, exc.TaskCancelledError())
         elif force:
             self.kernel.abandon(task)
-            self._finish(task, FAILED, exc.TaskCancelledError(task.hex()))
+            self.finish_task(task, FAILED, exc.TaskCancelledError(task.hex()))
         elif task.blocked_on is not None and task.blocked_on[0] in ("objects", "lock", "asyncio"):
             # Ray's get/wait poll for signals; a sleep is only interrupted when it returns.
             self.kernel.wake(task, KeyboardInterrupt(), throw=True)

@@ -68,7 +68,7 @@ def start_later(backend: Any, task: Any, node: Any) -> None:
 
     def start(_: Any) -> None:
         if task.state == "running" and task.attempt == attempt and task.node is node:
-            kernel.spawn(task, backend._run_task_fn)
+            kernel.spawn(task, backend.task_runner)
 
     kernel.call_at(kernel.now + backend.rng.uniform(0, backend.jitter), start)
 
@@ -79,7 +79,7 @@ def transfer_later(backend: Any) -> Callable[[Any, Any], None]:
 
     def resolved(task: Any, ref: Any) -> None:
         delay = backend.rng.uniform(0, backend.jitter)
-        kernel.call_at(kernel.now + delay, lambda _: backend._dep_resolved(task, ref))
+        kernel.call_at(kernel.now + delay, lambda _: backend.dep_resolved(task, ref))
 
     return resolved
 

@@ -211,14 +211,14 @@ class Faults:
 
     def _lost_attempt(self, task: Task, error: BaseException) -> None:
         backend = self.backend
-        backend._release(task)
+        backend.release_resources(task)
         task.cpu_released = False
         if task.retries_left != 0 and not task.cancelled:
             if task.retries_left > 0:
                 task.retries_left -= 1
-            backend._retry(task)
+            backend.retry_task(task)
         else:
-            backend._finish(task, FAILED, error)
+            backend.finish_task(task, FAILED, error)
         backend.scheduler.dispatch()
 
     # -- nodes -----------------------------------------------------------------------------------

@@ -96,6 +96,10 @@ class Kernel:
         """Whether any callback is due now or later (timers, wake-ups, spawns)."""
         return bool(self._ready or self._heap)
 
+    def has_timer(self, fn: Callback) -> bool:
+        """Whether a timer that will call `fn` is pending (a linear scan: for rare checks)."""
+        return any(entry[2] == fn for entry in self._heap)
+
     # -- units ------------------------------------------------------------------------------
     def block(self, what: Any) -> Any:
         """Suspend the current unit until someone calls `wake` on it; return what it sends.

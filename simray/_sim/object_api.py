@@ -57,7 +57,7 @@ class ObjectAPI:
     latency: Any  # the LatencyModel, None when remote operations are free
     epoch: int  # the session's number: its refs carry it
 
-    def _wait_refs(
+    def wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
     ) -> bool:
         """Block the current unit until `need` refs resolve; False if the timeout came first."""
@@ -147,7 +147,7 @@ class ObjectAPI:
             if (
                 timeout is not None
                 and timeout <= 0
-                or not self._wait_refs(pending, len(pending), True, timeout)
+                or not self.wait_refs(pending, len(pending), True, timeout)
             ):
                 raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
         # Values in order; `_read` copies a pickled one out and raises the first failure.
@@ -179,7 +179,7 @@ class ObjectAPI:
         done = sum(1 for r in refs if r.state != PENDING)
         if done < num_returns and (timeout is None or timeout > 0):
             pending = [r for r in refs if r.state == PENDING]
-            self._wait_refs(pending, num_returns - done, False, timeout)
+            self.wait_refs(pending, num_returns - done, False, timeout)
         ready: list[Any] = []
         not_ready: list[Any] = []
         for ref in refs:

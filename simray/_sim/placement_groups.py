@@ -75,8 +75,8 @@ class PlacementGroupAPI:
     pgs: PlacementGroups
     running: dict[int, Any]
     actors: Any
-    _wait_refs: Any
-    _finish: Any
+    wait_refs: Any
+    finish_task: Any
 
     def create_placement_group(
         self, bundles: list[dict[str, float]], strategy: str, name: str
@@ -95,7 +95,7 @@ class PlacementGroupAPI:
     def wait_placement_group(self, record: Any, timeout: float | None) -> bool:
         ref = record.ready_ref
         if ref.state == PENDING and (timeout is None or timeout > 0):
-            self._wait_refs([ref], 1, False, timeout)
+            self.wait_refs([ref], 1, False, timeout)
         return ref.state == READY
 
     def current_placement_group(self) -> Any:
@@ -110,7 +110,7 @@ class PlacementGroupAPI:
         for task in [t for t in self.running.values() if id(t.pool) in pools]:
             self.kernel.abandon(task)
             task.node = None  # its pool went with the group
-            self._finish(task, FAILED, exc.TaskPlacementGroupRemoved())
+            self.finish_task(task, FAILED, exc.TaskPlacementGroupRemoved())
         for actor in [a for a in self.actors.all if id(a.pool) in pools and a.state != "dead"]:
             actor.pool, actor.holds, actor.gpu_shares = None, {}, []
             self.actors.die(

@@ -49,8 +49,8 @@ class Shutdown:
         kernel = self.kernel
         if kernel.closed or kernel.current is not kernel.driver or self.drain_grace <= 0:
             return
-        arrive = self._arrive  # tasks still paying their submission latency are pending too
-        if not (self.running or self.scheduler.queues or any(e[2] == arrive for e in kernel._heap)):
+        # Tasks still paying their submission latency (an `_arrive` timer) are pending too.
+        if not (self.running or self.scheduler.queues or kernel.has_timer(self._arrive)):
             return  # no task pending (actors' own loops are not drained): the clock stays
         try:
             self.clock.sleep(self.drain_grace)
