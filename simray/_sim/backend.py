@@ -230,18 +230,46 @@ class SimBackend(
 
     # -- tasks ------------------------------------------------------------------------------
     def submit_task(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any) -> Any:
-        """Submit one call; return its ref, list of refs, or None (num_returns=0)."""
+        """Submit one call; return its ref, list of refs, or None (num_returns=0).
+
+        The commonest call is submitted here, with what it does not need left out: `simple`
+        options (one return, default strategy, no generator or env_vars), immutable scalar
+        arguments only, a caller that is not a task (no child bookkeeping or group capture),
+        and a session without a trace, latency model or job env_vars (`plain_session`).
+        Everything else takes the general path, `_submit_general`.
+        """
         # Export first, on every path (the fast one too): globals are captured at first .remote().
         exported = self.exported.get(fn)
         fn = self.export(fn) if exported is None else exported
-        if opts.simple and not kwargs and self.plain_session:
-            for a in args:
-                if type(a) not in ATOMIC:
-                    break
-            else:
-                if type(self.kernel.current) is not Task:
-                    return self._submit_simple(fn, args, opts)
-        return self._submit_general(fn, args, kwargs, opts)
+        if not opts.simple or kwargs or not self.plain_session:
+            return self._submit_general(fn, args, kwargs, opts)
+        for a in args:
+            if type(a) not in ATOMIC:
+                return self._submit_general(fn, args, kwargs, opts)
+        if type(self.kernel.current) is Task:
+            return self._submit_general(fn, args, kwargs, opts)
+        ids = self.ids
+        ids.task += 1
+        task_id = ids.task
+        task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
+        now = self.kernel.now
+        if now != self.submit_times.last:
+            self.submit_times.note(task_id, now)
+        ref = SimRef(task_id, task)  # its one return is numbered as the task
+        task.returns = (ref,)
+        table = self.task_table
+        table[task_id] = task
+        order = self.task_order
+        order.append(task_id)
+        if len(table) > self.task_table_cap or len(order) > self.task_order_limit:
+            self.trim_task_table()
+        task.state = QUEUED
+        queue = self.scheduler.queues.get(opts.sched_key)
+        if queue is not None:  # its class already waits: it queues behind (Scheduler.submit)
+            queue.append(task)
+        else:
+            self.scheduler.submit(task)
+        return ref
 
     def _submit_general(
         self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], opts: Any
@@ -335,37 +363,6 @@ class SimBackend(
         if n == 1:
             return returns[0]
         return returns if n else None
-
-    def _submit_simple(self, fn: Any, args: tuple[Any, ...], opts: Any) -> SimRef:
-        """`submit_task` for the commonest call, with what it does not need left out.
-
-        Applies when the options are `simple` (one return, default strategy, no generator or
-        env_vars), the arguments are immutable scalars only, the caller is not a task (no child
-        bookkeeping or group capture), and the session has no trace, latency model or job
-        env_vars (`plain_session`). Everything else takes `submit_task`'s general path.
-        """
-        ids = self.ids
-        ids.task += 1
-        task_id = ids.task
-        task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
-        now = self.kernel.now
-        if now != self.submit_times.last:
-            self.submit_times.note(task_id, now)
-        ref = SimRef(task_id, task)  # its one return is numbered as the task
-        task.returns = (ref,)
-        table = self.task_table
-        table[task_id] = task
-        order = self.task_order
-        order.append(task_id)
-        if len(table) > self.task_table_cap or len(order) > self.task_order_limit:
-            self.trim_task_table()
-        task.state = QUEUED
-        queue = self.scheduler.queues.get(opts.sched_key)
-        if queue is not None:  # its class already waits: it queues behind (Scheduler.submit)
-            queue.append(task)
-        else:
-            self.scheduler.submit(task)
-        return ref
 
     def _arrive(self, task: Task) -> None:
         """A submitted task reaches the scheduler, its submission latency paid."""
