@@ -295,7 +295,7 @@ class TaskOptions:
         if self.label_selector:
             self.sched_key += (self.label_selector,)
         # A call of it needs nothing but its demand and the default policy (a backend may take
-        # a shorter path for such calls; see `_sim.backend.SimBackend._submit_simple`).
+        # a shorter path for such calls; see `_sim.backend.SimBackend.submit_task`).
         self.simple = (
             self.num_returns == 1
             and self.generator is None

@@ -136,7 +136,7 @@ class SimBackend(
         self.trace: Trace | None = Trace() if trace_path else None
         self.trace_path = trace_path if isinstance(trace_path, str) else None
         self.recorder = TraceRecorder(self.trace, lambda: self.kernel.now)
-        # Nothing that the commonest submission would have to honour (see `_submit_simple`).
+        # Nothing that the commonest submission would have to honour (see `submit_task`).
         self.plain_session = (
             self.trace is None and self.latency is None and self.job_env_vars is None
         )
