@@ -129,3 +129,24 @@ def test_a_captured_child_runs_and_is_listed_in_its_parent_s_group():
     assert [r.placement_group_id for r in rows] == [pg.id.hex(), None]
     with pytest.raises(simray.exceptions.GetTimeoutError):  # the group holds 2 CPUs of 4
         simray.get([nap.options(num_cpus=3).remote(1)], timeout=0.5)
+
+
+def _all_slots(cls: type) -> list[str]:
+    return [name for klass in cls.__mro__ for name in getattr(klass, "__slots__", ())]
+
+
+def test_make_task_sets_every_field_of_a_task():
+    """`Task()` only allocates, so `make_task` must set every slot (Unit's too): a slot left
+    unset would raise AttributeError only on the path that reads it first."""
+    from simray._options import TaskOptions
+    from simray._sim.tasks import QUEUED, WAITING_DEPS, Task, make_task
+
+    opts = TaskOptions({"max_retries": 2}, "f")
+    for task in (
+        make_task(7, len, (1, "a"), opts),
+        make_task(8, len, [1], opts, {"k": 1}, None, WAITING_DEPS),
+    ):
+        missing = [name for name in _all_slots(Task) if not hasattr(task, name)]
+        assert missing == []
+    assert (task.retries_left, dict(task.kwargs), task.state) == (2, {"k": 1}, WAITING_DEPS)
+    assert make_task(9, len, (), opts).state == QUEUED

@@ -17,8 +17,7 @@ import os
 import random
 import sys
 from collections import deque
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any
 
 from greenlet import GreenletExit
@@ -64,14 +63,23 @@ from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY, S
 from simray._sim.shutdown import Shutdown
 from simray._sim.state import task_table_cap
 from simray._sim.task_table import TaskTable
-from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, SubmitTimes, Task
+from simray._sim.tasks import (
+    FINISHED,
+    NO_KWARGS,
+    QUEUED,
+    RUNNING,
+    WAITING_DEPS,
+    EndedTask,
+    SubmitTimes,
+    Task,
+    make_task,
+)
 from simray._sim.trace import Trace, TraceRecorder
 from simray._sim.vtime import VirtualTime
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 GC_THRESHOLDS = (50_000, 100, 10)  # the session's (young, middle, old); see __init__
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
-NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 
 
 class SimBackend(
@@ -251,7 +259,7 @@ class SimBackend(
         ids = self.ids
         ids.task += 1
         task_id = ids.task
-        task = Task(task_id, fn, args, NO_KWARGS, opts, None, True)
+        task = make_task(task_id, fn, args, opts)
         now = self.kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
@@ -263,7 +271,6 @@ class SimBackend(
         order.append(task_id)
         if len(table) > self.task_table_cap or len(order) > self.task_order_limit:
             self.trim_task_table()
-        task.state = QUEUED
         queue = self.scheduler.queues.get(opts.sched_key)
         if queue is not None:  # its class already waits: it queues behind (Scheduler.submit)
             queue.append(task)
@@ -289,6 +296,7 @@ class SimBackend(
                     plain = False
                     break
         if plain:
+            args = tuple(args)  # plain arguments are a tuple (packed ones a list)
             kwargs = NO_KWARGS  # shared: a queued task keeps no empty dict of its own
         else:
             args = [a if type(a) in ATOMIC else self.pack_arg(a, opts.name) for a in args]
@@ -297,7 +305,7 @@ class SimBackend(
             else:
                 kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
-        task = Task(task_id, fn, args, kwargs, opts, parent_task, plain)
+        task = make_task(task_id, fn, args, opts, kwargs, parent_task, WAITING_DEPS)
         now = self.kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)

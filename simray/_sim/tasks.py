@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from simray import _ids
@@ -21,6 +22,7 @@ from simray._runtime_env import UnitEnv
 from simray._sim.kernel import Unit
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
+NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 
 
 class Task(Unit):
@@ -49,45 +51,20 @@ class Task(Unit):
         "ran",
     )
 
-    def __init__(
-        self,
-        task_id: int,
-        fn: Any,
-        args: list[Any],
-        kwargs: dict[str, Any],
-        opts: Any,
-        parent: Task | None,
-        plain_args: bool = False,
-    ):
-        self.glet = None
-        self.blocked_on = None
-        self.wake_token = 0
-        self.env = None
-        self.interrupt = False
-        self.loop = None
-        self.task_id = task_id
-        self.fn = fn
-        # Plain arguments (immutable scalars only, passed as they are) are a tuple, packed
-        # ones a list: `plain_args` reads which.
-        if plain_args:
-            self.args: Any = args if type(args) is tuple else tuple(args)
-        else:
-            self.args = args if type(args) is list else list(args)
-        self.kwargs = kwargs
-        self.opts = opts
-        self.returns: Sequence[Any] = ()  # a tuple for one return, a list for several
-        self.retries_left: int = opts.max_retries
-        self.attempt = 0
-        self.node: Any = None
-        self.gpu_shares: Sequence[tuple[int, int]] = NO_GPU_SHARES
-        self.pool: Any = None  # the NodeResources it took its resources from (node or bundle)
-        self.state = WAITING_DEPS
-        self.cpu_released = False
-        self.parent = parent
-        self.children: dict[Task, None] | None = None  # insertion-ordered, O(1) removal
-        self.cancelled = False
-        self.deps_left = 0
-        self.ran: float | tuple[float | None, float] | None = None
+    # `Task()` only allocates, with object's `__init__` (not Unit's), the cheapest way to make
+    # an instance: `make_task` sets every field, once per submitted call.
+    __init__ = object.__init__
+
+    task_id: int
+    args: Any  # plain arguments (immutable scalars, passed as they are): a tuple; else a list
+    kwargs: Mapping[str, Any]
+    returns: Sequence[Any]  # a tuple for one return, a list for several
+    retries_left: int
+    node: Any
+    gpu_shares: Sequence[tuple[int, int]]
+    pool: Any  # the NodeResources it took its resources from (node or bundle)
+    children: dict[Task, None] | None  # insertion-ordered, O(1) removal
+    ran: float | tuple[float | None, float] | None
 
     @property
     def name(self) -> str:
@@ -161,6 +138,46 @@ class Task(Unit):
     def gpu_ids(self) -> list[int]:
         ids = self.pool.gpu_ids if self.pool is not None else []
         return sorted({ids[i] for i, _ in self.gpu_shares})
+
+
+def make_task(
+    task_id: int,
+    fn: Any,
+    args: tuple[Any, ...] | list[Any],
+    opts: Any,
+    kwargs: Mapping[str, Any] = NO_KWARGS,
+    parent: Task | None = None,
+    state: str = QUEUED,
+) -> Task:
+    """A task with every field set. `args` is a tuple of plain arguments or a list of packed
+    ones; the defaults are those of the commonest call (a driver's, queued at once), which
+    `SimBackend.submit_task` makes without a branch."""
+    task = Task()
+    task.glet = None
+    task.blocked_on = None
+    task.wake_token = 0
+    task.env = None
+    task.interrupt = False
+    task.loop = None
+    task.task_id = task_id
+    task.fn = fn
+    task.args = args
+    task.kwargs = kwargs
+    task.opts = opts
+    task.returns = ()
+    task.retries_left = opts.max_retries
+    task.attempt = 0
+    task.node = None
+    task.gpu_shares = NO_GPU_SHARES
+    task.pool = None
+    task.state = state
+    task.cpu_released = False
+    task.parent = parent
+    task.children = None
+    task.cancelled = False
+    task.deps_left = 0
+    task.ran = None
+    return task
 
 
 class EndedTask:
