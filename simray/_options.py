@@ -6,6 +6,7 @@ it receives a `TaskOptions` with the demand already in fixed point.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -291,9 +292,11 @@ class TaskOptions:
             else None
         )
         # Tasks of one scheduling class queue FIFO behind each other, as in the raylet.
-        self.sched_key = (tuple(sorted(self.demand.items())), _strategy_key(self.strategy))
-        if self.label_selector:
-            self.sched_key += (self.label_selector,)
+        self.sched_key = SchedulingClass.of(
+            tuple(sorted(self.demand.items())),
+            _strategy_key(self.strategy),
+            *((self.label_selector,) if self.label_selector else ()),
+        )
         # A call of it needs nothing but its demand and the default policy (a backend may take
         # a shorter path for such calls; see `_sim.backend.SimBackend.submit_task`).
         self.simple = (
@@ -304,6 +307,42 @@ class TaskOptions:
             and self.label_selector is None
             and self.submit_error is None
         )
+
+
+class SchedulingClass:
+    """A scheduling class (demand, strategy key, label selector) as one interned object.
+
+    Tasks of a class queue FIFO behind each other, and the queue is looked up by class at every
+    submission and end; interned, a class hashes and compares by identity (a pointer), where
+    a tuple of tuples would be hashed anew at every lookup. `of` is the only constructor.
+    """
+
+    __slots__ = ("demand", "rest", "__weakref__")
+
+    def __init__(self, demand: tuple[tuple[str, int], ...], rest: tuple[Any, ...]):
+        self.demand = demand  # sorted (resource, units) pairs
+        self.rest = rest  # the strategy's key, then the label selector if any
+
+    @staticmethod
+    def of(demand: tuple[tuple[str, int], ...], *rest: Any) -> SchedulingClass:
+        """The one class of `demand` and `rest` (the same object for equal arguments while it
+        is in use; kept weakly, so classes of discarded strategies do not pile up)."""
+        interned = _interned()
+        key = (demand, rest)
+        found = interned.get(key)
+        if found is None:
+            found = interned[key] = SchedulingClass(demand, rest)
+        return found
+
+    def __repr__(self) -> str:
+        return f"SchedulingClass{(self.demand, *self.rest)!r}"
+
+
+@functools.cache
+def _interned() -> Any:
+    import weakref  # on first use: `import simray` stays without it
+
+    return weakref.WeakValueDictionary()
 
 
 def is_default_strategy(strategy: Any) -> bool:

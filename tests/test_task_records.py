@@ -150,3 +150,29 @@ def test_make_task_sets_every_field_of_a_task():
         assert missing == []
     assert (task.retries_left, dict(task.kwargs), task.state) == (2, {"k": 1}, WAITING_DEPS)
     assert make_task(9, len, (), opts).state == QUEUED
+
+
+_demands = st.lists(st.sampled_from([("CPU", 10000), ("GPU", 10000), ("memory", 5)]), unique=True)
+_strategy_keys = st.sampled_from([None, "SPREAD", ("pg", 1), ("affinity", "n1", True, False)])
+
+
+@given(st.lists(st.tuples(_demands, _strategy_keys), min_size=1, max_size=8))
+def test_a_scheduling_class_is_one_object_per_equal_key(keys):
+    """Queues are keyed by class identity, so equal demands and strategies must give the same
+    object and different ones different objects, as equal and unequal tuples did."""
+    from simray._options import SchedulingClass
+
+    made = [(SchedulingClass.of(tuple(sorted(d)), s), (tuple(sorted(d)), s)) for d, s in keys]
+    for cls_a, key_a in made:
+        for cls_b, key_b in made:
+            assert (cls_a is cls_b) == (key_a == key_b)
+            assert (cls_a == cls_b) == (key_a == key_b)
+
+
+def test_tasks_of_equal_options_share_one_scheduling_class():
+    from simray._options import TaskOptions
+
+    one = TaskOptions({"num_cpus": 1}, "f")
+    assert TaskOptions({}, "g").sched_key is one.sched_key
+    assert TaskOptions({"num_cpus": 2}, "f").sched_key is not one.sched_key
+    assert TaskOptions({"scheduling_strategy": "SPREAD"}, "f").sched_key is not one.sched_key

@@ -21,6 +21,7 @@ from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import UNIT
 from simray._model.returns import retries_exception, retry_notice
 from simray._object_ref import ObjectRef
+from simray._options import SchedulingClass
 from simray._output import task_label
 from simray._runtime_env import merged
 from simray._sim.scheduler import SimNode
@@ -210,7 +211,9 @@ class Tasks:
                 task.strategy = PlacementGroupSchedulingStrategy(
                     inherited.placement_group, -1, True
                 )
-                task.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
+                task.sched_key = SchedulingClass.of(
+                    opts.sched_key.demand, ("pg", id(inherited.placement_group))
+                )
         if self.job_env_vars is not None or opts.env_vars is not None or parent_env:
             task.env_vars = merged(parent_env or self.job_env_vars, opts.env_vars)
         if parent is not None:

@@ -28,6 +28,7 @@ from simray._args import ArgPacker
 from simray._ids import INDEX_SHIFT, IdAllocator
 from simray._model.resources import NO_GPU_SHARES, check_node_resources, to_floats
 from simray._model.returns import retries_exception, retry_notice, split_returns
+from simray._options import SchedulingClass
 from simray._output import env_bool
 from simray._runtime_env import UnitEnv, env_vars_of, merged
 from simray._session import drain_grace
@@ -321,7 +322,9 @@ class SimBackend(
                 captured.strategy = PlacementGroupSchedulingStrategy(
                     inherited.placement_group, -1, True
                 )
-                captured.sched_key = (opts.sched_key[0], ("pg", id(inherited.placement_group)))
+                captured.sched_key = SchedulingClass.of(
+                    opts.sched_key.demand, ("pg", id(inherited.placement_group))
+                )
                 captured.simple = False  # not the default strategy: no fast path
             if parent_task.children is None:
                 parent_task.children = {}
