@@ -165,3 +165,23 @@ def test_objects_follow_driver_references():
     assert [r.reference_type for r in list_objects() if r.object_id == rebuilt.hex()] == [
         "LOCAL_REFERENCE"
     ]
+
+
+def test_ref_rebuilt_from_an_actor_handle_id_is_the_handle():
+    # As on sim and real Ray 2.60: the rebuilt ref keeps the ACTOR_HANDLE row, one per actor.
+    simray.init(backend="local", num_cpus=1)
+    keeper = Keeper.remote()
+    simray.get(keeper.pid.remote())
+    handle_id = "ff" * 8 + keeper._actor_id.hex() + "01000000"
+
+    def rows():
+        found = list_objects(filters=[("object_id", "=", handle_id)])
+        return [(r.reference_type, r.type) for r in found]
+
+    assert rows() == [("ACTOR_HANDLE", "DRIVER")]
+    rebuilt = simray.ObjectRef(bytes.fromhex(handle_id))
+    assert rows() == [("ACTOR_HANDLE", "DRIVER")]
+    del keeper
+    assert rows() == [("ACTOR_HANDLE", "DRIVER")]
+    del rebuilt
+    assert rows() == []

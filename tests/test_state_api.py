@@ -186,6 +186,30 @@ def test_list_objects_follows_python_references():
     assert simray.util.state.get_objects(kept_id) is None
 
 
+def test_ref_rebuilt_from_an_actor_handle_id_is_the_handle():
+    # Real Ray 2.60 (checked with its dashboard): one ACTOR_HANDLE row for the handle, for the
+    # handle and a ref rebuilt from the row's id, and for the rebuilt ref alone; none after.
+    simray.init(num_cpus=1)
+    keeper = Keeper.remote()
+    simray.get(keeper.ping.remote())
+
+    def rows(object_id):
+        found = simray.util.state.list_objects(filters=[("object_id", "=", object_id)])
+        return [(r.reference_type, r.type, r.object_size) for r in found]
+
+    (handle_id,) = [
+        r.object_id for r in simray.util.state.list_objects() if r.reference_type == "ACTOR_HANDLE"
+    ]
+    assert handle_id == "ff" * 8 + keeper._actor_id.hex() + "01000000"
+    assert rows(handle_id) == [("ACTOR_HANDLE", "DRIVER", -1)]
+    rebuilt = simray.ObjectRef(bytes.fromhex(handle_id))
+    assert rows(handle_id) == [("ACTOR_HANDLE", "DRIVER", -1)]
+    del keeper
+    assert rows(handle_id) == [("ACTOR_HANDLE", "DRIVER", -1)]
+    del rebuilt
+    assert rows(handle_id) == []
+
+
 def test_rebuilt_ref_names_the_same_object_and_keeps_it():
     simray.init(num_cpus=1)
     ref = nap.remote(2)

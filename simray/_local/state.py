@@ -17,9 +17,19 @@ from typing import Any
 
 from simray._local.objects import FAILED, PENDING, LocalRef
 from simray._local.tasks import QUEUED, RUNNING, WAITING_DEPS, LocalTask
+from simray._object_ref import ObjectRef
 from simray._ray_ids import JOB_ID_HEX
 from simray._sim import state as sim_state
-from simray._sim.state import _DRIVER_TASK_ID, _detail, _error_type, _pg_id, actor_row
+from simray._sim.state import (
+    DRIVER_TASK_ID,
+    actor_handle_id,
+    actor_handle_row,
+    actor_row,
+    detail_columns,
+    error_type_of,
+    object_row,
+    placement_group_hex,
+)
 
 _TASK_STATES = {
     WAITING_DEPS: "PENDING_ARGS_AVAIL",
@@ -71,17 +81,17 @@ def _fields(unit: Any) -> tuple[Any, ...]:
         parent = unit.parent
         return (
             unit.task_id, unit.attempt, kind, shown, name, actor_hex,
-            parent.hex() if parent is not None else _DRIVER_TASK_ID, unit.node,
-            proc.pid if proc is not None else unit.pid, raw, unit.demand, _pg_id(unit.strategy),
+            parent.hex() if parent is not None else DRIVER_TASK_ID, unit.node,
+            proc.pid if proc is not None else unit.pid, raw, unit.demand, placement_group_hex(unit.strategy),
             unit.created_at, unit.started_at, unit.ended_at,
         )  # fmt: skip
     actor = unit.actor
     name = f"{actor.opts.class_name}.{unit.method}"
     started = unit.started_at is not None
     return (
-        unit.call_id, unit.attempts - 1, "ACTOR_TASK", name, name, actor.hex(), _DRIVER_TASK_ID,
+        unit.call_id, unit.attempts - 1, "ACTOR_TASK", name, name, actor.hex(), DRIVER_TASK_ID,
         actor.node if started else None, unit.pid, actor.opts.raw, {},
-        _pg_id(actor.opts.strategy), unit.created_at, unit.started_at, unit.ended_at,
+        placement_group_hex(actor.opts.strategy), unit.created_at, unit.started_at, unit.ended_at,
     )  # fmt: skip
 
 
@@ -148,13 +158,13 @@ def _row(backend: Any, unit: Any, state: str, error: BaseException | None) -> di
         "node_id": node.node_id if running and not creation else None,
         "worker_id": worker if not creation else None,
         "worker_pid": pid if running and pid else None,
-        "error_type": _error_type(error),
+        "error_type": error_type_of(error),
         "language": "PYTHON",
         "required_resources": {k: v / 10_000 for k, v in demand.items()},
         "placement_group_id": pg_hex,
         "error_message": str(error) if error is not None else None,
     }
-    row.update(_detail(kind, unit, state, raw or {}, worker, node))
+    row.update(detail_columns(kind, unit, state, raw or {}, worker, node))
     return row
 
 
@@ -301,27 +311,12 @@ def _call_site(backend: Any, unit: Any) -> str:
     return f"(deserialize task arg) {module}.{qualname}"
 
 
-def _object(entry: Any, size: int, status: str, attempt: int, reference: str, site: str,
-            kind: str, pid: int, ip: str) -> dict[str, Any]:  # fmt: skip
-    return {
-        "object_id": f"{entry.oid:056x}",
-        "object_size": size,
-        "task_status": status,
-        "attempt_number": attempt,
-        "reference_type": reference,
-        "call_site": site,
-        "type": kind,
-        "pid": pid,
-        "ip": ip,
-    }
-
-
 def objects(backend: Any) -> list[dict[str, Any]]:
     """Ray's object rows, by the sim's rules (see `simray._sim.state.objects`): the owner's row
     says why the object lives (USED_BY_PENDING_TASK, LOCAL_REFERENCE: a ref the program holds in
     the driver, CAPTURED_IN_OBJECT); a running task or call holding a ref argument adds a WORKER
-    row (PINNED_IN_MEMORY at the top level, LOCAL_REFERENCE nested); each live actor handle gives
-    an ACTOR_HANDLE row."""
+    row (PINNED_IN_MEMORY at the top level, LOCAL_REFERENCE nested); an actor whose handle (or a
+    ref rebuilt from the handle's id) the driver holds gives one ACTOR_HANDLE row."""
     from simray._actor import ActorHandle
     from simray._local.actors import Call
     from simray._local.streams import LocalObjectRefGenerator
@@ -329,6 +324,7 @@ def objects(backend: Any) -> list[dict[str, Any]]:
     units: list[Any] = []
     generators: list[Any] = []
     handles: dict[int, Any] = {}
+    rebuilt: list[Any] = []
     for obj in gc.get_objects():
         kind = type(obj)
         if kind is LocalTask or kind is Call:
@@ -337,6 +333,8 @@ def objects(backend: Any) -> list[dict[str, Any]]:
             handles.setdefault(id(obj._actor), obj._actor)
         elif kind is LocalObjectRefGenerator:
             generators.append(obj)
+        elif kind is ObjectRef and obj._held is None:
+            rebuilt.append(obj)  # `ObjectRef(binary)` of no object: maybe an actor handle's id
     internal: dict[int, int] = {}  # id(entry) -> driver refs simray itself holds
     for pg in backend.pgs.all:
         if pg.ready_ref is not None:
@@ -377,8 +375,8 @@ def objects(backend: Any) -> list[dict[str, Any]]:
         status, attempt = _producer(entry)
         owner = entry.owner
         rows.append(
-            _object(
-                entry, _size(entry), status, attempt, reference, "disabled",
+            object_row(
+                f"{entry.oid:056x}", _size(entry), status, attempt, reference, "disabled",
                 "DRIVER" if owner is None else "WORKER", driver,
                 (owner if owner is not None else head).ip,
             )
@@ -389,25 +387,19 @@ def objects(backend: Any) -> list[dict[str, Any]]:
         for group, reference in ((top, "PINNED_IN_MEMORY"), (nested, "LOCAL_REFERENCE")):
             for entry in dict.fromkeys(group):
                 rows.append(
-                    _object(entry, _size(entry), "NIL", 1, reference, site, "WORKER", proc.pid,
+                    object_row(f"{entry.oid:056x}", _size(entry), "NIL", 1, reference, site, "WORKER", proc.pid,
                             node.ip)
                 )  # fmt: skip
     ours = backend.actors.by_id
+    if rebuilt:  # refs rebuilt from an actor handle's id hold the handle, as in Ray
+        by_handle_id = {int(actor_handle_id(a), 16): a for a in ours.values()}
+        for ref in rebuilt:
+            actor = by_handle_id.get(ref._id)
+            if actor is not None:
+                handles.setdefault(id(actor), actor)
     for actor in handles.values():
         if ours.get(actor.actor_id) is not actor:
             continue  # a handle kept from an earlier session
-        rows.append(
-            {
-                "object_id": "ff" * 8 + actor.hex() + "01000000",
-                "object_size": -1,
-                "task_status": "NIL",
-                "attempt_number": 1,
-                "reference_type": "ACTOR_HANDLE",
-                "call_site": "disabled",
-                "type": "DRIVER",
-                "pid": driver,
-                "ip": head.ip,
-            }
-        )
+        rows.append(actor_handle_row(actor, driver, head.ip))
     rows.sort(key=lambda row: row["object_id"])  # stable: an owner's row before workers'
     return rows

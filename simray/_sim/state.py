@@ -46,7 +46,7 @@ _TASK_STATES = {
 _ACTOR_STATES = {"pending creation": "PENDING_CREATION", "alive": "ALIVE", "dead": "DEAD"}
 
 
-def _error_type(error: BaseException | None) -> str | None:
+def error_type_of(error: BaseException | None) -> str | None:
     """Ray's ErrorType name for a failed task."""
     if error is None:
         return None
@@ -65,7 +65,7 @@ def _error_type(error: BaseException | None) -> str | None:
     return "TASK_EXECUTION_EXCEPTION"
 
 
-_DRIVER_TASK_ID = "ff" * 20 + JOB_ID_HEX  # Ray's id of the driver's task (parent of its calls)
+DRIVER_TASK_ID = "ff" * 20 + JOB_ID_HEX  # Ray's id of the driver's task (parent of its calls)
 _RUNTIME_ENV_CONFIG = {"setup_timeout_seconds": 600, "eager_install": True, "log_files": []}
 
 
@@ -111,7 +111,7 @@ def _profiling(unit: Any, worker_id: str | None, node: Any) -> dict[str, Any]:
     }
 
 
-def _detail(
+def detail_columns(
     kind: str,
     unit: Any,
     state: str,
@@ -183,19 +183,19 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
             "actor_id": creating.hex() if creating is not None else None,
             "type": kind,
             "func_or_class_name": name,
-            "parent_task_id": parent_hex if parent_hex is not None else _DRIVER_TASK_ID,
+            "parent_task_id": parent_hex if parent_hex is not None else DRIVER_TASK_ID,
             # Ray reports an actor's creation task with its pid but no node or worker id.
             "node_id": node.node_id if node is not None and creating is None else None,
             "worker_id": worker if creating is None else None,
             "worker_pid": _PID if node is not None else None,
-            "error_type": _error_type(error),
+            "error_type": error_type_of(error),
             "language": "PYTHON",
             "required_resources": {k: v / 10_000 for k, v in unit.demand.items()},
-            "placement_group_id": _pg_id(unit.strategy),
+            "placement_group_id": placement_group_hex(unit.strategy),
             "error_message": str(error) if error is not None else None,
         }
         created_at = backend.submit_times.of(unit.task_id)
-        row.update(_detail(kind, unit, state, raw, worker, node, created_at))
+        row.update(detail_columns(kind, unit, state, raw, worker, node, created_at))
         return row
     actor = unit.actor
     name = f"{actor.opts.class_name}.{unit.method}"
@@ -214,21 +214,21 @@ def _task_row(backend: Any, unit: Any, state: str, error: BaseException | None) 
         "actor_id": actor.hex(),
         "type": "ACTOR_TASK",
         "func_or_class_name": name,
-        "parent_task_id": _DRIVER_TASK_ID,
+        "parent_task_id": DRIVER_TASK_ID,
         "node_id": node.node_id if node is not None and started else None,
         "worker_id": worker,
         "worker_pid": _PID if started else None,
-        "error_type": _error_type(error),
+        "error_type": error_type_of(error),
         "language": "PYTHON",
         "required_resources": {},
-        "placement_group_id": _pg_id(actor.opts.strategy),
+        "placement_group_id": placement_group_hex(actor.opts.strategy),
         "error_message": str(error) if error is not None else None,
     }
-    row.update(_detail("ACTOR_TASK", unit, state, actor.opts.raw, worker, node))
+    row.update(detail_columns("ACTOR_TASK", unit, state, actor.opts.raw, worker, node))
     return row
 
 
-def _pg_id(strategy: Any) -> str | None:
+def placement_group_hex(strategy: Any) -> str | None:
     pg = getattr(strategy, "placement_group", None)
     return pg.id.hex() if pg is not None else None
 
@@ -289,7 +289,7 @@ def actor_row(backend: Any, actor: Any, state: str, pid: int | None) -> dict[str
         "required_resources": {k: v / 10_000 for k, v in actor.opts.lifetime_demand.items()},
         "death_cause": _death_cause(backend, actor) if actor.death else None,
         "is_detached": actor.opts.lifetime == "detached",
-        "placement_group_id": _pg_id(actor.opts.strategy),
+        "placement_group_id": placement_group_hex(actor.opts.strategy),
         "repr_name": "",
         "num_restarts": actor.restarts,
         "num_restarts_due_to_lineage_reconstruction": 0,
@@ -520,6 +520,34 @@ def _call_site_of(unit: Any) -> str:
     return f"(deserialize task arg) {module}.{qualname}"
 
 
+def object_row(object_id: str, size: int, status: str, attempt: int, reference: str,
+               call_site: str, kind: str, pid: int, ip: str) -> dict[str, Any]:  # fmt: skip
+    """One row of `list_objects`, with Ray 2.60's fields (sim and local)."""
+    return {
+        "object_id": object_id,
+        "object_size": size,
+        "task_status": status,
+        "attempt_number": attempt,
+        "reference_type": reference,
+        "call_site": call_site,
+        "type": kind,
+        "pid": pid,
+        "ip": ip,
+    }
+
+
+def actor_handle_id(actor: Any) -> str:
+    """The object id Ray lists an actor's handle under: its creation task's return, whose
+    TaskID is `ff`*8 + the ActorID (so Ray's `_is_object_ref_actor_handle` knows it)."""
+    return "ff" * 8 + actor.hex() + "01000000"
+
+
+def actor_handle_row(actor: Any, pid: int, ip: str) -> dict[str, Any]:
+    """The driver's ACTOR_HANDLE row of an actor it holds a handle (or its id's ref) of."""
+    return object_row(actor_handle_id(actor), -1, "NIL", 1, "ACTOR_HANDLE", "disabled", "DRIVER",
+                      pid, ip)  # fmt: skip
+
+
 def objects(backend: Any) -> list[dict[str, Any]]:
     """Ray's object rows: one per (object, worker holding a reference to it), sorted by id.
 
@@ -529,7 +557,8 @@ def objects(backend: Any) -> list[dict[str, Any]]:
     CAPTURED_IN_OBJECT (only inside another live object's value); an object held only by
     simray itself gets no row, as Ray drops entries with no reference. A running task or call
     holding a ref argument adds a WORKER row: PINNED_IN_MEMORY for a top-level argument,
-    LOCAL_REFERENCE for one nested in a value. Each live actor handle gives an ACTOR_HANDLE row.
+    LOCAL_REFERENCE for one nested in a value. An actor whose handle (or a ref rebuilt from the
+    handle's id) the program holds gives one ACTOR_HANDLE row.
     """
     import gc
     import sys
@@ -591,10 +620,13 @@ def objects(backend: Any) -> list[dict[str, Any]]:
         captured.update(id(r) for r in packed.refs if type(r) is SimRef)
     for stream in streams:
         count(stream.items)
-    for actor in backend.actors.all:  # its creation task's ref: Ray lists the handle instead
-        count((actor.creation,))
-    for actor in backend.actors.all:  # its creation task's ref: Ray lists the handle instead
-        count((actor.creation,))
+    # An actor's creation ref (the actor holds it) has the id of its handle: a program that
+    # rebuilt it with `ObjectRef(binary)` holds the handle for Ray, which lists ACTOR_HANDLE.
+    creations: dict[int, Any] = {}
+    for actor in backend.actors.all:
+        if actor.creation is not None:
+            count((actor.creation,))
+            creations[id(actor.creation)] = actor
     for pg in backend.pgs.all:
         ready = getattr(pg, "ready_ref", None)
         if ready is not None:
@@ -612,54 +644,29 @@ def objects(backend: Any) -> list[dict[str, Any]]:
             reference = "CAPTURED_IN_OBJECT"
         else:
             continue
+        if id(ref) in creations:
+            actor = creations[id(ref)]
+            handles.setdefault(id(actor), actor)
+            continue
         status, attempt = _producer_status(ref)
         owner = ref.owner
         rows.append(
-            {
-                "object_id": ref.hex(),
-                "object_size": _object_size(ref),
-                "task_status": status,
-                "attempt_number": attempt,
-                "reference_type": reference,
-                "call_site": "disabled",
-                "type": "DRIVER" if owner is _NIL_OWNER else "WORKER",
-                "pid": _PID,
-                "ip": (owner if owner is not _NIL_OWNER else head).ip,
-            }
-        )
+            object_row(ref.hex(), _object_size(ref), status, attempt, reference, "disabled",
+                       "DRIVER" if owner is _NIL_OWNER else "WORKER", _PID,
+                       (owner if owner is not _NIL_OWNER else head).ip)
+        )  # fmt: skip
     for unit, top, nested in running:
         site = _call_site_of(unit)
         for refs_of, reference in ((top, "PINNED_IN_MEMORY"), (nested, "LOCAL_REFERENCE")):
             for ref in dict.fromkeys(refs_of):
                 rows.append(
-                    {
-                        "object_id": ref.hex(),
-                        "object_size": _object_size(ref),
-                        "task_status": "NIL",
-                        "attempt_number": 1,
-                        "reference_type": reference,
-                        "call_site": site,
-                        "type": "WORKER",
-                        "pid": _PID,
-                        "ip": unit.node.ip if unit.node is not None else head.ip,
-                    }
-                )
+                    object_row(ref.hex(), _object_size(ref), "NIL", 1, reference, site, "WORKER",
+                               _PID, unit.node.ip if unit.node is not None else head.ip)
+                )  # fmt: skip
     ours = {id(actor) for actor in backend.actors.all}
     for actor in handles.values():
         if id(actor) not in ours:
             continue  # a handle kept from an earlier session
-        rows.append(
-            {
-                "object_id": "ff" * 8 + actor.hex() + "01000000",
-                "object_size": -1,
-                "task_status": "NIL",
-                "attempt_number": 1,
-                "reference_type": "ACTOR_HANDLE",
-                "call_site": "disabled",
-                "type": "DRIVER",
-                "pid": _PID,
-                "ip": head.ip,
-            }
-        )
+        rows.append(actor_handle_row(actor, _PID, head.ip))
     rows.sort(key=lambda row: row["object_id"])  # stable: an owner's row before workers'
     return rows
