@@ -13,11 +13,14 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
+from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
 from simray._local.objects import FAILED, PENDING, READY
-from simray._local.tasks import QUEUED, LocalTask, effective_env, pg_id, pg_info
+from simray._local.tasks import QUEUED, LocalTask, pg_id
 from simray._model import actors as ends
 from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
+from simray._model.resources import to_floats
+from simray._sim.scheduler import node_labels
 
 RESTARTING = "restarting"
 EXITING = "exiting"  # exit_actor() was called; running calls finish, then the process ends
@@ -169,7 +172,7 @@ class Actors:
             "ip": actor.node.ip,
             "task_id": None,
             "actor_id": actor.hex(),
-            "assigned": {k: v / 10_000 for k, v in opts.placement_demand.items()},
+            "assigned": to_floats(opts.placement_demand),
             "gpu_ids": gpu_ids,
             "namespace": b.namespace,
             "worker": True,
@@ -180,11 +183,11 @@ class Actors:
             "actor_name": opts.name or "",
             "restarts": actor.restarts,
             "worker_id": f"{proc.pid:056x}",
-            "labels": {"ray.io/node-id": actor.node.node_id, **actor.node.labels},
+            "labels": node_labels(actor.node),
             "runtime_env": effective_env(opts.raw, actor.env_vars),
             "env_vars": actor.env_vars,
-            "held": {k: v / 10_000 for k, v in actor.holds.items()},
-            **pg_info(opts.strategy),
+            "held": to_floats(actor.holds),
+            **placement_group_fields(opts.strategy),
         }
         limits = {None: opts.max_concurrency, **opts.groups}
         proc.send(("actor", actor.actor_id, actor.cls_blob, args, kwargs, mode, limits, ctx))

@@ -38,12 +38,13 @@ from simray._model.resources import UNIT, check_node_resources
 from simray._output import env_bool
 from simray._runtime_env import env_vars_of
 from simray._session import drain_grace
+from simray._sim.cluster import new_node, node_by_id
 from simray._sim.scheduler import (
     DEFAULT_MEMORY,
     DEFAULT_OBJECT_STORE_MEMORY,
     Scheduler,
     SimNode,
-    node_total,
+    node_labels,
 )
 from simray._sim.state import task_table_cap
 
@@ -165,25 +166,16 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         accelerator_type: str | None = None,
     ) -> SimNode:
         with self.lock:
-            index = len(self.scheduler.all_nodes)
-            resources = dict(resources or {})
-            labels = dict(labels or {})
-            if accelerator_type is not None:
-                resources[f"accelerator_type:{accelerator_type}"] = 1
-                labels["ray.io/accelerator-type"] = accelerator_type
-            ip = f"127.0.0.{index + 1}"
-            total = node_total(
-                num_cpus, num_gpus, resources, memory, object_store_memory, ip, index == 0
-            )
-            node = SimNode(index, total, labels, index == 0)
+            node = new_node(
+                len(self.scheduler.all_nodes), num_cpus, num_gpus, resources, memory,
+                object_store_memory, labels, accelerator_type,
+            )  # fmt: skip
             self.scheduler.add_node(node)
             return node
 
     def remove_node(self, node_id: str) -> None:
         with self.lock:
-            node = next((n for n in self.scheduler.all_nodes if n.node_id == node_id), None)
-            if node is None:
-                raise ValueError(f"no node with id {node_id!r} in this local cluster")
+            node = node_by_id(self.scheduler.all_nodes, node_id, "local")
             if not node.alive:
                 return
             self.scheduler.remove_node(node)
@@ -310,7 +302,7 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
             "cancelled": False,
             "worker": False,
             "worker_id": f"{os.getpid():056x}",
-            "labels": {"ray.io/node-id": head.node_id, **head.labels},
+            "labels": node_labels(head),
             "runtime_env": self.runtime_env,
         }
 

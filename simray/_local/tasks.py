@@ -14,17 +14,18 @@ from typing import Any
 import cloudpickle
 
 from simray import exceptions as exc
+from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
 from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
-from simray._model.resources import UNIT
+from simray._model.resources import to_floats
 from simray._model.returns import retries_exception, retry_notice
 from simray._object_ref import ObjectRef
 from simray._options import SchedulingClass
 from simray._output import task_label
 from simray._runtime_env import merged
-from simray._sim.scheduler import SimNode
+from simray._sim.scheduler import SimNode, node_labels
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
@@ -320,7 +321,7 @@ class Tasks:
             "node_id": task.node.node_id,
             "ip": task.node.ip,
             "task_id": task.hex(),
-            "assigned": _floats(task.demand),
+            "assigned": to_floats(task.demand),
             "gpu_ids": gpu_ids,
             "namespace": self.namespace,
             "worker": True,
@@ -330,10 +331,10 @@ class Tasks:
             "strategy_pg": pg_id(task.strategy),
             "task_name": task.name,
             "worker_id": f"{proc.pid:056x}",
-            "labels": {"ray.io/node-id": task.node.node_id, **task.node.labels},
+            "labels": node_labels(task.node),
             "runtime_env": effective_env(task.opts.raw, task.env_vars),
             "env_vars": task.env_vars,
-            **pg_info(task.strategy),
+            **placement_group_fields(task.strategy),
         }
         n = task.gen if task.gen is not None else len(task.returns)
         proc.send(("run", task.task_id, key, blob, args, kwargs, n, ctx))
@@ -496,28 +497,7 @@ def raise_if_dependency_failed(error: BaseException) -> None:
     raise error from None
 
 
-def _floats(units: dict[str, int]) -> dict[str, float]:
-    return {k: v / UNIT for k, v in units.items()}
-
-
 def pg_id(strategy: Any) -> int | None:
     if isinstance(strategy, PlacementGroupSchedulingStrategy):
         return strategy.placement_group._record.pg_id
     return None
-
-
-def effective_env(raw: dict[str, Any], env_vars: dict[str, str] | None) -> dict[str, Any]:
-    """A task's runtime_env as its context reports it: its own, with the merged env_vars."""
-    own = dict(raw.get("runtime_env") or {})
-    if env_vars:
-        own["env_vars"] = dict(env_vars)
-    return own
-
-
-def pg_info(strategy: Any) -> dict[str, Any]:
-    if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
-        return {
-            "pg_id": strategy.placement_group.id.hex(),
-            "capture": bool(strategy.placement_group_capture_child_tasks),
-        }
-    return {}

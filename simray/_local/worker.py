@@ -24,6 +24,7 @@ import cloudpickle
 from simray import _session
 from simray import exceptions as exc
 from simray._actor import ActorHandle
+from simray._context_fields import function_name
 from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.output import Output, capture_fds, drain_fds
@@ -283,7 +284,7 @@ class Worker:
         self.current = task_id
         try:
             fn = self.function(fn_key, fn_blob)
-            ctx["function_name"] = _qualified(None, fn)
+            ctx["function_name"] = function_name(None, fn)
             if self.interrupt_for == task_id:
                 raise KeyboardInterrupt
             a = [self.arg(x) for x in args]
@@ -410,7 +411,7 @@ class Worker:
             actor_id_int = actor_id
             ctx["actor_handle"] = lambda: ActorHandle(_RemoteActor(actor_id_int), cls)
             self.actor_cls = cls
-            ctx["function_name"] = _qualified(cls, "__init__")
+            ctx["function_name"] = function_name(cls, "__init__")
             ctx["task_name"] = f"{ctx['class_name']}.__init__"
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
@@ -455,7 +456,7 @@ class Worker:
         ctx["task_id"] = f"{call_id:048x}"
         ctx["call_id"] = call_id
         ctx["task_name"] = f"{ctx['class_name']}.{method}"
-        ctx["function_name"] = _qualified(self.actor_cls, method)
+        ctx["function_name"] = function_name(self.actor_cls, method)
         return ctx
 
     def run_call(self, msg: Any) -> None:
@@ -760,13 +761,6 @@ def _refs(ids: Any) -> Any:
 def raise_if_dependency_failed(error: BaseException) -> None:
     """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
     raise error from None
-
-
-def _qualified(cls: Any, fn: Any) -> str:
-    """`module.Class.method` or `module.function`, as Ray names a task's function."""
-    if cls is not None:
-        return f"{cls.__module__}.{cls.__qualname__}.{fn}"
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def _set_env_vars(env_vars: dict[str, str] | None) -> dict[str, str | None]:

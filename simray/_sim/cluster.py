@@ -10,6 +10,38 @@ from simray._model.resources import to_floats
 from simray._sim.scheduler import SimNode, node_total
 
 
+def new_node(
+    index: int,
+    num_cpus: float,
+    num_gpus: float,
+    resources: dict[str, float] | None,
+    memory: float | None,
+    object_store_memory: float | None,
+    labels: dict[str, str] | None,
+    accelerator_type: str | None,
+    seed: int = 0,
+) -> SimNode:
+    """Node number `index` (0 is the head) of `add_node`'s options, with Ray's totals and
+    labels (an accelerator type is a resource and a label); shared by sim and local."""
+    resources = dict(resources or {})
+    labels = dict(labels or {})
+    if accelerator_type is not None:
+        resources[f"accelerator_type:{accelerator_type}"] = 1
+        labels["ray.io/accelerator-type"] = accelerator_type
+    ip = f"127.0.0.{index + 1}"
+    is_head = index == 0
+    total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
+    return SimNode(index, total, labels, is_head, seed)
+
+
+def node_by_id(nodes: list[SimNode], node_id: str, backend: str) -> SimNode:
+    """The node with this id, dead or alive; ValueError naming the backend's cluster if none."""
+    for node in nodes:
+        if node.node_id == node_id:
+            return node
+    raise ValueError(f"no node with id {node_id!r} in this {backend} cluster")
+
+
 class Cluster:
     """Mixed into SimBackend: its nodes."""
 
@@ -31,18 +63,14 @@ class Cluster:
         accelerator_type: str | None = None,
     ) -> SimNode:
         """Add a node now (before or during a run); pending work may start on it at once."""
-        index = len(self.scheduler.all_nodes)
-        is_head = index == 0
-        resources = dict(resources or {})
-        labels = dict(labels or {})
-        if accelerator_type is not None:
-            resources[f"accelerator_type:{accelerator_type}"] = 1
-            labels["ray.io/accelerator-type"] = accelerator_type
-        ip = f"127.0.0.{index + 1}"
-        total = node_total(num_cpus, num_gpus, resources, memory, object_store_memory, ip, is_head)
-        node = SimNode(index, total, labels, is_head, self.seed)
+        node = new_node(
+            len(self.scheduler.all_nodes), num_cpus, num_gpus, resources, memory,
+            object_store_memory, labels, accelerator_type, self.seed,
+        )  # fmt: skip
         node.started_at = self.kernel.now
-        self.recorder.record("node_added", node=node.index, resources=to_floats(total))
+        self.recorder.record(
+            "node_added", node=node.index, resources=to_floats(node.resources.total)
+        )
         self.scheduler.add_node(node)
         return node
 
@@ -58,10 +86,7 @@ class Cluster:
         self.faults.kill_node(self.node_by_id(node_id))
 
     def node_by_id(self, node_id: str) -> SimNode:
-        for node in self.scheduler.all_nodes:
-            if node.node_id == node_id:
-                return node
-        raise ValueError(f"no node with id {node_id!r} in this sim cluster")
+        return node_by_id(self.scheduler.all_nodes, node_id, "sim")
 
     def cluster_resources(self) -> dict[str, float]:
         return self.scheduler.cluster_resources()

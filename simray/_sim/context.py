@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from simray._context_fields import effective_env, function_name, placement_group_fields
 from simray._model.resources import to_floats
 from simray._ray_ids import worker_id_hex
-from simray._runtime_env import UnitEnv
 from simray._sim.actors import ActorCall, ActorLoop
-from simray._sim.export import qualified
 from simray._sim.scheduler import node_labels
 from simray._sim.tasks import Task
-from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 
 class Context:
@@ -47,13 +45,13 @@ class Context:
                 "async_actor": type(unit) is ActorLoop,
                 "worker": True,
                 "task_name": f"{actor.opts.class_name}.{method}" if method else None,
-                "function_name": qualified(actor.cls, method) if method else None,
+                "function_name": function_name(actor.cls, method) if method else None,
                 "actor_name": actor.opts.name or "",
                 "actor_handle": actor.handle,
                 "restarts": actor.restarts,
                 "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}", self.seed),
                 "labels": node_labels(actor.node),
-                "runtime_env": _effective_env(actor.opts.raw, actor.env),
+                "runtime_env": effective_env(actor.opts.raw, _env_vars(actor.env)),
             }
             strategy = actor.opts.strategy
         elif type(unit) is Task:
@@ -67,12 +65,12 @@ class Context:
                 "cancelled": unit.cancelled,
                 "worker": True,
                 "task_name": unit.name,
-                "function_name": qualified(None, unit.fn)
+                "function_name": function_name(None, unit.fn)
                 if creating is None
-                else qualified(creating.cls, "__init__"),
+                else function_name(creating.cls, "__init__"),
                 "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", self.seed),
                 "labels": node_labels(unit.node),
-                "runtime_env": _effective_env(unit.opts.raw, unit.env),
+                "runtime_env": effective_env(unit.opts.raw, _env_vars(unit.env)),
             }
             if creating is not None:
                 info["actor_id"] = creating.hex()
@@ -94,18 +92,13 @@ class Context:
                 "runtime_env": self.runtime_env,
             }
             strategy = None
-        if isinstance(strategy, PlacementGroupSchedulingStrategy) and strategy.placement_group:
-            info["pg_id"] = strategy.placement_group.id.hex()
-            info["capture"] = bool(strategy.placement_group_capture_child_tasks)
+        info.update(placement_group_fields(strategy))
         return info
 
     def now(self) -> float:
         return self.kernel.now
 
 
-def _effective_env(raw: dict[str, Any], env: Any) -> dict[str, Any]:
-    """A unit's runtime_env as its context reports it: its own, with the merged env_vars."""
-    own = dict(raw.get("runtime_env") or {})
-    if type(env) is UnitEnv:
-        own["env_vars"] = dict(env.vars)
-    return own
+def _env_vars(env: Any) -> dict[str, str] | None:
+    """A unit's env_vars: its env is a `UnitEnv` when it has any (else its CUDA devices)."""
+    return getattr(env, "vars", None)

@@ -31,13 +31,6 @@ class Exports:
         return exported
 
 
-def qualified(cls: Any, fn: Any) -> str:
-    """`module.Class.method` or `module.function`, as Ray names a task's function."""
-    if cls is not None:
-        return f"{cls.__module__}.{cls.__qualname__}.{fn}"
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-
 def _reads_globals(target: Any) -> bool:
     """Whether exporting could change what `target` sees: its code names a global (a
     function or class that names none runs the same copied or not, without loading
