@@ -83,6 +83,14 @@ GC_THRESHOLDS = (50_000, 100, 10)  # the session's (young, middle, old); see __i
 DEFAULT_NUM_CPUS = 8  # a bare init() on sim: fixed, never read from the host
 
 
+def plain_args(args: Sequence[Any]) -> bool:
+    """Whether every argument is an immutable scalar (passed as it is, nothing to copy)."""
+    for a in args:
+        if type(a) not in ATOMIC:
+            return False
+    return True
+
+
 class SimBackend(
     ObjectAPI,
     Cluster,
@@ -243,25 +251,30 @@ class SimBackend(
 
         The commonest call is submitted here, with what it does not need left out: `simple`
         options (one return, default strategy, no generator or env_vars), immutable scalar
-        arguments only, a caller that is not a task (no child bookkeeping or group capture),
-        and a session without a trace, latency model or job env_vars (`plain_session`).
-        Everything else takes the general path, `_submit_general`.
+        arguments only, a call from the driver (no child bookkeeping, group capture or owner
+        on a worker), and a session without a trace, latency model or job env_vars
+        (`plain_session`). Everything else takes the general path, `_submit_general`.
         """
         # Export first, on every path (the fast one too): globals are captured at first .remote().
-        exported = self.exported.get(fn)
-        fn = self.export(fn) if exported is None else exported
-        if not opts.simple or kwargs or not self.plain_session:
-            return self._submit_general(fn, args, kwargs, opts)
-        for a in args:
-            if type(a) not in ATOMIC:
-                return self._submit_general(fn, args, kwargs, opts)
-        if type(self.kernel.current) is Task:
+        try:
+            fn = self.exported[fn]
+        except KeyError:
+            fn = self.export(fn)
+        kernel = self.kernel
+        if (
+            not opts.simple
+            or kwargs
+            or not self.plain_session
+            or kernel.current is not kernel.driver
+            # one argument is the commonest call, checked without a loop
+            or not (type(args[0]) in ATOMIC if len(args) == 1 else plain_args(args))
+        ):
             return self._submit_general(fn, args, kwargs, opts)
         ids = self.ids
         ids.task += 1
         task_id = ids.task
         task = make_task(task_id, fn, args, opts)
-        now = self.kernel.now
+        now = kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
         ref = SimRef(task_id, task)  # its one return is numbered as the task
@@ -290,12 +303,7 @@ class SimBackend(
         parent = self.kernel.current
         # Arguments are copied now, as Ray serializes them at submission; top-level refs are
         # kept to be resolved, and a call with only immutable scalars skips all of it.
-        plain = not kwargs
-        if plain:
-            for a in args:
-                if type(a) not in ATOMIC:
-                    plain = False
-                    break
+        plain = not kwargs and plain_args(args)
         if plain:
             args = tuple(args)  # plain arguments are a tuple (packed ones a list)
             kwargs = NO_KWARGS  # shared: a queued task keeps no empty dict of its own
