@@ -10,7 +10,7 @@ With `_generator_backpressure_num_objects=N` the producer waits while N refs are
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -118,10 +118,10 @@ class ObjectRefGenerator:
         stream = self._stream
         if not self._ready_now():
             if timeout_s is not None and timeout_s <= 0:
-                return _nil_ref()
+                return nil_ref()
             waited = self._backend.wait_refs([stream.signal()], 1, False, timeout_s)
             if not waited and not self._ready_now():
-                return _nil_ref()
+                return nil_ref()
         return self._take()
 
     async def _next_async(self, timeout_s: float | None = None) -> Any:
@@ -156,7 +156,8 @@ class DynamicObjectRefGenerator:
         return len(self._refs)
 
 
-def _nil_ref() -> Any:
+def nil_ref() -> Any:
+    """The nil ref a generator's `_next_sync` returns when nothing came before its timeout."""
     from simray._object_ref import ObjectRef
 
     return ObjectRef.nil()
@@ -187,6 +188,13 @@ def wait_mixed(
         ]
         if not backend.wait_refs(watch, 1, False, remaining):
             break
+    return split_ready(items, num_returns, is_ready)
+
+
+def split_ready(
+    items: list[Any], num_returns: int, is_ready: Callable[[Any], bool]
+) -> tuple[list[Any], list[Any]]:
+    """`ray.wait`'s answer: the first `num_returns` ready items and the rest, in input order."""
     ready: list[Any] = []
     not_ready: list[Any] = []
     for item in items:

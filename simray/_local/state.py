@@ -25,6 +25,7 @@ from simray._sim.state import (
     actor_handle_id,
     actor_handle_row,
     actor_row,
+    call_site,
     detail_columns,
     error_type_of,
     object_row,
@@ -294,21 +295,12 @@ def _producer(entry: Any) -> tuple[str, int]:
 
 
 def _call_site(backend: Any, unit: Any) -> str:
-    """Ray's call site of the copy of an argument a running worker holds: the function's module
-    (the script's name for `__main__`) and qualified name."""
-    import sys
-
+    """The call site of a running local task's or call's arguments."""
     if type(unit) is LocalTask:
         fn = backend.function_of(unit.fn_key)
-        module = getattr(fn, "__module__", None) or "__main__"
-        qualname = getattr(fn, "__qualname__", unit.name)
-    else:
-        module = getattr(unit.actor.cls, "__module__", None) or "__main__"
-        qualname = f"{unit.actor.opts.class_name}.{unit.method}"
-    if module == "__main__":
-        main_file = getattr(sys.modules.get("__main__"), "__file__", None) or "__main__"
-        module = os.path.splitext(os.path.basename(main_file))[0]
-    return f"(deserialize task arg) {module}.{qualname}"
+        return call_site(getattr(fn, "__module__", None), getattr(fn, "__qualname__", unit.name))
+    module = getattr(unit.actor.cls, "__module__", None)
+    return call_site(module, f"{unit.actor.opts.class_name}.{unit.method}")
 
 
 def objects(backend: Any) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from simray._generator import ObjectRefGenerator, _nil_ref
+from simray._generator import ObjectRefGenerator, nil_ref, split_ready
 from simray._local.objects import FAILED, PENDING, READY, Entry, Waiter
 
 
@@ -108,7 +108,7 @@ class LocalObjectRefGenerator(ObjectRefGenerator):
                     break
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    return _nil_ref()
+                    return nil_ref()
                 waiter = Waiter(1, False)
                 waiter.watch([self._stream.signal])
             waiter.event.wait(remaining)  # type: ignore[union-attr]
@@ -165,14 +165,7 @@ def wait_mixed(
             ready_count = sum(1 for item in items if is_ready(item))
             remaining = None if deadline is None else deadline - time.monotonic()
             if ready_count >= num_returns or (remaining is not None and remaining <= 0):
-                ready: list[Any] = []
-                not_ready: list[Any] = []
-                for item in items:
-                    if len(ready) < num_returns and is_ready(item):
-                        ready.append(item)
-                    else:
-                        not_ready.append(item)
-                return ready, not_ready
+                return split_ready(items, num_returns, is_ready)
             watch = [
                 item._stream.signal if isinstance(item, ObjectRefGenerator) else item.entry
                 for item in items

@@ -20,7 +20,7 @@ from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import to_floats
-from simray._model.returns import retries_exception, retry_notice
+from simray._model.returns import raise_if_dependency_failed, retries_exception, retry_notice
 from simray._object_ref import ObjectRef
 from simray._options import SchedulingClass
 from simray._output import task_label
@@ -489,12 +489,6 @@ class Tasks:
             self.procs.kill(proc)
         else:
             task.proc.send(("cancel", task.task_id))
-
-
-def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed
-    (Ray raises the stored error itself, in a fresh frame)."""
-    raise error from None
 
 
 def pg_id(strategy: Any) -> int | None:

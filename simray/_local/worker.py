@@ -28,7 +28,7 @@ from simray._context_fields import function_name
 from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.output import Output, capture_fds, drain_fds
-from simray._model.returns import split_returns
+from simray._model.returns import raise_if_dependency_failed, split_returns
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
 from simray._output import actor_label
 from simray.util.placement_group import PlacementGroup
@@ -756,11 +756,6 @@ def _refs(ids: Any) -> Any:
     if isinstance(ids, int):
         return WorkerRef(ids)
     return [WorkerRef(i) for i in ids]
-
-
-def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed."""
-    raise error from None
 
 
 def _set_env_vars(env_vars: dict[str, str] | None) -> dict[str, str | None]:

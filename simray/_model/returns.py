@@ -1,11 +1,21 @@
-"""Rules of a task's end that the sim and local backends share: splitting a result into its
-`num_returns` values, and whether a raised exception is retried (`retry_exceptions`), with the
-line Ray's raylet prints when it is.
+"""Rules of a task's start and end that the sim and local backends share: raising a failed
+argument's error, splitting a result into its `num_returns` values, and whether a raised
+exception is retried (`retry_exceptions`), with the line Ray's raylet prints when it is.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def raise_if_dependency_failed(error: BaseException) -> None:
+    """Raise a failed argument's error; named as Ray's, so error texts say an input failed
+    (`exceptions._task_frames` shows this frame as Ray's Cython one).
+
+    Ray raises the stored error itself (not the dual instance) in a fresh frame: nothing that
+    the backend was handling when the argument failed is chained to it.
+    """
+    raise error from None
 
 
 def split_returns(result: Any, n: int) -> list[Any] | ValueError:

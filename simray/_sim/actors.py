@@ -19,10 +19,10 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._model import actors as ends
 from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
-from simray._model.returns import split_returns
+from simray._model.returns import raise_if_dependency_failed, split_returns
 from simray._sim import exploration
 from simray._sim.actor_atexit import ActorAtexit
-from simray._sim.errors import SIM_PID, raise_if_dependency_failed, task_error
+from simray._sim.errors import SIM_PID, task_error
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt
 from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, owner_node, pack, unpack

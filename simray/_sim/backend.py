@@ -27,7 +27,12 @@ from simray import exceptions as exc
 from simray._args import ArgPacker
 from simray._ids import INDEX_SHIFT, IdAllocator
 from simray._model.resources import NO_GPU_SHARES, check_node_resources, to_floats
-from simray._model.returns import retries_exception, retry_notice, split_returns
+from simray._model.returns import (
+    raise_if_dependency_failed,
+    retries_exception,
+    retry_notice,
+    split_returns,
+)
 from simray._options import SchedulingClass
 from simray._output import env_bool
 from simray._runtime_env import UnitEnv, env_vars_of, merged
@@ -38,7 +43,7 @@ from simray._sim.cancel import Cancel
 from simray._sim.cluster import Cluster
 from simray._sim.context import Context
 from simray._sim.environ import CUDA, Environ
-from simray._sim.errors import DRIVER_IP, SIM_PID, raise_if_dependency_failed, task_error
+from simray._sim.errors import DRIVER_IP, SIM_PID, task_error
 from simray._sim.export import Exports
 from simray._sim.faults import Faults
 from simray._sim.filelock import SimFileLocks

@@ -26,12 +26,3 @@ def task_error(
     except Exception:
         return exc.UnserializableException("".join(traceback.format_exception(error)))
     return exc._make_task_error(name, error, pid=pid, ip=ip, **actor)
-
-
-def raise_if_dependency_failed(error: BaseException) -> None:
-    """Raise a failed argument's error; named as Ray's, so error texts say an input failed.
-
-    Ray raises the stored error itself (not the dual instance) in a fresh frame: nothing that
-    the simulator was handling when the argument failed is chained to it.
-    """
-    raise error from None

@@ -501,23 +501,27 @@ def _producer_status(ref: Any) -> tuple[str, int]:
     return "SUBMITTED_TO_WORKER", unit.attempts
 
 
-def _call_site_of(unit: Any) -> str:
+def call_site(module: str | None, qualname: str) -> str:
     """Ray's call site for the copy of an argument a running worker holds: the function's
-    module (the script's name for `__main__`) and qualified name."""
+    module (the script's name for `__main__`) and qualified name (sim and local)."""
     import sys
 
-    if type(unit) is Task:
-        fn = unit.fn
-        module = getattr(fn, "__module__", None) or "__main__"
-        qualname = getattr(fn, "__qualname__", unit.name)
-    else:
-        cls = unit.actor.cls if hasattr(unit.actor, "cls") else None
-        module = getattr(cls, "__module__", None) or "__main__"
-        qualname = f"{unit.actor.opts.class_name}.{unit.method}"
+    module = module or "__main__"
     if module == "__main__":
         main_file = getattr(sys.modules.get("__main__"), "__file__", None) or "__main__"
         module = os.path.splitext(os.path.basename(main_file))[0]
     return f"(deserialize task arg) {module}.{qualname}"
+
+
+def _call_site_of(unit: Any) -> str:
+    """The call site of a running sim task's or call's arguments."""
+    if type(unit) is Task:
+        fn = unit.fn
+        return call_site(getattr(fn, "__module__", None), getattr(fn, "__qualname__", unit.name))
+    cls = unit.actor.cls if hasattr(unit.actor, "cls") else None
+    return call_site(
+        getattr(cls, "__module__", None), f"{unit.actor.opts.class_name}.{unit.method}"
+    )
 
 
 def object_row(object_id: str, size: int, status: str, attempt: int, reference: str,
