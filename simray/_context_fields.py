@@ -1,6 +1,6 @@
 """Fields of a runtime-context snapshot that the sim and local backends compute alike (see
-`simray.runtime_context`): the function's name as Ray reports it, the caller's effective
-runtime_env, and its placement group.
+`simray.runtime_context`): the driver's context, the function's name as Ray reports it, the
+caller's effective runtime_env, and its placement group.
 """
 
 from __future__ import annotations
@@ -8,6 +8,24 @@ from __future__ import annotations
 from typing import Any
 
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+
+def driver_context(
+    node_id: str, labels: dict[str, str], namespace: str, worker_id: str, runtime_env: Any
+) -> dict[str, Any]:
+    """The driver's context: on the head node, no task, nothing assigned, not a worker."""
+    return {
+        "node_id": node_id,
+        "task_id": None,
+        "assigned": {},
+        "gpu_ids": [],
+        "namespace": namespace,
+        "cancelled": False,
+        "worker": False,
+        "worker_id": worker_id,
+        "labels": labels,
+        "runtime_env": runtime_env,
+    }
 
 
 def function_name(cls: Any, fn: Any) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from simray import exceptions as exc
 from simray._args import ArgPacker
+from simray._context_fields import driver_context
 from simray._ids import IdAllocator
 from simray._local import shm
 from simray._local.actors import Actors
@@ -293,18 +294,10 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
 
     def context(self) -> dict[str, Any]:
         head = self.scheduler.all_nodes[0]
-        return {
-            "node_id": head.node_id,
-            "task_id": None,
-            "assigned": {},
-            "gpu_ids": [],
-            "namespace": self.namespace,
-            "cancelled": False,
-            "worker": False,
-            "worker_id": f"{os.getpid():056x}",
-            "labels": node_labels(head),
-            "runtime_env": self.runtime_env,
-        }
+        worker_id = f"{os.getpid():056x}"
+        return driver_context(
+            head.node_id, node_labels(head), self.namespace, worker_id, self.runtime_env
+        )
 
     def exit_actor(self) -> None:
         raise TypeError(

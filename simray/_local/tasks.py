@@ -20,7 +20,12 @@ from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
 from simray._model.resources import to_floats
-from simray._model.returns import raise_if_dependency_failed, retries_exception, retry_notice
+from simray._model.returns import (
+    raise_if_dependency_failed,
+    retries_exception,
+    retry_notice,
+    spend_retry,
+)
 from simray._object_ref import ObjectRef
 from simray._options import SchedulingClass
 from simray._output import task_label
@@ -407,9 +412,7 @@ class Tasks:
 
     def _lost_attempt(self, task: LocalTask, error: BaseException) -> None:
         """Its worker died: run it again if retries are left, else fail with `error`."""
-        if task.retries_left != 0 and not task.cancelled:
-            if task.retries_left > 0:
-                task.retries_left -= 1
+        if spend_retry(task):
             self._requeue(task)
         else:
             self._finish(task, FAILED, error)

@@ -49,6 +49,16 @@ def retries_exception(retry: Any, cancelled: bool, retries_left: int, error: Any
     )
 
 
+def spend_retry(task: Any) -> bool:
+    """Whether a task whose worker died runs again: it was not cancelled and has retries left
+    (`max_retries`; -1: no limit, never spent). Spends one when it does."""
+    if task.retries_left == 0 or task.cancelled:
+        return False
+    if task.retries_left > 0:
+        task.retries_left -= 1
+    return True
+
+
 def retry_notice(name: str, retries_left: int, error: BaseException) -> str:
     """The line Ray prints (on stderr) when it retries a task that raised `error`."""
     left = retries_left if retries_left > 0 else "infinite"

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from simray._context_fields import effective_env, function_name, placement_group_fields
+from simray._context_fields import (
+    driver_context,
+    effective_env,
+    function_name,
+    placement_group_fields,
+)
 from simray._model.resources import to_floats
 from simray._ray_ids import worker_id_hex
 from simray._sim.actors import ActorCall, ActorLoop
@@ -79,18 +84,10 @@ class Context:
                 info["assigned"] = to_floats(creating.opts.placement_demand)
             strategy = unit.strategy
         else:
-            info = {
-                "node_id": head.node_id,
-                "task_id": None,
-                "assigned": {},
-                "gpu_ids": [],
-                "namespace": self.namespace,
-                "cancelled": False,
-                "worker": False,
-                "worker_id": worker_id_hex("driver", self.seed),
-                "labels": node_labels(head),
-                "runtime_env": self.runtime_env,
-            }
+            worker_id = worker_id_hex("driver", self.seed)
+            info = driver_context(
+                head.node_id, node_labels(head), self.namespace, worker_id, self.runtime_env
+            )
             strategy = None
         info.update(placement_group_fields(strategy))
         return info

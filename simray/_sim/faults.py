@@ -18,6 +18,7 @@ from typing import Any
 
 from simray import exceptions as exc
 from simray._model import actors as ends
+from simray._model.returns import spend_retry
 from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
 from simray._sim.kernel import WorkerExit
 from simray._sim.objects import FAILED, PENDING, READY
@@ -213,9 +214,7 @@ class Faults:
         backend = self.backend
         backend.release_resources(task)
         task.cpu_released = False
-        if task.retries_left != 0 and not task.cancelled:
-            if task.retries_left > 0:
-                task.retries_left -= 1
+        if spend_retry(task):
             backend.retry_task(task)
         else:
             backend.finish_task(task, FAILED, error)
