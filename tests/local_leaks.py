@@ -68,6 +68,30 @@ def wait_gone(find, timeout: float = 5.0) -> list:  # type: ignore[no-untyped-de
         time.sleep(0.05)
 
 
+def session_processes() -> list[int]:
+    """This process's descendants that belong to a local session (fork server and workers)."""
+    found = []
+    for pid in descendants(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"simray._local.forkserver" in f.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def end_session_without_leaks() -> None:
+    """Shut down a session a test left running, then check that none of its worker processes
+    or shared-memory segments outlived it (the local tests' autouse check)."""
+    import simray
+
+    if simray.is_initialized():
+        simray.shutdown()
+    assert not wait_gone(session_processes), "worker processes outlived the session"
+    assert not shm_segments(os.getpid()), "shared-memory segments outlived the session"
+
+
 def orphan_segments() -> list[str]:
     """simray segments whose driver process is gone (its session should have removed them)."""
     out = []

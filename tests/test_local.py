@@ -21,22 +21,15 @@ import simray
 from simray import exceptions as exc
 from simray.cluster import Cluster
 from tests.conftest import ROOT
-from tests.local_leaks import descendants, shm_segments, tagged, wait_gone
+from tests.local_leaks import (
+    end_session_without_leaks,
+    session_processes,
+    shm_segments,
+    tagged,
+    wait_gone,
+)
 
 pytestmark = pytest.mark.xdist_group("local")
-
-
-def _session_processes() -> list[int]:
-    """This process's descendants that belong to a local session (fork server and workers)."""
-    found = []
-    for pid in descendants(os.getpid()):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"simray._local.forkserver" in f.read():
-                    found.append(pid)
-        except OSError:
-            continue
-    return found
 
 
 @pytest.fixture
@@ -49,10 +42,7 @@ def local():
 @pytest.fixture(autouse=True)
 def _no_leaks():
     yield
-    if simray.is_initialized():
-        simray.shutdown()
-    assert not wait_gone(_session_processes), "worker processes outlived the session"
-    assert not shm_segments(os.getpid()), "shared-memory segments outlived the session"
+    end_session_without_leaks()
 
 
 def _alive(pid: int) -> bool:
@@ -540,7 +530,7 @@ def test_a_local_session_opens_no_tcp_or_udp_socket(local):
     def pid():
         return os.getpid()
 
-    pids = {os.getpid(), *_session_processes(), simray.get(A.remote().pid.remote())}
+    pids = {os.getpid(), *session_processes(), simray.get(A.remote().pid.remote())}
     pids.update(simray.get([pid.remote() for _ in range(4)]))
     sockets = set().union(*(_socket_inodes(p) for p in pids))
     assert sockets, "the processes talk over sockets: there should be some to inspect"

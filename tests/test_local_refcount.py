@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 
 import simray
 from simray import _session
-from tests.local_leaks import shm_segments, wait_gone
-from tests.test_local import _session_processes
+from tests.local_leaks import end_session_without_leaks, shm_segments
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -29,10 +28,7 @@ BIG = 2_000_000  # over the 1 MiB threshold: these values move through shared me
 @pytest.fixture(autouse=True)
 def _no_leaks():
     yield
-    if simray.is_initialized():
-        simray.shutdown()
-    assert not wait_gone(_session_processes), "worker processes outlived the session"
-    assert not shm_segments(os.getpid()), "shared-memory segments outlived the session"
+    end_session_without_leaks()
 
 
 @simray.remote

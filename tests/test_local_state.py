@@ -21,8 +21,7 @@ from simray.util.state import (
     summarize_actors,
     summarize_tasks,
 )
-from tests.local_leaks import shm_segments, wait_gone
-from tests.test_local import _session_processes
+from tests.local_leaks import end_session_without_leaks
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -30,10 +29,7 @@ pytestmark = pytest.mark.xdist_group("local")
 @pytest.fixture(autouse=True)
 def _no_leaks():
     yield
-    if simray.is_initialized():
-        simray.shutdown()
-    assert not wait_gone(_session_processes), "worker processes outlived the session"
-    assert not shm_segments(os.getpid()), "shared-memory segments outlived the session"
+    end_session_without_leaks()
 
 
 @simray.remote
