@@ -6,6 +6,9 @@ through `simray exec`, where `import ray` resolves to simray.
 
 from typing import Any
 
+# Ray reads RAY_SCHEDULER_EVENTS (its autoscaler notices on or off) when it is imported: so does
+# simray, in `_output` (and again when a script's `import ray` resolves to simray).
+from simray import _output  # noqa: F401
 from simray._actor import ActorClass as ActorClass
 from simray._actor import ActorHandle as ActorHandle
 from simray._api import RuntimeContext as RuntimeContext

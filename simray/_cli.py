@@ -107,7 +107,7 @@ def exec_script(
     if chosen != "ray":
         from simray import _ray_alias
 
-        _ray_alias.install()
+        _ray_alias.install(lazy=True)
     sys.argv = [script, *script_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     code = 0

@@ -179,3 +179,70 @@ class Deduplicator:
         note = "" if _noted else _DEDUP_NOTE
         _noted = True
         return f"{pattern.line}{GREEN} [repeated {pattern.count}x across cluster]{note}{RESET_ALL}"
+
+
+# -- the autoscaler's event lines (`print_worker_logs` for pid "autoscaler") ---------------------
+YELLOW = "\x1b[33m"
+AUTOSCALER_TIP = (
+    "Tip: use `ray status` to view detailed cluster status. To disable these messages, set "
+    "RAY_SCHEDULER_EVENTS=0."
+)
+# Ray reads RAY_SCHEDULER_EVENTS once, when `ray` is imported (`ray_constants.AUTOSCALER_EVENTS`,
+# `env_integer`: an int, a value int() refuses counts as unset): simray reads it when simray is
+# imported and again when `import ray` resolves to simray (`_ray_alias`), since `simray exec`
+# imports simray before the script can set the variable.
+scheduler_events = True
+_tipped = False  # Ray prints the tip once per driver process (`autoscaler_log_fyi_printed`)
+
+
+def read_scheduler_events() -> None:
+    """Take RAY_SCHEDULER_EVENTS from the environment now, as Ray does at `import ray`."""
+    global scheduler_events
+    try:
+        scheduler_events = bool(int(os.environ.get("RAY_SCHEDULER_EVENTS", "1")))
+    except ValueError:
+        scheduler_events = True
+
+
+read_scheduler_events()
+
+
+def time_string(elapsed: float) -> str:
+    """Ray's `time_string`: whole seconds as `15s`, `1m5s`, `1h2m3s` (truncated)."""
+    hours = minutes = 0
+    while elapsed > 3600:
+        hours += 1
+        elapsed -= 3600
+    while elapsed > 60:
+        minutes += 1
+        elapsed -= 60
+    return f"{hours}h" * bool(hours) + f"{minutes}m" * bool(minutes) + f"{int(elapsed)}s"
+
+
+def autoscaler_lines(messages: Iterable[str], elapsed: float) -> str:
+    """One batch of autoscaler event messages as the driver prints them on stdout, `elapsed`
+    seconds into the job: `(autoscaler +Ns) message`, the tip first if this process has not
+    shown it yet, "Error:"/"Warning:" lines in yellow and others in cyan; nothing at all when
+    RAY_SCHEDULER_EVENTS was 0 when read."""
+    global _tipped
+    if not scheduler_events:
+        return ""
+    bare = env_bool("RAY_DISABLE_WORKER_LOG_PREFIX", False)
+    plain = os.environ.get("RAY_COLOR_PREFIX") == "0"
+    head = f"(autoscaler +{time_string(elapsed)})"
+    out = []
+    for message in messages:
+        if not _tipped:
+            _tipped = True
+            lines = [AUTOSCALER_TIP, message]
+        else:
+            lines = [message]
+        for line in lines:
+            if bare:
+                out.append(f"{line}\n")
+            elif plain:
+                out.append(f"{head} {line}\n")
+            else:
+                colour = YELLOW if "Error:" in line or "Warning:" in line else CYAN
+                out.append(f"{colour}{head}{RESET_ALL} {line}\n")
+    return "".join(out)

@@ -71,6 +71,12 @@ class _AliasLoader(importlib.abc.Loader):
 
     def create_module(self, spec: Any) -> Any:
         module = importlib.import_module(self.target)
+        if spec.name == "ray":
+            # Ray reads RAY_SCHEDULER_EVENTS at `import ray`: a script that sets it first
+            # is heard, although simray itself was imported before the script ran.
+            from simray import _output
+
+            _output.read_scheduler_events()
         # Aliases of simray modules imported meanwhile are bound now: importing one later would
         # set it on its parent, and `ray.util.placement_group` must stay the function (as in
         # Ray, where `sys.modules["ray.util.placement_group"]` is the module).
@@ -83,9 +89,16 @@ class _AliasLoader(importlib.abc.Loader):
         pass  # already executed under its simray name
 
 
-def install() -> None:
-    """Make `import ray` resolve to simray, and Ray's aliased submodules on first import."""
-    sys.modules["ray"] = importlib.import_module(ALIASES["ray"])
+def install(lazy: bool = False) -> None:
+    """Make `import ray` resolve to simray, and Ray's aliased submodules on first import.
+
+    `lazy` (a script's driver) leaves `ray` itself to the script's first `import ray` too, when
+    Ray would read its import-time settings (RAY_SCHEDULER_EVENTS); otherwise (worker
+    processes, test runs) `ray` is simray from now on.
+    """
+    module = importlib.import_module(ALIASES["ray"])
+    if not lazy:
+        sys.modules["ray"] = module
     for parent in _EMPTY_PARENTS:
         module = types.ModuleType(parent, f"simray exec: the parent of {parent}.test_utils")
         module.__path__ = []  # a package, so `import ray._common.test_utils` works

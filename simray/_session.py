@@ -69,6 +69,9 @@ def init(backend: str | None = None, **kwargs: Any) -> Backend:
 def shutdown() -> None:
     """End the session, if any."""
     global _active
+    monitor = getattr(_active, "monitor", None)
+    if monitor is not None:
+        monitor.stop()  # Ray's driver stops printing the cluster's events as shutdown begins
     drain = getattr(_active, "drain", None)
     if drain is not None:
         drain()  # while the session is still the active one: draining work may call the API

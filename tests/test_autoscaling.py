@@ -6,7 +6,6 @@ autoscaler."""
 
 from __future__ import annotations
 
-import logging
 import time
 
 import pytest
@@ -109,7 +108,7 @@ def _cluster(**kwargs):
     )
 
 
-def test_autoscaling_cluster_scale_up_down_and_infeasible(caplog):
+def test_autoscaling_cluster_scale_up_down_and_infeasible(capsys):
     cluster = _cluster(idle_timeout_minutes=1)
     cluster.start()
     simray.init("auto")
@@ -127,17 +126,19 @@ def test_autoscaling_cluster_scale_up_down_and_infeasible(caplog):
         assert _alive_workers() == 3
         time.sleep(90)
         assert _alive_workers() == 0
-        with caplog.at_level(logging.WARNING, logger="simray"):
+        capsys.readouterr()
 
-            @simray.remote(num_cpus=8)
-            def too_big():
-                return 1
+        @simray.remote(num_cpus=8)
+        def too_big():
+            return 1
 
-            ready, _ = simray.wait([too_big.remote()], timeout=20)
+        ready, _ = simray.wait([too_big.remote()], timeout=20)
         assert ready == []
+        # The autoscaler's notice, on the driver's stdout at its next update, as on Ray.
         assert (
             "Error: No available node types can fulfill resource request {'CPU': 8.0}. "
-            "Add suitable node types to this cluster to resolve this issue." in caplog.text
+            "Add suitable node types to this cluster to resolve this issue.\n"
+            in capsys.readouterr().out
         )
         assert _alive_workers() == 0
     finally:

@@ -27,6 +27,7 @@ from simray._context_fields import driver_context
 from simray._ids import IdAllocator
 from simray._local import shm
 from simray._local.actors import Actors
+from simray._local.monitor import LocalMonitor
 from simray._local.object_api import ObjectAPI
 from simray._local.objects import FAILED, LocalRef, Table
 from simray._local.pgs import PlacementGroups
@@ -85,7 +86,10 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
         self.table = Table(self.lock, self._freed)
         self.scheduler = Scheduler(self.rng, self._start, self.now)
         self.scheduler.on_unschedulable = self._unschedulable
+        self.monitor = LocalMonitor(self)  # Ray's infeasible-demand notices (`_local.monitor`)
+        self.scheduler.on_infeasible = self.monitor.wake
         self.pgs = PlacementGroups(self)
+        self.pgs.on_infeasible = self.monitor.wake
         self.scheduler.pgs = self.pgs
         self.actors = Actors(self)
         self.running: dict[int, LocalTask] = {}

@@ -57,7 +57,8 @@ def _subtract(node: dict[str, float], demand: Mapping[str, float]) -> None:
         node[k] -= v
 
 
-def _demand_order(demand: Mapping[str, float]) -> tuple[int, float, list[tuple[str, float]]]:
+def demand_order(demand: Mapping[str, float]) -> tuple[int, float, list[tuple[str, float]]]:
+    """Ray's sort key for demands (taken in decreasing order): resource kinds, total, items."""
     return (len(demand), sum(demand.values()), sorted(demand.items()))
 
 
@@ -79,7 +80,7 @@ def get_bin_pack_residual(
     # (The result is Ray's; this only saves the scans, which dominate large clusters.)
     previous: Mapping[str, float] | None = None
     resume = 0
-    for demand in sorted(resource_demands, key=_demand_order, reverse=True):
+    for demand in sorted(resource_demands, key=demand_order, reverse=True):
         if demand is not previous and demand != previous:
             resume = 0
         previous = demand

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simray._model import placement
-from simray._model.resources import NodeResources, format_demand
+from simray._model.resources import NodeResources
 
 PENDING, CREATED, REMOVED = "PENDING", "CREATED", "REMOVED"
 STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
@@ -94,7 +94,8 @@ class GroupTable:
         self.clock = clock
         self.pending: list[Any] = []
         self.all: list[Any] = []
-        self._warned: set[int] = set()
+        # Called when a group no node could ever hold stays pending (the monitor's wake-up).
+        self.on_infeasible: Callable[[], None] | None = None
 
     def add(self, pg: PlacementGroupRecord) -> None:
         """A new group, pending until `place_pending` creates it."""
@@ -119,7 +120,8 @@ class GroupTable:
             if chosen is None:
                 if placement.place_bundles(nodes, pg.demands, pg.strategy, empty=True) is None:
                     pg.sched_state = "INFEASIBLE"
-                    self._warn_infeasible(pg)
+                    if self.on_infeasible is not None:
+                        self.on_infeasible()
                 else:
                     pg.sched_state = "NO_RESOURCES"
                 failed[shape] = pg.sched_state
@@ -136,19 +138,6 @@ class GroupTable:
             placed(pg)
             created = True
         return created
-
-    def _warn_infeasible(self, pg: PlacementGroupRecord) -> None:
-        if pg.pg_id not in self._warned:
-            import logging
-
-            self._warned.add(pg.pg_id)
-            logging.getLogger("simray").warning(
-                "(autoscaler +%ds) Error: No available node types can fulfill placement group "
-                "%s with bundles %s. Add suitable node types to this cluster to resolve this issue.",
-                int(self.clock()),
-                pg.strategy,
-                [format_demand(d) for d in pg.demands],
-            )
 
     def release(self, pg: PlacementGroupRecord) -> set[int] | None:
         """Remove `pg`: its bundles go back to their nodes; the ids of the bundle pools that

@@ -12,7 +12,6 @@ otherwise stall.
 
 from __future__ import annotations
 
-import logging
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +19,7 @@ from typing import Any
 from simray._model import autoscaler as policy
 from simray._model.cluster_spec import ClusterSpec
 from simray._model.resources import to_floats
-
-log = logging.getLogger("simray")
-
-INFEASIBLE_REPORT_INTERVAL_S = 30.0
+from simray._sim.monitor import InfeasibleNotices
 
 
 @dataclass(eq=False)
@@ -57,14 +53,15 @@ class SimAutoscaler:
         self.launches = 0
         self.updates = 0
         self.events: list[tuple[float, str, str, str]] = []  # (t, event, node type, detail)
-        self._reported: dict[str, float] = {}
         self._armed = False
         self._fallback_stall = self.kernel.on_stall
         self.kernel.on_stall = self._on_stall
-        # The autoscaler reports infeasible demand itself: the scheduler's "no node fits" is
-        # not infeasible while a node type could serve it.
-        backend.scheduler._warn_infeasible = lambda demand: None
-        backend.pgs._warn_infeasible = lambda pg: None
+        # The autoscaler reports infeasible demand itself, judging by node types (a demand no
+        # node fits now is not infeasible while a node type could serve it); the session's
+        # monitor only wakes it.
+        self.notices = InfeasibleNotices(spec.update_interval_s)
+        backend.scheduler.on_infeasible = self._wake
+        backend.pgs.on_infeasible = self._wake
         self._arm(self.kernel.now)
 
     # -- public ---------------------------------------------------------------------------------
@@ -89,6 +86,11 @@ class SimAutoscaler:
     def _arm(self, when: float) -> None:
         self._armed = True
         self.kernel.call_at(when, self._tick)
+
+    def _wake(self) -> None:
+        """Demand no node fits is queued: updates go on (they stop when nothing can change)."""
+        if not self._armed:
+            self._arm(self.kernel.now + self.spec.update_interval_s)
 
     def _on_stall(self) -> BaseException | None:
         """The kernel has nothing left: an update may still launch or terminate nodes."""
@@ -204,18 +206,15 @@ class SimAutoscaler:
         return waiting + infeasible
 
     def _report_infeasible(self, unfulfilled: list[dict[str, float]], now: float) -> None:
-        for bundle in unfulfilled:
-            if any("_group_" in k or k == "bundle" for k in bundle):
-                continue
-            if self.policy.is_feasible(bundle):
-                continue
-            key = str(sorted(bundle.items()))
-            last = self._reported.get(key)
-            if last is not None and now - last < INFEASIBLE_REPORT_INTERVAL_S:
-                continue
-            self._reported[key] = now
+        """Ray's `_report_pending_infeasible`: requests no node type can serve, groups aside."""
+        infeasible = [
+            bundle
+            for bundle in unfulfilled
+            if not any("_group_" in k or k == "bundle" for k in bundle)
+            and not self.policy.is_feasible(bundle)
+        ]
+        for bundle in self.notices.report(infeasible, now):
             self.backend.recorder.record("autoscaler_infeasible", demand=bundle)
-            log.warning("(autoscaler +%ds) %s", int(now), policy.infeasible_message(bundle))
 
     # -- launching and terminating ---------------------------------------------------------------
     def _launch(self, node_type: str, now: float) -> None:

@@ -51,6 +51,7 @@ from simray._sim.generators import Generators
 from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt, Watchdog
 from simray._sim.livelock import resolve_seconds as livelock_seconds
+from simray._sim.monitor import SimMonitor
 from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import (
     ATOMIC,
@@ -229,6 +230,10 @@ class SimBackend(
             log_to_driver = env_bool("RAY_LOG_TO_DRIVER", True)
         self.output = WorkerOutput(self, bool(log_to_driver))
         self.output.install()
+        # Ray's monitor reports infeasible demand on the driver's stdout (`_sim.monitor`).
+        self.monitor = SimMonitor(self)
+        self.scheduler.on_infeasible = self.monitor.wake
+        self.pgs.on_infeasible = self.monitor.wake
         self.actors.atexit_hook.install()
         # The simulator allocates many small objects that live for one task; collecting the
         # youngest generation every 700 allocations costs a third of the run, so the session

@@ -17,20 +17,12 @@ from typing import Any
 
 from simray._model import labels, placement
 from simray._model.placement_index import HybridIndex
-from simray._model.resources import UNIT, Demand, NodeResources, format_demand, to_float
+from simray._model.resources import UNIT, Demand, NodeResources, to_float
 from simray.exceptions import TaskPlacementGroupRemoved, TaskUnschedulableError
 from simray.util.scheduling_strategies import (
     NodeAffinitySchedulingStrategy,
     PlacementGroupSchedulingStrategy,
 )
-
-
-def log() -> Any:
-    """The "simray" logger (Ray prints scheduler warnings through logging); imported on use."""
-    import logging
-
-    return logging.getLogger("simray")
-
 
 # Check every indexed hybrid choice against the plain scan (a debugging aid: slow).
 _CHECK_PLACEMENT = os.environ.get("SIMRAY_CHECK_PLACEMENT", "") not in ("", "0")
@@ -126,7 +118,8 @@ class Scheduler:
         self.queues: dict[Any, deque[Any]] = {}
         self._start = start
         self._spread = placement.SpreadCursor()
-        self._warned: set[str] = set()
+        # Called when a queued demand no node fits: the session's monitor reports it later.
+        self.on_infeasible: Callable[[], None] | None = None
         self.on_unschedulable: Callable[[Any, BaseException], None] | None = None
         self.pgs: Any = None  # the session's placement groups, created before tasks at dispatch
         # The hybrid policy's ranking of the alive nodes (and of the GPU-free ones, when some
@@ -316,8 +309,10 @@ class Scheduler:
             # Ray 2.60's autoscaler (v1, the default) judges a demand by its resources alone:
             # one that some node could hold, though no node matches its label_selector, pends
             # without a notice (Ray's v2 autoscaler, opt-in, names the selector).
-            if not selector or not any(n.resources.feasible(demand) for n in self.nodes):
-                self._warn_infeasible(demand)
+            if self.on_infeasible is not None and (
+                not selector or not any(n.resources.feasible(demand) for n in self.nodes)
+            ):
+                self.on_infeasible()
             return False
         pool = choice.resources
         task.pool = pool
@@ -342,17 +337,6 @@ class Scheduler:
         if any(b.resources.feasible(task.demand) for b in bundles):
             return placement.WAIT
         return placement.INFEASIBLE
-
-    def _warn_infeasible(self, demand: Demand) -> None:
-        text = format_demand(demand)
-        if text not in self._warned:
-            self._warned.add(text)
-            log().warning(
-                "(autoscaler +%ds) Error: No available node types can fulfill resource request "
-                "%s. Add suitable node types to this cluster to resolve this issue.",
-                int(self._clock()),
-                text,
-            )
 
     def infeasible_reason(self, demand: Demand, task: Any = None) -> str | None:
         """Why no alive node could ever run `demand` (for `task`, whose label_selector narrows
