@@ -1,7 +1,6 @@
 """label_selector matching (simray._model.labels) against a direct reading of Ray's rules,
 and Ray's validation messages."""
 
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
