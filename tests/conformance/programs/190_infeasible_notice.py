@@ -25,9 +25,10 @@ class Recorder:
         self.lock = threading.Lock()
 
     def write(self, text):
-        with self.lock:
+        with self.lock:  # what wait_for has seen is on the real stream too
             self.raw += text
-        return self.target.write(re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text))
+            shown = re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text)
+            return self.target.write(shown)
 
     def flush(self):
         self.target.flush()
@@ -36,6 +37,7 @@ class Recorder:
         return getattr(self.target, name)
 
     def wait_for(self, needle, timeout=60):
+        """Wait until `needle` (ending a line: Ray writes the newline on its own) is out."""
         deadline = time.monotonic() + timeout
         while needle not in self.raw and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -43,6 +45,7 @@ class Recorder:
 
 
 out = sys.stdout = Recorder(sys.stdout)
+TAIL = ". Add suitable node types to this cluster to resolve this issue.\n"
 
 import ray  # noqa: E402
 from ray.util.placement_group import placement_group, remove_placement_group  # noqa: E402
@@ -70,7 +73,10 @@ refs = [
     work.options(num_cpus=8).remote(g),
     work.options(num_cpus=8).remote(g),
 ]
-print("notices arrived:", out.wait_for("{'GPU': 1.0}") and out.wait_for("{'CPU': 8.0}"))
+print(
+    "notices arrived:",
+    out.wait_for(f"{{'GPU': 1.0}}{TAIL}") and out.wait_for(f"{{'CPU': 8.0}}{TAIL}"),
+)
 print("tips:", out.raw.count("Tip: use `ray status`"))
 print("notices about the group:", out.raw.count("16.0"))
 ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)

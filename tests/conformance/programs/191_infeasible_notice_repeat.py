@@ -21,9 +21,10 @@ class Recorder:
         self.lock = threading.Lock()
 
     def write(self, text):
-        with self.lock:
+        with self.lock:  # what wait_for has seen is on the real stream too
             self.raw += text
-        return self.target.write(re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text))
+            shown = re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text)
+            return self.target.write(shown)
 
     def flush(self):
         self.target.flush()
@@ -32,6 +33,7 @@ class Recorder:
         return getattr(self.target, name)
 
     def wait_for(self, needle, timeout=60):
+        """Wait until `needle` (ending a line: Ray writes the newline on its own) is out."""
         deadline = time.monotonic() + timeout
         while needle not in self.raw and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -44,6 +46,7 @@ class Recorder:
 
 
 out = sys.stdout = Recorder(sys.stdout)
+TAIL = ". Add suitable node types to this cluster to resolve this issue.\n"
 
 import ray  # noqa: E402
 
@@ -57,9 +60,9 @@ class Big:
 
 
 big = Big.remote()
-print("first notice:", out.wait_for("{'CPU': 4.0}"))
+print("first notice:", out.wait_for(f"{{'CPU': 4.0}}{TAIL}"))
 deadline = time.monotonic() + 70
-while len(out.seconds()) < 2 and time.monotonic() < deadline:
+while out.raw.count(f"{{'CPU': 4.0}}{TAIL}") < 2 and time.monotonic() < deadline:
     time.sleep(0.5)
 first, second = (out.seconds() + [None, None])[:2]
 print("second notice:", second is not None)

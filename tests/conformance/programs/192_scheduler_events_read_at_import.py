@@ -21,9 +21,10 @@ class Recorder:
         self.lock = threading.Lock()
 
     def write(self, text):
-        with self.lock:
+        with self.lock:  # what wait_for has seen is on the real stream too
             self.raw += text
-        return self.target.write(re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text))
+            shown = re.sub(r"\(autoscaler \+[0-9hm]+s\)", "(autoscaler +Ns)", text)
+            return self.target.write(shown)
 
     def flush(self):
         self.target.flush()
@@ -32,6 +33,7 @@ class Recorder:
         return getattr(self.target, name)
 
     def wait_for(self, needle, timeout=60):
+        """Wait until `needle` (ending a line: Ray writes the newline on its own) is out."""
         deadline = time.monotonic() + timeout
         while needle not in self.raw and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -52,6 +54,7 @@ def work():
 
 
 ref = work.options(num_cpus=0, resources={"missing": 1}).remote()
-print("notice:", out.wait_for("{'missing': 1.0}"))
+TAIL = ". Add suitable node types to this cluster to resolve this issue.\n"
+print("notice:", out.wait_for(f"{{'missing': 1.0}}{TAIL}"))
 ray.cancel(ref)
 ray.shutdown()
