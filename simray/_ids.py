@@ -12,8 +12,9 @@ Ray 2.60's layout (`src/ray/common/id.h`):
 - TaskID 24 = 8 unique bytes + ActorID (a normal task: the job's nil actor, `ff`*12 + JobID;
   an actor's creation task: `ff`*8 + its ActorID; the driver: `ff`*8 + the nil actor);
 - ObjectID 28 = TaskID + its index (4 bytes, little-endian): a task's returns are 1, 2, ...;
-  a generator's yields 2, 3, ...; a put's index is 10^8 + n and its TaskID starts with the
-  putting attempt's number instead of the first unique byte;
+  a generator's yields 2, 3, ...; a put's index is 10^8 + n, n counting the putting attempt's
+  puts above its returns (`PutCounts`), and its TaskID starts with the attempt's number
+  instead of the first unique byte;
 - PlacementGroupID 18 = 14 unique bytes + JobID.
 
 The unique bytes are a keyed permutation of the counter (the key comes from the seed), so one
@@ -24,6 +25,7 @@ seed gives the same ids on every run, other seeds other ids, and an id read back
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 JOB_BYTES = bytes.fromhex("01000000")
 NIL_ACTOR = b"\xff" * 12 + JOB_BYTES  # the job's nil ActorID: a normal task's actor part
@@ -50,7 +52,7 @@ class IdAllocator:
     def __init__(self) -> None:
         self.task = 0  # the last id handed out
         self.object = 0  # objects numbered on their own (the local backend's)
-        self.put = 0  # puts of a sim session (the n of a put's index)
+        self.put = 0  # the driver's puts in a sim session (the n of a put's index)
         self.pg = 0  # placement groups of a sim session
 
     def new_task(self) -> int:
@@ -68,6 +70,38 @@ class IdAllocator:
     def new_pg(self) -> int:
         self.pg += 1
         return self.pg
+
+
+class PutCounts:
+    """Ray's put indexes (`WorkerContext::GetNextPutIndex`): each attempt of a task or actor
+    call counts its own puts, from its number of returns up (a task with one return puts
+    10^8 + 2, 3, ...); the driver's count goes on (`IdAllocator.new_put`). Counts are kept only
+    for units that put, and those no longer running are dropped now and then, so they cost
+    nothing per task."""
+
+    __slots__ = ("units", "sweep_at", "loops")
+
+    def __init__(self) -> None:
+        self.units: dict[int, list[Any]] = {}  # attempt's put number -> [unit, count so far]
+        self.sweep_at = 1024
+        self.loops: dict[int, int] = {}  # async actor -> its event loop's puts
+
+    def next(self, attempt: int, unit: Any, returns: int) -> int:
+        """The next put index, less 10^8, of a task or actor call's attempt (named by its
+        put number with index 10^8, `object_number`) running as `unit`."""
+        entry = self.units.get(attempt)
+        if entry is None:
+            if len(self.units) >= self.sweep_at:
+                self.units = {k: e for k, e in self.units.items() if e[0].state == "running"}
+                self.sweep_at = max(1024, 2 * len(self.units))
+            entry = self.units[attempt] = [unit, returns]
+        entry[1] += 1
+        return entry[1]
+
+    def on_loop(self, actor: int) -> int:
+        """The next put index, less 10^8, of an async actor's event loop."""
+        n = self.loops[actor] = self.loops.get(actor, 0) + 1
+        return n
 
 
 def object_number(task: int, index: int = 1, actor: int = 0, attempt: int = 0) -> int:

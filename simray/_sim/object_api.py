@@ -56,6 +56,7 @@ class ObjectAPI:
     recorder: TraceRecorder
     latency: Any  # the LatencyModel, None when remote operations are free
     epoch: int  # the session's number: its refs carry it
+    _puts: _ids.PutCounts | None = None  # per-unit put counts, made at the first put
 
     def wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
@@ -215,15 +216,29 @@ class ObjectAPI:
 
     def _put_number(self) -> int:
         """A put's number: Ray names a put after the attempt of the task (or actor call, or
-        driver) that made it, with an index above any return's (see `_ids`)."""
-        index = _ids.PUT_INDEX_BASE + self.ids.new_put()
+        driver) that made it, with an index counting that attempt's puts above its returns
+        (`_ids.PutCounts`)."""
+        puts = self._puts
+        if puts is None:
+            puts = self._puts = _ids.PutCounts()
         unit = self.kernel.current
+        base = _ids.PUT_INDEX_BASE
         if type(unit) is Task:
-            return _ids.object_number(unit.task_id, index, 0, unit.attempt)
+            attempt = unit.attempt
+            returns = unit.opts.num_returns
+            number = _ids.object_number(unit.task_id, base, 0, attempt)
+            n = puts.next(number, unit, returns if type(returns) is int else 1)
+            return number + (n << _ids.INDEX_SHIFT)
         actor = getattr(unit, "actor", None)
-        if actor is None:  # the driver
-            return _ids.object_number(0, index)
-        call = unit if hasattr(unit, "call_id") else self.actors.current_async_call()
+        if actor is None:  # the driver: its count goes on through the session
+            return _ids.object_number(0, base + self.ids.new_put())
+        if hasattr(unit, "call_id"):  # a call of a sync or threaded actor
+            number = _ids.object_number(unit.call_id, base, actor.actor_id, unit.attempts - 1)
+            return number + (puts.next(number, unit, len(unit.returns)) << _ids.INDEX_SHIFT)
+        # An async actor: Ray's event-loop thread puts under its own task id, with a count
+        # that never restarts.
+        index = base + puts.on_loop(actor.actor_id)
+        call = self.actors.current_async_call()
         if call is None:
             return _ids.object_number(0, index, actor.actor_id)
         return _ids.object_number(call.call_id, index, actor.actor_id, call.attempts - 1)
