@@ -103,7 +103,12 @@ class ObjectAPI:
         if number & _ids.FOREIGN:
             return number, None
         for obj in gc.get_objects():
-            if type(obj) is SimRef and obj._id == number and obj.epoch == self.epoch:
+            # getattr: a SimRef whose constructor the livelock guard interrupted has no id.
+            if (
+                type(obj) is SimRef
+                and getattr(obj, "_id", None) == number
+                and obj.epoch == self.epoch
+            ):
                 return number, obj
         # No such object now: the ref keeps the id's bytes and names nothing, as Ray's would.
         return _ids.FOREIGN | int.from_bytes(binary, "big"), None

@@ -540,6 +540,17 @@ def object_row(object_id: str, size: int, status: str, attempt: int, reference: 
     }
 
 
+def _built(unit: Any) -> bool:
+    """Whether a task or call that `gc.get_objects()` found was fully constructed. The livelock
+    guard raises asynchronously, so it can stop a constructor half-way, and the error's
+    traceback keeps that object alive (it belongs to no session; reading it would fail)."""
+    try:
+        unit.returns, unit.args, unit.kwargs, unit.state  # noqa: B018
+    except AttributeError:
+        return False
+    return True
+
+
 def actor_handle_id(actor: Any) -> str:
     """The object id Ray lists an actor's handle under: its creation task's return, whose
     TaskID is `ff`*8 + the ActorID (so Ray's `_is_object_ref_actor_handle` knows it)."""
@@ -579,10 +590,11 @@ def objects(backend: Any) -> list[dict[str, Any]]:
     for obj in gc.get_objects():
         kind = type(obj)
         if kind is SimRef:
-            if obj._id and obj.epoch == backend.epoch:
+            if getattr(obj, "epoch", None) == backend.epoch and getattr(obj, "_id", 0):
                 refs.append(obj)
         elif kind is Task or kind is ActorCall:
-            units.append(obj)
+            if _built(obj):
+                units.append(obj)
         elif kind is Packed:
             packs.append(obj)
         elif kind is Stream:
