@@ -58,7 +58,7 @@ def shm_segments(driver_pid: int) -> list[str]:
     return [n for n in os.listdir("/dev/shm") if n.startswith(prefix)]
 
 
-def wait_gone(find, timeout: float = 5.0) -> list:  # type: ignore[no-untyped-def]
+def wait_gone(find, timeout: float = 30.0) -> list:  # type: ignore[no-untyped-def]
     """`find()` until it returns nothing (processes take a moment to be reaped)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -122,6 +122,34 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     assert f"{head}from a child process\n" in proc.stderr
 
 
+def test_a_tasks_output_is_printed_before_the_caller_has_its_result(capsys):
+    """A worker sends what a task printed (its Python streams, fds 1 and 2) before the task's
+    result, so the driver has printed it when `get` returns and a shutdown right after loses
+    none of it. Output without a final newline is what only the task's end sends; it came after
+    the result (and was lost when the driver then shut down) under load."""
+    simray.init(backend="local", num_cpus=1)
+    try:
+
+        @simray.remote
+        def shout(i):
+            print(f"print {i}", end="")
+            print(f"stderr {i}", end="", file=sys.stderr)
+            os.write(1, f"fd one {i}".encode())
+            os.write(2, f"fd two {i}".encode())
+            return os.getpid()
+
+        for i in range(10):
+            pid = simray.get(shout.remote(i))
+            out, err = capsys.readouterr()
+            head = f"(shout pid={pid})\x1b[0m "
+            for line in (f"print {i}", f"fd one {i}"):
+                assert f"{head}{line}\n" in out, (i, out)
+            for line in (f"stderr {i}", f"fd two {i}"):
+                assert f"{head}{line}\n" in err, (i, err)
+    finally:
+        simray.shutdown()
+
+
 def test_handles_and_refs_in_a_closure_reconnect_in_the_worker(local):
     """As in Ray, a function or class whose closure holds an actor handle or a ref is exported
     with it: the handle pickles to its actor id and calls the same actor from the worker."""

@@ -168,6 +168,13 @@ class Worker:
                 self._send_releases()
             self.conn.send(msg)
 
+    def finish(self, msg: Any) -> None:
+        """Send a piece of work's result after the output it printed (its own lines, fds 1 and 2):
+        the driver prints that output before the caller sees the result, and a shutdown right
+        after the result loses none of it."""
+        _flush()
+        self.send(msg)
+
     def _send_releases(self) -> None:
         with _count_lock:
             pairs = _released[:]
@@ -299,14 +306,13 @@ class Worker:
             self.current = None
             self.interrupt_for = None
             cancelled = task_id in self.cancelled
-            self.send(("error", task_id, self.error_blob(ctx["name"], e, ctx, cancelled)))
+            self.finish(("error", task_id, self.error_blob(ctx["name"], e, ctx, cancelled)))
         else:
             self.current = None
             self.interrupt_for = None
-            self.send(("done", task_id, outputs))
+            self.finish(("done", task_id, outputs))
         finally:
             _restore_env(saved)
-            _flush()
 
     def arg(self, wire: Any) -> Any:
         if wire[0] == "e":  # a failed argument: raise its error here, as Ray does
@@ -424,17 +430,15 @@ class Worker:
             self.actor = cls(*a, **k)
             self.label = actor_label(self.actor, cls, True)  # a repr of its own, once built
         except BaseException as e:  # noqa: BLE001 - the constructor's failure is reported
-            self.send(
+            self.finish(
                 ("created", actor_id, self.error_blob(f"{ctx['class_name']}.__init__", e, ctx))
             )
             return
-        finally:
-            _flush()
         self.actor_mode = mode
         ctx["assigned"] = ctx.pop("held")
         if mode == "threaded":
             self.pools = {group: ThreadPoolExecutor(max_workers=n) for group, n in limits.items()}
-        self.send(("created", actor_id, None))
+        self.finish(("created", actor_id, None))
 
     def dispatch_call(self, msg: Any) -> None:
         mode = self.actor_mode
@@ -476,16 +480,14 @@ class Worker:
             result = self.method(method)(*a, **k)
             outputs = self.outputs(result, num_returns, call_id)
         except _ActorExit:
-            self.send(("exit_call", call_id))
+            self.finish(("exit_call", call_id))
         except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
             _flush()
             os._exit(1)
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
-            self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+            self.finish(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
-            self.send(("cdone", call_id, outputs))
-        finally:
-            _flush()
+            self.finish(("cdone", call_id, outputs))
 
     def method(self, name: str) -> Any:
         """The actor's method `name` (`__ray_ready__`, Ray's built-in, answers True)."""
@@ -525,26 +527,25 @@ class Worker:
                     result = _DRIVEN
                 outputs = self.outputs(result, num_returns, call_id)
         except exc.AsyncioActorExit:
-            self.send(("exit_call", call_id))
+            self.finish(("exit_call", call_id))
         except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
             _flush()
             os._exit(1)
         except asyncio.CancelledError as e:
             if call_id in self.cancelled:
-                self.send(("cerror", call_id, self.error_blob(name, e, ctx, True)))
+                self.finish(("cerror", call_id, self.error_blob(name, e, ctx, True)))
             else:
-                self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+                self.finish(("cerror", call_id, self.error_blob(name, e, ctx)))
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
-            self.send(("cerror", call_id, self.error_blob(name, e, ctx)))
+            self.finish(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
             if call_id in self.cancelled:  # Ray: a cancelled call fails even if it returned
                 error = asyncio.CancelledError()
-                self.send(("cerror", call_id, self.error_blob(name, error, ctx, True)))
+                self.finish(("cerror", call_id, self.error_blob(name, error, ctx, True)))
             else:
-                self.send(("cdone", call_id, outputs))
+                self.finish(("cdone", call_id, outputs))
         finally:
             self.atasks.pop(call_id, None)
-            _flush()
 
     def run_loop(self) -> None:
         assert self.loop is not None
@@ -552,9 +553,8 @@ class Worker:
 
     def terminate(self, call_id: int) -> None:
         """`__ray_terminate__`: answer the call, then leave (an intended exit)."""
-        self.send(("cdone", call_id, [("v", None)]))
+        self.finish(("cdone", call_id, [("v", None)]))
         self.send(("exiting", "terminate"))
-        _flush()
         os._exit(0)
 
 
