@@ -122,11 +122,13 @@ def test_worker_output_reaches_the_driver_prefixed(tmp_path):
     assert f"{head}from a child process\n" in proc.stderr
 
 
-def test_a_tasks_output_is_printed_before_the_caller_has_its_result(capsys):
+def test_a_tasks_output_is_printed_before_the_caller_has_its_result(capsys, monkeypatch):
     """A worker sends what a task printed (its Python streams, fds 1 and 2) before the task's
     result, so the driver has printed it when `get` returns and a shutdown right after loses
     none of it. Output without a final newline is what only the task's end sends; it came after
-    the result (and was lost when the driver then shut down) under load."""
+    the result (and was lost when the driver then shut down) under load. No deduplication: the
+    calls may run in different worker processes, whose same lines Ray's driver would hold back."""
+    monkeypatch.setenv("RAY_DEDUP_LOGS", "0")
     simray.init(backend="local", num_cpus=1)
     try:
 
