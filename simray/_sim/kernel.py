@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ Callback = Callable[[Any], Any]
 _modules = sys.modules
 _heappush = heapq.heappush
 _heappushpop = heapq.heappushpop
+_get_ident = threading.get_ident
 
 
 class WorkerExit(BaseException):
@@ -68,6 +71,9 @@ class Kernel:
         # (invariant checks in tests); None in normal runs.
         self.after_event: Callable[[], None] | None = None
         self.closed = False
+        # `sleep` is `time.sleep` while the session is up: other threads sleep for real.
+        self.thread = _get_ident()
+        self.real_sleep: Callable[[float], None] = time.sleep
         # Bound once: a bound method made per event would be an allocation per timer and wake.
         self._timed_wake_cb = self._timed_wake
         self._resume_cb = self._resume
@@ -139,27 +145,38 @@ class Kernel:
         return result
 
     def sleep_until(self, until: float) -> None:
-        """Suspend the current unit until virtual time `until` (every simulated sleep)."""
+        """Suspend the current unit until virtual time `until` (the hub wakes it)."""
         me = self.current
         assert me is not None
+        self.call_at(until, self._timed_wake_cb, (me, me.wake_token + 1, None))
+        self.block(SLEEPING)
+
+    def sleep(self, seconds: float) -> None:
+        """`time.sleep` while the session is up (`vtime` installs it): the current unit sleeps
+        `seconds` of virtual time, as `sleep_until(now + seconds)`; a real thread (not the
+        simulator's) sleeps for real. Most task bodies call it, so it is one frame."""
+        if _get_ident() != self.thread:
+            return self.real_sleep(seconds)
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        me = self.current
         now = self.now
+        until = now + seconds
         self._seq = seq = self._seq + 1
         if self.explore is not None:
             seq = self._shuffled(seq)
         mine = (
-            until if until > now else now,
+            until if until > now else now,  # not before now: a NaN sleeps 0, as ever
             seq,
             self._timed_wake_cb,
             (me, me.wake_token + 1, None),
         )
+        if self._ready or self.explore is not None or self.after_event is not None:
+            _heappush(self._heap, mine)
+            self.block(SLEEPING)
+            return
         events = _modules.get("asyncio.events")
-        if (
-            self._ready
-            or self.explore is not None
-            or self.after_event is not None
-            or events is not None
-            and events._get_running_loop() is not None
-        ):
+        if events is not None and events._get_running_loop() is not None:
             _heappush(self._heap, mine)
             self.block(SLEEPING)
             return
@@ -182,7 +199,7 @@ class Kernel:
                 self.now = when
                 unit.wake_token = token
                 me.blocked_on = SLEEPING
-                self.current = None
+                # `unit` sets `current` as it resumes (here or in `block`).
                 result = glet.switch(value)
                 self.current = me
                 me.blocked_on = None

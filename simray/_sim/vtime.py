@@ -56,12 +56,7 @@ class VirtualTime:
 
     def sleep(self, seconds: float) -> None:
         """Suspend the current unit for `seconds` of virtual time (it keeps its resources)."""
-        if threading.get_ident() != self._thread:
-            return self._saved["sleep"](seconds)  # a real thread sleeps for real
-        if seconds < 0:
-            raise ValueError("sleep length must be non-negative")
-        kernel = self.kernel
-        kernel.sleep_until(kernel.now + seconds)
+        self.kernel.sleep(seconds)
 
     def install(self) -> None:
         global _installed
@@ -97,22 +92,14 @@ class VirtualTime:
                 return int(round(kernel.now * 1e9))
             return real_perf_ns()
 
-        real_sleep = real["sleep"]
-        sleep_until = kernel.sleep_until
-
-        def sleep(seconds: float) -> None:
-            # `sleep` with its lookups bound: most task bodies call it once per task.
-            if get_ident() != sim_thread:
-                return real_sleep(seconds)  # a real thread sleeps for real
-            if seconds < 0:
-                raise ValueError("sleep length must be non-negative")
-            sleep_until(kernel.now + seconds)
+        kernel.thread = sim_thread
+        kernel.real_sleep = real["sleep"]
 
         replacements = {
             "time": virtual_time,
             "monotonic": monotonic,
             "perf_counter": perf_counter,
-            "sleep": sleep,
+            "sleep": kernel.sleep,
             "time_ns": time_ns,
             "monotonic_ns": monotonic_ns,
             "perf_counter_ns": perf_counter_ns,
