@@ -491,31 +491,26 @@ class SimBackend(
             except BaseException as e:  # the task's own failure, whatever it is, is its result
                 self._task_raised(task, e)
                 return
-            returns = task.returns
-            if len(returns) == 1 and type(result) in ATOMIC:
-                # The commonest end: one immutable scalar, stored as it is.
-                node = task.node
-                if (
-                    task.opts.simple
-                    and task.parent is None
-                    and node is not None
-                    and node.is_head
-                    and self.trace is None
-                    and not self.generating
-                    and not self.locks.table
-                ):
-                    nxt = self._end_simple(task, result)
-                    if nxt is None:
-                        return
-                    # This worker goes on with `nxt` (the kernel's worker loop, written out).
-                    nxt.glet = task.glet
-                    task.glet = None
-                    kernel.current = task = nxt
-                    continue
-                returns[0].resolve(READY, result)
-                self._end(task)
-            else:
-                self._task_returned(task, result)
+            node = task.node
+            if (
+                type(result) in ATOMIC  # the commonest end: one immutable scalar, stored as it is
+                and task.opts.simple  # one return, the default strategy, no generator
+                and task.parent is None
+                and node is not None
+                and node.is_head
+                and self.trace is None
+                and not self.generating
+                and not self.locks.table
+            ):
+                nxt = self._end_simple(task, result)
+                if nxt is None:
+                    return
+                # This worker goes on with `nxt` (the kernel's worker loop, written out).
+                nxt.glet = task.glet
+                task.glet = None
+                kernel.current = task = nxt
+                continue
+            self._task_returned(task, result)
             return
 
     def _end_simple(self, task: Task, result: Any) -> Task | None:
@@ -524,15 +519,29 @@ class SimBackend(
         session without a trace, streams or held file locks (`_run_task` checks). It is its own
         state-API row, with its node kept and its returns dropped so the row holds no value
         (the general path makes an `EndedTask`)."""
-        task.returns[0].resolve(READY, result)
+        ref = task.returns[0]
+        # `ref.resolve(READY, result)`, written out.
+        ref.state = READY
+        ref.stored = result
+        ref.task = None
+        callbacks = ref.callbacks
+        if callbacks is not None:
+            ref.callbacks = None
+            if type(callbacks) is list:
+                for cb in callbacks:
+                    cb(ref)
+            else:
+                callbacks(ref)
+        now = self.kernel.now
         task_id = task.task_id
         task.state = FINISHED
-        task.ran = (task.ran, self.kernel.now)
+        task.ran = (task.ran, now)
         if self.task_table.get(task_id) is task:
             self.finished_order.append(task_id)
         task.returns = ()
         task.args = None  # type: ignore[assignment]
-        del self.running[task_id]
+        running = self.running
+        del running[task_id]
         node = task.node
         queues = self.scheduler.queues
         key = task.opts.sched_key  # the default strategy: `simple` options
@@ -547,9 +556,9 @@ class SimBackend(
                 # has none), no env_vars, fault hook, jitter or trace; its worker is this one.
                 nxt.node = node
                 nxt.state = RUNNING
-                nxt.ran = self.kernel.now
+                nxt.ran = now
                 nxt.env = self._driver_cuda
-                self.running[nxt.task_id] = nxt
+                running[nxt.task_id] = nxt
                 return nxt  # started: `_run_task` runs it on this worker next
             self._start_task(nxt, node, here=True)
             return None
