@@ -44,7 +44,9 @@ def _describe_unit(
     if waiting is None:
         lines.append(f"{pad}{who} is not waiting")
         return
-    kind = waiting[0]
+    kind = waiting[0]  # a sleeping unit's is its timer (`Kernel.sleep_until`), a time
+    if type(kind) is float:
+        kind = "sleep"
     if kind == "objects":
         refs = waiting[1]
         pending = [r for r in refs if r.state == 0]

@@ -148,8 +148,15 @@ class Kernel:
         """Suspend the current unit until virtual time `until` (the hub wakes it)."""
         me = self.current
         assert me is not None
-        self.call_at(until, self._timed_wake_cb, (me, me.wake_token + 1, None))
-        self.block(SLEEPING)
+        self._seq += 1
+        seq = self._seq if self.explore is None else self._shuffled(self._seq)
+        now = self.now
+        # A sleep's timer: no callback (None), the unit, and the unit's `blocked_on` is the
+        # entry itself while it sleeps: the timer is live while that holds (anything that
+        # wakes or ends the unit sooner resets `blocked_on`), so it needs no wake token.
+        mine = (until if until > now else now, seq, None, me)
+        _heappush(self._heap, mine)
+        self.block(mine)
 
     def sleep(self, seconds: float) -> None:
         """`time.sleep` while the session is up (`vtime` installs it): the current unit sleeps
@@ -159,47 +166,51 @@ class Kernel:
             return self.real_sleep(seconds)
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        me = self.current
         now = self.now
-        until = now + seconds
-        self._seq = seq = self._seq + 1
-        if self.explore is not None:
-            seq = self._shuffled(seq)
-        mine = (
-            until if until > now else now,  # not before now: a NaN sleeps 0, as ever
-            seq,
-            self._timed_wake_cb,
-            (me, me.wake_token + 1, None),
-        )
         if self._ready or self.explore is not None or self.after_event is not None:
-            _heappush(self._heap, mine)
-            self.block(SLEEPING)
+            self.sleep_until(now + seconds)
             return
         events = _modules.get("asyncio.events")
         if events is not None and events._get_running_loop() is not None:
-            _heappush(self._heap, mine)
-            self.block(SLEEPING)
+            self.sleep_until(now + seconds)
             return
         # Fast path, when the hub would only run timers next (nothing ready, no exploration or
         # per-event hook, no asyncio loop in this unit): do the hub's next step here. Run the
-        # earliest timer: `me`'s own wake moves the clock with no switch; a live timed wake of
-        # another unit is one switch straight to it instead of two through the hub; anything
-        # else goes back on the heap for the hub. The hub, resumed later, carries on from where
-        # it was, so events run in the same order either way.
+        # earliest timer: `me`'s own moves the clock with no switch; a live wake of another
+        # unit is one switch straight to it instead of two through the hub; anything else goes
+        # back on the heap for the hub. The hub, resumed later, carries on from where it was,
+        # so events run in the same order either way.
+        until = now + seconds
+        if not until > now:
+            until = now  # a zero (or NaN) sleep
+        me = self.current
+        self._seq = seq = self._seq + 1
+        mine = (until, seq, None, me)  # as `sleep_until` makes it
         entry = _heappushpop(self._heap, mine)
         if entry is mine:
-            self.now = entry[0]
-            me.wake_token += 1  # as `_timed_wake` would
+            self.now = until
             return
-        when, _, fn, arg = entry
-        if fn is self._timed_wake_cb:
-            unit, token, value = arg
+        when, _, fn, unit = entry
+        if fn is None:  # a sleep's timer
+            if unit.blocked_on is entry:
+                self.now = when
+                me.blocked_on = mine
+                # `unit` sets `current` as it resumes (here or in `block`).
+                result = unit.glet.switch()
+                self.current = me
+                me.blocked_on = None
+                if me.env is not self.env_now or me.interrupt:
+                    self.on_switch_in(me)
+                if result is not None and type(result) is _Throw:
+                    raise result.exc
+                return
+        elif fn is self._timed_wake_cb:
+            unit, token, value = unit
             glet = unit.glet
             if unit.wake_token + 1 == token and unit.blocked_on is not None and glet is not None:
                 self.now = when
                 unit.wake_token = token
-                me.blocked_on = SLEEPING
-                # `unit` sets `current` as it resumes (here or in `block`).
+                me.blocked_on = mine
                 result = glet.switch(value)
                 self.current = me
                 me.blocked_on = None
@@ -208,8 +219,8 @@ class Kernel:
                 if result is not None and type(result) is _Throw:
                     raise result.exc
                 return
-        _heappush(self._heap, entry)  # a callback or a stale wake: the hub's to run
-        self.block(SLEEPING)
+        _heappush(self._heap, entry)  # a callback or a stale timer: the hub's to run
+        self.block(mine)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
         """Make a blocked unit runnable now; it receives `value` (or raises it if `throw`)."""
@@ -294,9 +305,13 @@ class Kernel:
             if self.after_event is not None:
                 self.after_event()
             if heap:
-                when, _, fn, arg = pop(heap)
+                entry = pop(heap)
+                when, _, fn, arg = entry
                 self.now = when
-                fn(arg)
+                if fn is not None:
+                    fn(arg)
+                elif arg.blocked_on is entry:  # a live sleep's timer (see `sleep_until`)
+                    arg.glet.switch()
                 continue
             # Nothing left to do while the driver waits: let the backend explain it (or, when
             # it returns None, carry on with what it scheduled: an autoscaler launching nodes).
@@ -326,9 +341,6 @@ class Kernel:
         self._heap.clear()
         self._ready.clear()
         self._idle.clear()
-
-
-SLEEPING = ("sleep",)
 
 
 def _raise(error: BaseException) -> None:
