@@ -59,7 +59,7 @@ class Kernel:
         # Schedule exploration: with an RNG here, events due at one virtual instant run in an
         # order drawn from it (ties of timers, and which ready callback runs next); None keeps
         # the order they were scheduled in. See `simray.sim` "schedule exploration".
-        self.explore: Any = None
+        self._explore: Any = None
         self._idle: list[Any] = []
         self.on_stall = on_stall
         self.current: Unit | None = None
@@ -69,7 +69,8 @@ class Kernel:
         self.handoff: tuple[Unit, Callable[[Unit], None]] | None = None
         # Called when the hub is quiescent at a virtual instant, before it moves to the next timer
         # (invariant checks in tests); None in normal runs.
-        self.after_event: Callable[[], None] | None = None
+        self._after_event: Callable[[], None] | None = None
+        self.hooked = False  # exploration or `after_event` on: `sleep` leaves timers to the hub
         self.closed = False
         # `sleep` is `time.sleep` while the session is up: other threads sleep for real.
         self.thread = _get_ident()
@@ -83,6 +84,24 @@ class Kernel:
         self.driver.glet = getcurrent()
         self.current = self.driver
 
+    @property
+    def explore(self) -> Any:
+        return self._explore
+
+    @explore.setter
+    def explore(self, rng: Any) -> None:
+        self._explore = rng
+        self.hooked = rng is not None or self._after_event is not None
+
+    @property
+    def after_event(self) -> Callable[[], None] | None:
+        return self._after_event
+
+    @after_event.setter
+    def after_event(self, hook: Callable[[], None] | None) -> None:
+        self._after_event = hook
+        self.hooked = self._explore is not None or hook is not None
+
     # -- scheduling callbacks ---------------------------------------------------------------
     def call_soon(self, fn: Callback, arg: Any = None) -> None:
         """Run `fn(arg)` at the current virtual time, after what is already due."""
@@ -91,12 +110,12 @@ class Kernel:
     def call_at(self, when: float, fn: Callback, arg: Any = None) -> None:
         """Run `fn(arg)` at virtual time `when` (never before now)."""
         self._seq += 1
-        seq = self._seq if self.explore is None else self._shuffled(self._seq)
+        seq = self._seq if self._explore is None else self._shuffled(self._seq)
         heapq.heappush(self._heap, (when if when > self.now else self.now, seq, fn, arg))
 
     def _shuffled(self, seq: int) -> int:
         """A tiebreak drawn from the exploration RNG (unique: the sequence number is kept)."""
-        return (self.explore.getrandbits(32) << 40) | seq
+        return (self._explore.getrandbits(32) << 40) | seq
 
     def has_events(self) -> bool:
         """Whether any callback is due now or later (timers, wake-ups, spawns)."""
@@ -149,7 +168,7 @@ class Kernel:
         me = self.current
         assert me is not None
         self._seq += 1
-        seq = self._seq if self.explore is None else self._shuffled(self._seq)
+        seq = self._seq if self._explore is None else self._shuffled(self._seq)
         now = self.now
         # A sleep's timer: no callback (None), the unit, and the unit's `blocked_on` is the
         # entry itself while it sleeps: the timer is live while that holds (anything that
@@ -164,15 +183,19 @@ class Kernel:
         simulator's) sleeps for real. Most task bodies call it, so it is one frame."""
         if _get_ident() != self.thread:
             return self.real_sleep(seconds)
-        if seconds < 0:
-            raise ValueError("sleep length must be non-negative")
         now = self.now
-        if self._ready or self.explore is not None or self.after_event is not None:
-            self.sleep_until(now + seconds)
-            return
-        events = _modules.get("asyncio.events")
-        if events is not None and events._get_running_loop() is not None:
-            self.sleep_until(now + seconds)
+        until = now + seconds
+        if not until > now:  # a zero, negative or NaN sleep (or one too short for the clock)
+            if seconds < 0:
+                raise ValueError("sleep length must be non-negative")
+            until = now
+        if (
+            self._ready
+            or self.hooked
+            or "asyncio.events" in _modules
+            and _modules["asyncio.events"]._get_running_loop() is not None
+        ):
+            self.sleep_until(until)
             return
         # Fast path, when the hub would only run timers next (nothing ready, no exploration or
         # per-event hook, no asyncio loop in this unit): do the hub's next step here. Run the
@@ -180,9 +203,6 @@ class Kernel:
         # unit is one switch straight to it instead of two through the hub; anything else goes
         # back on the heap for the hub. The hub, resumed later, carries on from where it was,
         # so events run in the same order either way.
-        until = now + seconds
-        if not until > now:
-            until = now  # a zero (or NaN) sleep
         me = self.current
         self._seq = seq = self._seq + 1
         mine = (until, seq, None, me)  # as `sleep_until` makes it
@@ -195,13 +215,13 @@ class Kernel:
             if unit.blocked_on is entry:
                 self.now = when
                 me.blocked_on = mine
-                # `unit` sets `current` as it resumes (here or in `block`).
+                # `unit` sets `current` as it resumes (here or in `block`); it is sent nothing.
                 result = unit.glet.switch()
                 self.current = me
                 me.blocked_on = None
                 if me.env is not self.env_now or me.interrupt:
                     self.on_switch_in(me)
-                if result is not None and type(result) is _Throw:
+                if type(result) is _Throw:
                     raise result.exc
                 return
         elif fn is self._timed_wake_cb:
@@ -296,14 +316,14 @@ class Kernel:
         heap = self._heap
         pop = heapq.heappop
         while True:
-            if self.explore is None:
+            if self._explore is None:
                 while ready:
                     fn, arg = ready.popleft()
                     fn(arg)
             else:
                 self._run_ready_explored()
-            if self.after_event is not None:
-                self.after_event()
+            if self._after_event is not None:
+                self._after_event()
             if heap:
                 entry = pop(heap)
                 when, _, fn, arg = entry
@@ -323,7 +343,7 @@ class Kernel:
         """Run the ready callbacks, each time picking the next one with the exploration RNG:
         they are all due at this instant, so any order is one a real cluster could show."""
         ready = self._ready
-        rng = self.explore
+        rng = self._explore
         while ready:
             n = len(ready)
             i = rng.randrange(n) if n > 1 else 0
