@@ -176,3 +176,14 @@ def test_tasks_of_equal_options_share_one_scheduling_class():
     assert TaskOptions({}, "g").sched_key is one.sched_key
     assert TaskOptions({"num_cpus": 2}, "f").sched_key is not one.sched_key
     assert TaskOptions({"scheduling_strategy": "SPREAD"}, "f").sched_key is not one.sched_key
+
+
+def test_new_ref_sets_every_field_of_a_ref():
+    """`SimRef()` only allocates, so `new_ref` must set every slot of its own (ObjectRef's
+    `_held` is left unset on purpose: `binary()` reads it with a default)."""
+    from simray._sim.objects import PENDING, SimRef, new_ref
+
+    ref = new_ref(5, "task")
+    own = [name for name in SimRef.__slots__ if name != "__weakref__"]
+    assert [name for name in own if not hasattr(ref, name)] == []
+    assert (ref._id, ref.state, ref.task, ref.owner) == (5, PENDING, "task", None)

@@ -25,7 +25,17 @@ from simray._sim.actor_atexit import ActorAtexit
 from simray._sim.errors import SIM_PID, task_error
 from simray._sim.kernel import Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt
-from simray._sim.objects import ATOMIC, FAILED, PENDING, READY, SimRef, owner_node, pack, unpack
+from simray._sim.objects import (
+    ATOMIC,
+    FAILED,
+    PENDING,
+    READY,
+    SimRef,
+    new_ref,
+    owner_node,
+    pack,
+    unpack,
+)
 
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
@@ -301,7 +311,7 @@ class Actors:
         # Numbered after the call and its actor (see `_ids.object_number`).
         number = call_id | (actor.actor_id << _ids.ACTOR_SHIFT)
         for index in range(num_returns):
-            call.returns.append(SimRef(number | (index << _ids.INDEX_SHIFT), call))
+            call.returns.append(new_ref(number | (index << _ids.INDEX_SHIFT), call))
         caller = backend.kernel.current
         if (
             caller is not backend.kernel.driver

@@ -58,6 +58,7 @@ from simray._sim.objects import (
     FAILED,
     READY,
     SimRef,
+    new_ref,
     new_session_epoch,
     owner_node,
     pack,
@@ -287,7 +288,7 @@ class SimBackend(
         now = kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
-        ref = SimRef(task_id, task)  # its one return is numbered as the task
+        ref = new_ref(task_id, task)  # its one return is numbered as the task
         task.returns = (ref,)
         table = self.task_table
         table[task_id] = task
@@ -350,9 +351,9 @@ class SimBackend(
         n = opts.num_returns
         # A task's returns are numbered after it (see `_ids.object_number`).
         if n == 1:
-            returns: Any = (SimRef(task_id, task),)
+            returns: Any = (new_ref(task_id, task),)
         else:
-            returns = [SimRef(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
+            returns = [new_ref(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
         task.returns = returns
         if parent is not self.kernel.driver:  # a task made these refs: Ray's owner is that worker
             for ref in returns:

@@ -9,7 +9,7 @@ from typing import Any
 
 from simray import _ids
 from simray._sim.kernel import Kernel
-from simray._sim.objects import READY, SimRef, pack
+from simray._sim.objects import READY, SimRef, new_ref, pack
 from simray._sim.tasks import Task
 
 
@@ -46,7 +46,7 @@ class Generators:
     def _stored_yield(self, unit: Any, value: Any, key: int, collected: list[Any]) -> Any:
         stream = self.streams.get(key)
         yielded = len(collected) if stream is None else len(stream.items)
-        ref = SimRef(_ids.object_number(key, yielded + 2, _actor_number(unit)))  # Ray's index
+        ref = new_ref(_ids.object_number(key, yielded + 2, _actor_number(unit)))  # Ray's index
         try:
             ref.resolve(READY, pack(value))
         except Exception as e:
@@ -115,4 +115,4 @@ def _actor_number(unit: Any) -> int:
 
 def _internal_ref() -> SimRef:
     """A pending ref with no number: a signal inside the backend, never handed to users."""
-    return SimRef(0)
+    return new_ref(0)

@@ -13,7 +13,17 @@ from simray import exceptions as exc
 from simray._ids import IdAllocator
 from simray._object_ref import ObjectRef, as_raised, not_a_ref
 from simray._sim.kernel import Kernel, Unit
-from simray._sim.objects import FAILED, PENDING, READY, Packed, SimRef, owner_node, pack, unpack
+from simray._sim.objects import (
+    FAILED,
+    PENDING,
+    READY,
+    Packed,
+    SimRef,
+    new_ref,
+    owner_node,
+    pack,
+    unpack,
+)
 from simray._sim.tasks import Task
 from simray._sim.trace import TraceRecorder
 
@@ -120,7 +130,7 @@ class ObjectAPI:
         if type(held) is SimRef:
             return held
         number, found = self.rebuild_ref(ref.binary())
-        held = ref._held = found or SimRef(number)  # an id without an object: never resolves
+        held = ref._held = found or new_ref(number)  # an id without an object: never resolves
         return held
 
     def _adopt_all(self, refs: list[Any]) -> list[Any]:
@@ -203,7 +213,7 @@ class ObjectAPI:
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
-        ref = SimRef(self._put_number())
+        ref = new_ref(self._put_number())
         ref.resolve(READY, stored)
         if (
             self.kernel.current is not self.kernel.driver

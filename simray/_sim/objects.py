@@ -39,16 +39,16 @@ class SimRef(ObjectRef):
 
     __slots__ = ("state", "stored", "callbacks", "task", "lineage", "owner", "epoch", "__weakref__")
 
-    def __init__(self, object_id: int, task: Any = None):
-        self._id = object_id
-        self.state = PENDING
-        self.stored: Any = None  # packed value, or the exception when FAILED
-        # None, one callable (the common case: one waiter, no list), or a list of them.
-        self.callbacks: Any = None
-        self.task = task  # the task that makes it (None for put), for cancel and explanations
-        self.lineage: Any = None  # the finished task that can make it again, if it may be lost
-        self.owner: Any = None  # the node of the task that made it; None: the driver made it
-        self.epoch = _session_epoch  # which session made it (the state API lists only its own)
+    # `SimRef()` only allocates, with object's `__init__` (not a Python one), the cheapest way
+    # to make an instance: `new_ref` sets every field, once per task return or put.
+    __init__ = object.__init__
+
+    stored: Any  # packed value, or the exception when FAILED
+    callbacks: Any  # None, one callable (the common case: one waiter, no list), or a list
+    task: Any  # the task that makes it (None for put), for cancel and explanations
+    lineage: Any  # the finished task that can make it again, if it may be lost
+    owner: Any  # the node of the task that made it; None: the driver made it
+    epoch: int  # which session made it (the state API lists only its own)
 
     def binary(self) -> bytes:
         """Ray's ObjectID bytes, derived from the number and the session's seed."""
@@ -89,6 +89,20 @@ class SimRef(ObjectRef):
             "an ObjectRef of the sim backend cannot be pickled outside a simray session; "
             "pass it to tasks or put() it instead"
         )
+
+
+def new_ref(object_id: int, task: Any = None) -> SimRef:
+    """A pending ref of object `object_id`, made by `task` (None for put), of this session."""
+    ref = SimRef()
+    ref._id = object_id
+    ref.state = PENDING
+    ref.stored = None
+    ref.callbacks = None
+    ref.task = task
+    ref.lineage = None
+    ref.owner = None
+    ref.epoch = _session_epoch
+    return ref
 
 
 def owner_node(unit: Any) -> Any:

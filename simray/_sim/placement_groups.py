@@ -11,7 +11,7 @@ from simray import _ids
 from simray import exceptions as exc
 from simray._model import placement
 from simray._model.pg_table import GroupTable, PlacementGroupRecord, bundle_demands
-from simray._sim.objects import FAILED, PENDING, READY, SimRef, pack
+from simray._sim.objects import FAILED, PENDING, READY, new_ref, pack
 from simray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 
@@ -36,7 +36,7 @@ class PlacementGroups(GroupTable):
         backend = self.backend
         pg_id = backend.ids.new_pg()
         pg = SimPlacementGroup(pg_id, demands, strategy, name)
-        pg.ready_ref = SimRef(_ids.PG_READY_TASK | pg_id)  # as the return of Ray's ready() task
+        pg.ready_ref = new_ref(_ids.PG_READY_TASK | pg_id)  # as the return of Ray's ready() task
         self.add(pg)
         backend.recorder.record("pg_created", pg=pg.pg_id, strategy=strategy, bundles=len(demands))
         # Creation is asynchronous, as in Ray: the group is placed once the caller yields.
