@@ -5,7 +5,8 @@ other with the zero-cost latency model) never lets the clock move and never ends
 detector cannot see it, because something always runs. A watchdog thread samples the kernel a
 few times a second (nothing is added to the simulator's hot paths): when the driver has been
 waiting inside the simulator and the virtual clock has not moved for `SIMRAY_LIVELOCK_SECONDS`
-wall seconds (default 60; `0` turns the guard off; `init(_livelock_seconds=...)`), it raises
+wall seconds (default 60; `0` turns the guard off; `init(_livelock_seconds=...)`; up to twice
+that while no unit has been sampled yet, so that the error can name one), it raises
 `LivelockError` in the driver, naming the units that ran meanwhile and the line the current one
 is at.
 """
@@ -88,8 +89,11 @@ class Watchdog:
                 continue
             if current is not None and len(seen) < 20:
                 seen[_label(current)] = None
-            if clock() - since >= self.seconds:
-                self._fire(last_now, clock() - since, list(seen), current)
+            waited = clock() - since
+            # Name at least one unit when it can: a sample may catch the hub between units
+            # (current is None), so with none seen yet it samples up to the threshold again.
+            if waited >= self.seconds and (seen or waited >= 2 * self.seconds):
+                self._fire(last_now, waited, list(seen), current)
                 return
 
     def _fire(self, now: float, waited: float, units: list[str], current: Any) -> None:
