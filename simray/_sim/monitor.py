@@ -1,8 +1,8 @@
 """Ray's notices about infeasible demand, printed on the driver's stdout as Ray 2.60 prints them.
 
 Ray's monitor process runs an autoscaler update every 5 s, on a local cluster too: each update
-reports every queued resource request no node type could ever hold (placement-group bundles
-aside) as "Error: No available node types can fulfill resource request {...}", at most once per
+reports every queued resource request no node type could ever hold (tasks inside placement
+groups aside; pending groups' bundles are reported) as "Error: No available node types can fulfill resource request {...}", at most once per
 30 s per request (`EventSummarizer.add_once_per_interval`); the monitor clears the throttle at
 the end of an update, so a request still pending is reported again 35 s later. The lines reach
 the driver's stdout as `(autoscaler +Ns) ...`, after a tip the first time, N counting from the
