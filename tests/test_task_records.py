@@ -135,21 +135,23 @@ def _all_slots(cls: type) -> list[str]:
     return [name for klass in cls.__mro__ for name in getattr(klass, "__slots__", ())]
 
 
-def test_make_task_sets_every_field_of_a_task():
-    """`Task()` only allocates, so `make_task` must set every slot (Unit's too): a slot left
-    unset would raise AttributeError only on the path that reads it first."""
+def test_make_task_sets_every_field_of_a_task_and_its_return():
+    """`Task()` and `SimRef()` only allocate, so `make_task` must set every slot (Unit's too)
+    and every slot of the return it makes: a slot left unset would raise AttributeError only on
+    the path that reads it first."""
     from simray._options import TaskOptions
-    from simray._sim.tasks import QUEUED, WAITING_DEPS, Task, make_task
+    from simray._sim.objects import PENDING, SimRef
+    from simray._sim.tasks import NO_KWARGS, QUEUED, Task, make_task
 
     opts = TaskOptions({"max_retries": 2}, "f")
-    for task in (
-        make_task(7, len, (1, "a"), opts),
-        make_task(8, len, [1], opts, {"k": 1}, None, WAITING_DEPS),
-    ):
+    for task in (make_task(7, len, (1, "a"), opts), make_task(8, len, [1], opts)):
         missing = [name for name in _all_slots(Task) if not hasattr(task, name)]
         assert missing == []
-    assert (task.retries_left, dict(task.kwargs), task.state) == (2, {"k": 1}, WAITING_DEPS)
-    assert make_task(9, len, (), opts).state == QUEUED
+        (ref,) = task.returns
+        own = [name for name in SimRef.__slots__ if name != "__weakref__"]
+        assert [name for name in own if not hasattr(ref, name)] == []
+        assert (ref._id, ref.state, ref.task, ref.owner) == (task.task_id, PENDING, task, None)
+    assert (task.retries_left, task.kwargs, task.state, task.parent) == (2, NO_KWARGS, QUEUED, None)
 
 
 _demands = st.lists(st.sampled_from([("CPU", 10000), ("GPU", 10000), ("memory", 5)]), unique=True)

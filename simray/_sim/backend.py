@@ -288,8 +288,7 @@ class SimBackend(
         now = kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
-        ref = new_ref(task_id, task)  # its one return is numbered as the task
-        task.returns = (ref,)
+        ref = task.returns[0]  # made with it, numbered as the task
         table = self.task_table
         table[task_id] = task
         order = self.task_order
@@ -325,7 +324,10 @@ class SimBackend(
             else:
                 kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
-        task = make_task(task_id, fn, args, opts, kwargs, parent_task, WAITING_DEPS)
+        task = make_task(task_id, fn, args, opts)
+        task.kwargs = kwargs
+        task.parent = parent_task
+        task.state = WAITING_DEPS
         now = self.kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
@@ -350,11 +352,9 @@ class SimBackend(
             parent_task.children[task] = None
         n = opts.num_returns
         # A task's returns are numbered after it (see `_ids.object_number`).
-        if n == 1:
-            returns: Any = (new_ref(task_id, task),)
-        else:
-            returns = [new_ref(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
-        task.returns = returns
+        returns: Any = task.returns  # its one return, made with it
+        if n != 1:
+            task.returns = returns = [new_ref(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
         if parent is not self.kernel.driver:  # a task made these refs: Ray's owner is that worker
             for ref in returns:
                 ref.owner = owner_node(parent)
@@ -520,7 +520,7 @@ class SimBackend(
         session without a trace, streams or held file locks (`_run_task` checks). It is its own
         state-API row, with its node kept and its returns dropped so the row holds no value
         (the general path makes an `EndedTask`)."""
-        ref = task.returns[0]
+        ref = task.returns[0]  # made with it, numbered as the task
         # `ref.resolve(READY, result)`, written out.
         ref.state = READY
         ref.stored = result

@@ -19,7 +19,9 @@ from typing import Any
 from simray import _ids
 from simray._model.resources import NO_GPU_SHARES
 from simray._runtime_env import UnitEnv
+from simray._sim import objects
 from simray._sim.kernel import Unit
+from simray._sim.objects import PENDING, SimRef
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
@@ -140,18 +142,12 @@ class Task(Unit):
         return sorted({ids[i] for i, _ in self.gpu_shares})
 
 
-def make_task(
-    task_id: int,
-    fn: Any,
-    args: tuple[Any, ...] | list[Any],
-    opts: Any,
-    kwargs: Mapping[str, Any] = NO_KWARGS,
-    parent: Task | None = None,
-    state: str = QUEUED,
-) -> Task:
-    """A task with every field set. `args` is a tuple of plain arguments or a list of packed
-    ones; the defaults are those of the commonest call (a driver's, queued at once), which
-    `SimBackend.submit_task` makes without a branch."""
+def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: Any) -> Task:
+    """A task with every field set and its one return pending, as the commonest call has them
+    (a driver's, no keyword arguments, queued at once): `SimBackend._submit_general` then sets
+    `kwargs`, `parent`, `state` and, for several returns or none, `returns`. `args` is a tuple
+    of plain arguments or a list of packed ones. No parameter has a default: filling defaults
+    costs ~100 instructions a call."""
     task = Task()
     task.glet = None
     task.blocked_on = None
@@ -162,21 +158,32 @@ def make_task(
     task.task_id = task_id
     task.fn = fn
     task.args = args
-    task.kwargs = kwargs
+    task.kwargs = NO_KWARGS
     task.opts = opts
-    task.returns = ()
     task.retries_left = opts.max_retries
     task.attempt = 0
     task.node = None
     task.gpu_shares = NO_GPU_SHARES
     task.pool = None
-    task.state = state
+    task.state = QUEUED
     task.cpu_released = False
-    task.parent = parent
+    task.parent = None
     task.children = None
     task.cancelled = False
     task.deps_left = 0
     task.ran = None
+    # Its return, numbered as the task (`_ids.object_number`): `objects.new_ref(task_id, task)`
+    # written out, as a call per submitted task costs ~400 instructions.
+    ref = SimRef()
+    ref._id = task_id
+    ref.state = PENDING
+    ref.stored = None
+    ref.callbacks = None
+    ref.task = task
+    ref.lineage = None
+    ref.owner = None
+    ref.epoch = objects._session_epoch
+    task.returns = (ref,)
     return task
 
 
