@@ -56,3 +56,30 @@ def test_a_task_submitted_by_an_actor_is_owned_by_its_worker(trace):
 
 def test_the_fast_path_shows_what_the_general_path_shows():
     assert _observe(trace=False) == _observe(trace=True)
+
+
+def test_the_fast_path_makes_the_task_make_task_makes():
+    """`submit_task` writes `make_task` out for the commonest call: a queued task it made must
+    have every field (Unit's too) and its return every field as `make_task` sets them."""
+    from simray import _session
+    from simray._sim.objects import SimRef
+    from simray._sim.tasks import Task, make_task
+
+    simray.init(num_cpus=1, _latency=0)
+    try:
+        refs = [double.remote(i) for i in range(3)]  # one CPU: the last ones queue
+        fast = _session._active.task_table[refs[-1]._id]
+        made = make_task(fast.task_id, fast.fn, fast.args, fast.opts)
+        slots = [name for klass in Task.__mro__ for name in getattr(klass, "__slots__", ())]
+        assert [n for n in slots if not hasattr(fast, n)] == []
+        differ = [n for n in slots if n != "returns" and getattr(fast, n) != getattr(made, n)]
+        assert differ == []
+        (ref,) = fast.returns
+        (made_ref,) = made.returns
+        assert ref is refs[-1]
+        assert (ref.task, made_ref.task) == (fast, made)
+        own = [n for n in SimRef.__slots__ if n not in ("__weakref__", "task")]
+        assert [n for n in own if getattr(ref, n) != getattr(made_ref, n)] == []
+        assert simray.get(refs) == [0, 2, 4]
+    finally:
+        simray.shutdown()

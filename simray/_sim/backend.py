@@ -56,6 +56,7 @@ from simray._sim.object_api import ObjectAPI
 from simray._sim.objects import (
     ATOMIC,
     FAILED,
+    PENDING,
     READY,
     SimRef,
     new_ref,
@@ -284,11 +285,45 @@ class SimBackend(
         ids = self.ids
         ids.task += 1
         task_id = ids.task
-        task = make_task(task_id, fn, args, opts)
+        # `make_task(task_id, fn, args, opts)` written out, as a call costs ~600 instructions
+        # a task (tests/test_submit_paths.py checks that the two make the same task).
+        task = Task()
+        task.glet = None
+        task.blocked_on = None
+        task.wake_token = 0
+        task.env = None
+        task.interrupt = False
+        task.loop = None
+        task.task_id = task_id
+        task.fn = fn
+        task.args = args
+        task.kwargs = NO_KWARGS
+        task.opts = opts
+        task.retries_left = opts.max_retries
+        task.attempt = 0
+        task.node = None
+        task.gpu_shares = NO_GPU_SHARES
+        task.pool = None
+        task.state = QUEUED
+        task.cpu_released = False
+        task.parent = None
+        task.children = None
+        task.cancelled = False
+        task.deps_left = 0
+        task.ran = None
+        ref = SimRef()
+        ref._id = task_id  # its one return is numbered as the task
+        ref.state = PENDING
+        ref.stored = None
+        ref.callbacks = None
+        ref.task = task
+        ref.lineage = None
+        ref.owner = None
+        ref.epoch = self.epoch
+        task.returns = (ref,)
         now = kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
-        ref = task.returns[0]  # made with it, numbered as the task
         table = self.task_table
         table[task_id] = task
         order = self.task_order

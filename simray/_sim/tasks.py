@@ -144,8 +144,9 @@ class Task(Unit):
 
 def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: Any) -> Task:
     """A task with every field set and its one return pending, as the commonest call has them
-    (a driver's, no keyword arguments, queued at once): `SimBackend._submit_general` then sets
-    `kwargs`, `parent`, `state` and, for several returns or none, `returns`. `args` is a tuple
+    (a driver's, no keyword arguments, queued at once), which `SimBackend.submit_task` writes
+    out (keep the two alike); `_submit_general` then sets `kwargs`, `parent`, `state` and, for
+    several returns or none, `returns`. `args` is a tuple
     of plain arguments or a list of packed ones. No parameter has a default: filling defaults
     costs ~100 instructions a call."""
     task = Task()
