@@ -189,3 +189,21 @@ def test_new_ref_sets_every_field_of_a_ref():
     own = [name for name in SimRef.__slots__ if name != "__weakref__"]
     assert [name for name in own if not hasattr(ref, name)] == []
     assert (ref._id, ref.state, ref.task, ref.owner) == (5, PENDING, "task", None)
+
+
+def test_rare_fields_read_their_default_until_a_task_sets_them():
+    """Few tasks set `kwargs`, `retries_left`, `attempt`, `cancelled`, `deps_left` or
+    `children`, so a task keeps them in one `rare` dict made at its first write."""
+    from simray._options import TaskOptions
+    from simray._sim.tasks import NO_KWARGS, make_task
+
+    opts = TaskOptions({"max_retries": 3}, "f")
+    task, other = make_task(1, len, (), opts), make_task(2, len, (), opts)
+    fields = ("kwargs", "retries_left", "attempt", "cancelled", "deps_left", "children")
+    assert [getattr(task, f) for f in fields] == [NO_KWARGS, 3, 0, False, 0, None]
+    assert task.rare is None
+    task.retries_left -= 1
+    task.attempt += 1
+    task.children = {other: None}
+    assert [getattr(task, f) for f in fields] == [NO_KWARGS, 2, 1, False, 0, {other: None}]
+    assert (other.rare, other.retries_left, other.attempt) == (None, 3, 0)

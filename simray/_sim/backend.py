@@ -297,20 +297,15 @@ class SimBackend(
         task.task_id = task_id
         task.fn = fn
         task.args = args
-        task.kwargs = NO_KWARGS
         task.opts = opts
-        task.retries_left = opts.max_retries
-        task.attempt = 0
         task.node = None
         task.gpu_shares = NO_GPU_SHARES
         task.pool = None
         task.state = QUEUED
         task.cpu_released = False
         task.parent = None
-        task.children = None
-        task.cancelled = False
-        task.deps_left = 0
         task.ran = None
+        task.rare = None
         ref = SimRef()
         ref._id = task_id  # its one return is numbered as the task
         ref.state = PENDING
@@ -360,7 +355,8 @@ class SimBackend(
                 kwargs = NO_KWARGS
         parent_task = parent if type(parent) is Task else None
         task = make_task(task_id, fn, args, opts)
-        task.kwargs = kwargs
+        if kwargs:
+            task.kwargs = kwargs
         task.parent = parent_task
         task.state = WAITING_DEPS
         now = self.kernel.now
@@ -431,8 +427,8 @@ class SimBackend(
 
     def _arrive(self, task: Task) -> None:
         """A submitted task reaches the scheduler, its submission latency paid."""
-        if task.state != WAITING_DEPS or task.cancelled:
-            return  # cancelled on the way
+        if task.state != WAITING_DEPS:
+            return  # cancelled on the way (`cancel_task` finishes a task waiting to arrive)
         if task.plain_args:
             task.state = QUEUED
             self.scheduler.submit(task)
@@ -717,7 +713,9 @@ class SimBackend(
                         ref.lineage = task
                         self.faults.stored_on(ref, node)
             else:
-                task.args = task.kwargs = None  # type: ignore[assignment]
+                task.args = None  # type: ignore[assignment]
+                if task.kwargs:
+                    task.kwargs = None
             self._hand_over_or_release(task)
         else:
             task.state = FINISHED

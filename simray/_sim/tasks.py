@@ -27,6 +27,36 @@ WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "ru
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
 
 
+class RareField:
+    """A field of `Task` that few tasks ever set (keyword arguments, retries, cancel, children,
+    argument dependencies): it lives in the task's `rare` dict from its first write, else reads
+    as its default, so a queued task has one slot for all of them to set, walk in GC and free.
+    Reads and writes cost a Python call: keep fields read on every task's path out of here."""
+
+    __slots__ = ("name", "default", "derived")
+
+    def __init__(self, default: Any = None, derived: Any = None) -> None:
+        self.default = default
+        self.derived = derived  # a function of the task giving the default, if any
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, task: Any, owner: type | None = None) -> Any:
+        if task is None:
+            return self
+        rare = task.rare
+        if rare is not None and self.name in rare:
+            return rare[self.name]
+        return self.default if self.derived is None else self.derived(task)
+
+    def __set__(self, task: Any, value: Any) -> None:
+        rare = task.rare
+        if rare is None:
+            task.rare = rare = {}
+        rare[self.name] = value
+
+
 class Task(Unit):
     """One remote function call, through all its attempts."""
 
@@ -34,23 +64,18 @@ class Task(Unit):
         "task_id",
         "fn",
         "args",
-        "kwargs",
         "opts",
         "returns",
-        "retries_left",
-        "attempt",
         "node",
         "gpu_shares",
         "pool",
         "state",
         "cpu_released",
         "parent",
-        "children",
-        "cancelled",
-        "deps_left",
         # When it ran, for the state API: None until it starts, the virtual time it started
         # while it runs, then (start, end); one slot, as most tasks are queued ones.
         "ran",
+        "rare",  # None, or the `RareField`s it has set (below)
     )
 
     # `Task()` only allocates, with object's `__init__` (not Unit's), the cheapest way to make
@@ -59,14 +84,19 @@ class Task(Unit):
 
     task_id: int
     args: Any  # plain arguments (immutable scalars, passed as they are): a tuple; else a list
-    kwargs: Mapping[str, Any]
     returns: Sequence[Any]  # a tuple for one return, a list for several
-    retries_left: int
     node: Any
     gpu_shares: Sequence[tuple[int, int]]
     pool: Any  # the NodeResources it took its resources from (node or bundle)
-    children: dict[Task, None] | None  # insertion-ordered, O(1) removal
     ran: float | tuple[float | None, float] | None
+    rare: dict[str, Any] | None
+
+    kwargs = RareField(NO_KWARGS)  # Mapping[str, Any]
+    retries_left = RareField(derived=lambda task: task.opts.max_retries)  # int
+    attempt = RareField(0)  # int: retries so far
+    cancelled = RareField(False)  # bool
+    deps_left = RareField(0)  # int: arguments still pending
+    children = RareField()  # dict[Task, None] | None: insertion-ordered, O(1) removal
 
     @property
     def name(self) -> str:
@@ -159,20 +189,15 @@ def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: An
     task.task_id = task_id
     task.fn = fn
     task.args = args
-    task.kwargs = NO_KWARGS
     task.opts = opts
-    task.retries_left = opts.max_retries
-    task.attempt = 0
     task.node = None
     task.gpu_shares = NO_GPU_SHARES
     task.pool = None
     task.state = QUEUED
     task.cpu_released = False
     task.parent = None
-    task.children = None
-    task.cancelled = False
-    task.deps_left = 0
     task.ran = None
+    task.rare = None
     # Its return, numbered as the task (`_ids.object_number`): `objects.new_ref(task_id, task)`
     # written out, as a call per submitted task costs ~400 instructions.
     ref = SimRef()
