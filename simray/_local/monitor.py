@@ -1,4 +1,4 @@
-"""Ray's monitor on the local backend: its infeasible-demand notices (see `_sim.monitor`), from
+"""Ray's monitor on the local backend: its infeasible-demand notices (`_model.infeasible`), from
 a thread that runs while such demand is queued and wakes at each 5 s update from the session's
 start, printing on the driver's stdout as Ray's driver does (from a thread too)."""
 
@@ -8,7 +8,7 @@ import math
 import threading
 from typing import Any
 
-from simray._sim.monitor import UPDATE_INTERVAL_S, InfeasibleNotices, infeasible_requests
+from simray._model.infeasible import UPDATE_INTERVAL_S, InfeasibleNotices, infeasible_requests
 
 
 class LocalMonitor:

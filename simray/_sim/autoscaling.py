@@ -18,8 +18,8 @@ from typing import Any
 
 from simray._model import autoscaler as policy
 from simray._model.cluster_spec import ClusterSpec
+from simray._model.infeasible import InfeasibleNotices
 from simray._model.resources import to_floats
-from simray._sim.monitor import InfeasibleNotices
 
 
 @dataclass(eq=False)
