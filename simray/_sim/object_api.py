@@ -113,11 +113,12 @@ class ObjectAPI:
         if number & _ids.FOREIGN:
             return number, None
         for obj in gc.get_objects():
-            # getattr: a SimRef whose constructor the livelock guard interrupted has no id.
+            # getattr: a SimRef whose `new_ref` the livelock guard interrupted may lack its id
+            # or, the id being set first, its epoch.
             if (
                 type(obj) is SimRef
                 and getattr(obj, "_id", None) == number
-                and obj.epoch == self.epoch
+                and getattr(obj, "epoch", None) == self.epoch
             ):
                 return number, obj
         # No such object now: the ref keeps the id's bytes and names nothing, as Ray's would.
