@@ -58,9 +58,7 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS: dict[str, str] = {
-    "193_put_index": "local numbers objects on its own, not as Ray's ObjectIDs (task id + index)",
-}
+LOCAL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

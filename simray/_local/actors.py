@@ -15,6 +15,7 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
+from simray._local.ids import object_id
 from simray._local.objects import FAILED, PENDING, READY
 from simray._local.tasks import QUEUED, LocalTask, pg_id
 from simray._model import actors as ends
@@ -171,6 +172,8 @@ class Actors:
             "node_id": actor.node.node_id,
             "ip": actor.node.ip,
             "task_id": None,
+            "creation_task": task.task_id,  # its puts' TaskID (`_local.ids`)
+            "attempt": actor.restarts,
             "actor_id": actor.hex(),
             "assigned": to_floats(opts.placement_demand),
             "gpu_ids": gpu_ids,
@@ -295,7 +298,7 @@ class Actors:
         mode = num_returns if isinstance(num_returns, str) else None
         if mode is not None:  # "streaming" or "dynamic": one ref, the completion
             num_returns = 1
-        refs = [b.new_ref(call) for _ in range(num_returns)]
+        refs = [b.new_ref(object_id(call.call_id, i), call) for i in range(1, num_returns + 1)]
         call.returns = [r.entry for r in refs]
         generator = None
         if mode is not None:
@@ -333,7 +336,9 @@ class Actors:
             call.started_at = b.now()
             args, kwargs = b.args_for_worker(actor.proc, call.args, call.kwargs, call.nested)
             n = call.gen if call.gen is not None else len(call.returns)
-            actor.proc.send(("call", call.call_id, call.method, args, kwargs, n, call.group))
+            actor.proc.send(
+                ("call", call.call_id, call.method, args, kwargs, n, call.group, call.attempts - 1)
+            )
 
     def _fail(self, call: Call, error: BaseException | None) -> None:
         call.finished = True

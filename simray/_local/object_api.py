@@ -12,6 +12,7 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._actor import ActorHandle
+from simray._local import ids as local_ids
 from simray._local import serialization as ser
 from simray._local import shm
 from simray._local.objects import FAILED, PENDING, READY, Entry, LocalRef, Waiter
@@ -191,8 +192,9 @@ class ObjectAPI:
     def _adopt_all(self, refs: list[Any]) -> list[Any]:
         return [self.adopt(r) if type(r) is ObjectRef else r for r in refs]
 
-    def new_ref(self, task: Any = None) -> LocalRef:
-        return LocalRef(self.table.new(self.ids.new_object(), task), self.table)
+    def new_ref(self, oid: int, task: Any = None) -> LocalRef:
+        """A pending ref to a new object numbered `oid` (see `_local.ids`), made by `task`."""
+        return LocalRef(self.table.new(oid, task), self.table)
 
     def wait_mixed(
         self, items: list[Any], num_returns: int, timeout: float | None
@@ -274,7 +276,7 @@ class ObjectAPI:
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
         with self.lock:
-            ref = self.new_ref()
+            ref = self.new_ref(local_ids.driver_put_id(self.ids.new_put()))
             self.table.hold(ref.entry, wire, inner)
         return ref
 

@@ -13,6 +13,7 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._local import serialization as ser
+from simray._local.ids import put_id
 from simray._local.object_api import first_error
 from simray._local.objects import FAILED, PENDING, LocalRef, Waiter
 from simray._local.procs import WorkerProc
@@ -196,9 +197,18 @@ class WorkerRequests:
 
         return unblock
 
-    def _rpc_put(self, proc, req, wire):  # type: ignore[no-untyped-def]
+    def _rpc_put(self, proc, req, wire, oid):  # type: ignore[no-untyped-def]
+        """A put in a worker, numbered there (its task's id and count, see `_local.ids`); a
+        put outside any task's context (a thread of the user's) is named after a new task."""
         table = self.table
-        entry = table.new(self.ids.new_object())
+        if oid is None:
+            oid = put_id(self.ids.new_task(), 0, 1)
+        elif oid in table.entries:
+            raise ValueError(
+                f"put: object id {oid:056x} is already in use in this session (a task retried "
+                "more than 255 times reuses its first attempt's put ids); lower max_retries"
+            )
+        entry = table.new(oid)
         entry.owner = proc.node
         table.hold(entry, *table.take(wire))
         self.lend(proc, [entry])

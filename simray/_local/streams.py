@@ -14,16 +14,22 @@ import time
 from typing import Any
 
 from simray._generator import ObjectRefGenerator, nil_ref, split_ready
+from simray._local.ids import object_id
 from simray._local.objects import FAILED, PENDING, READY, Entry, Waiter
 
 
 class LocalStream:
     """The refs a generator task or call has yielded, how far the consumer read, who waits."""
 
-    __slots__ = ("backend", "mode", "items", "read", "done", "backpressure", "credit", "signal")
+    __slots__ = (
+        "backend", "task", "pushed", "mode", "items", "read", "done", "backpressure", "credit",
+        "signal",
+    )  # fmt: skip
 
-    def __init__(self, backend: Any, mode: str, backpressure: int | None):
+    def __init__(self, backend: Any, task: int, mode: str, backpressure: int | None):
         self.backend = backend
+        self.task = task  # the generator task's (or call's) number: its yields' TaskID
+        self.pushed = 0  # values pushed, over all its attempts (so a retry's ids are new)
         self.mode = mode
         self.items: list[Any] = []
         self.read = 0
@@ -41,7 +47,8 @@ class LocalStream:
 
     def push(self, wire: Any) -> None:
         """A value the generator yielded (under the backend's lock)."""
-        ref = self.backend.new_ref()
+        self.pushed += 1
+        ref = self.backend.new_ref(object_id(self.task, self.pushed + 1))  # yields: 2, 3, ...
         table = self.backend.table
         table.hold(ref.entry, *table.take(wire))
         self.items.append(ref)

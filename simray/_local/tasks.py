@@ -16,6 +16,7 @@ import cloudpickle
 from simray import exceptions as exc
 from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
+from simray._local.ids import object_id
 from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
@@ -225,7 +226,9 @@ class Tasks:
         if parent is not None:
             task.parent = parent
             parent.children[task] = None
-        refs = [self.new_ref(task) for _ in range(opts.num_returns)]
+        refs = [
+            self.new_ref(object_id(task.task_id, i), task) for i in range(1, opts.num_returns + 1)
+        ]
         task.returns = [r.entry for r in refs]
         if opts.generator is not None:
             task.generator = self.start_stream(task, refs[0], opts.generator, opts.backpressure)
@@ -235,8 +238,8 @@ class Tasks:
     def start_stream(self, unit: Any, ref: LocalRef, mode: str, backpressure: int | None) -> Any:
         """Register the generator task or call `unit` whose completion ref is `ref` (under the
         lock, before it can run); for "streaming", the ObjectRefGenerator its caller gets."""
-        stream = LocalStream(self, mode, backpressure)
         key = unit.task_id if isinstance(unit, LocalTask) else unit.call_id
+        stream = LocalStream(self, key, mode, backpressure)
         self.streams[key] = stream
         unit.gen = (mode, stream.backpressure)
 
@@ -326,6 +329,7 @@ class Tasks:
             "node_id": task.node.node_id,
             "ip": task.node.ip,
             "task_id": task.hex(),
+            "attempt": task.attempt,  # its puts' TaskID (`_local.ids`)
             "assigned": to_floats(task.demand),
             "gpu_ids": gpu_ids,
             "namespace": self.namespace,

@@ -27,6 +27,7 @@ from simray._actor import ActorHandle
 from simray._context_fields import function_name
 from simray._local import serialization as ser
 from simray._local import shm
+from simray._local.ids import put_id
 from simray._local.output import Output, capture_fds, drain_fds
 from simray._model.returns import raise_if_dependency_failed, split_returns
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
@@ -159,6 +160,7 @@ class Worker:
         self.cancelled: set[int] = set()
         self.atasks: dict[int, asyncio.Task[Any]] = {}
         self.shm_count = 0
+        self.loop_puts = 0  # an async actor's puts: Ray counts them through its event loop
         self.fn_keys: dict[int, tuple[int, Any]] = {}
 
     # -- talking to the driver ---------------------------------------------------------------
@@ -285,6 +287,7 @@ class Worker:
         _, task_id, fn_key, fn_blob, args, kwargs, num_returns, ctx = msg
         self.label = ctx["label"]
         ctx["call_id"] = task_id
+        ctx["puts"] = [task_id, ctx.pop("attempt"), _returns(num_returns)]
         _set_cuda(ctx["cuda"])
         saved = _set_env_vars(ctx.get("env_vars"))
         _ctx.set(ctx)
@@ -355,6 +358,19 @@ class Worker:
                 raise values
         return [self.pack_out(v, "the return value") for v in values]
 
+    def next_put_id(self) -> int | None:
+        """The number of a put made now (see `_local.ids`): the running execution's TaskID
+        and attempt, its count above its returns; None outside any task (a user's thread)."""
+        ctx = _ctx.get()
+        puts = ctx.get("puts") if ctx is not None else None
+        if puts is None:
+            return None
+        if ctx.get("async_actor"):  # type: ignore[union-attr]
+            self.loop_puts += 1
+            return put_id(puts[0], puts[1], self.loop_puts)
+        puts[2] += 1
+        return put_id(puts[0], puts[1], puts[2])
+
     def to_shm(self, wire: Any) -> Any:
         """Write a large value's wire form into a new segment of this worker's."""
         self.shm_count += 1
@@ -408,6 +424,7 @@ class Worker:
     def become_actor(self, msg: Any) -> None:
         _, actor_id, cls_blob, args, kwargs, mode, limits, ctx = msg
         self.label = ctx["class_name"]
+        ctx["puts"] = [ctx.pop("creation_task"), ctx.pop("attempt"), 0]  # the constructor's
         _set_cuda(ctx["cuda"])
         _set_env_vars(ctx.get("env_vars"))  # the process is the actor's for its whole life
         _ctx.set(ctx)
@@ -455,17 +472,18 @@ class Worker:
         del msg
         self.flush_releases()
 
-    def _call_ctx(self, call_id: int, method: str) -> dict[str, Any]:
+    def _call_ctx(self, call_id: int, method: str, attempt: int, returns: Any) -> dict[str, Any]:
         ctx = dict(self.actor_ctx)
         ctx["task_id"] = f"{call_id:048x}"
         ctx["call_id"] = call_id
+        ctx["puts"] = [call_id, attempt, _returns(returns)]  # this execution's own count
         ctx["task_name"] = f"{ctx['class_name']}.{method}"
         ctx["function_name"] = function_name(self.actor_cls, method)
         return ctx
 
     def run_call(self, msg: Any) -> None:
-        _, call_id, method, args, kwargs, num_returns, _ = msg
-        ctx = self._call_ctx(call_id, method)
+        _, call_id, method, args, kwargs, num_returns, _, attempt = msg
+        ctx = self._call_ctx(call_id, method, attempt, num_returns)
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
         if call_id in self.cancelled:
@@ -504,8 +522,8 @@ class Worker:
     async def _run_async(self, msg: Any) -> None:
         import asyncio
 
-        _, call_id, method, args, kwargs, num_returns, group = msg
-        ctx = self._call_ctx(call_id, method)
+        _, call_id, method, args, kwargs, num_returns, group, attempt = msg
+        ctx = self._call_ctx(call_id, method, attempt, num_returns)
         ctx["async_actor"] = True
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
@@ -646,7 +664,7 @@ class WorkerSession:
                 f"Could not serialize the put value {value!r}: {type(e).__name__}: {e}. "
                 "Objects are stored as copies (cloudpickle); put a picklable value."
             ) from e
-        return WorkerRef(self.w.call("put", wire))
+        return WorkerRef(self.w.call("put", wire, self.w.next_put_id()))
 
     async def await_ref(self, ref: Any) -> Any:
         import asyncio
@@ -780,6 +798,11 @@ def _set_cuda(value: str | None) -> None:
         os.environ.pop(_CUDA, None)
     else:
         os.environ[_CUDA] = value
+
+
+def _returns(n: Any) -> int:
+    """How many returns a put index counts above: a generator's (mode, backpressure) one."""
+    return 1 if isinstance(n, tuple) else n
 
 
 def _ready() -> bool:
