@@ -1,7 +1,7 @@
 """Object ids on the local backend, in Ray 2.60's layout (`simray._local.ids`): each ObjectID is
 its maker's TaskID and an index (returns 1..n, yields 2, 3, ..., puts 10^8 + returns + n with
-the attempt in the TaskID's first byte, an async actor's puts counted through its loop, the
-driver's through the session), and no id is handed out twice in a session, whatever mix of
+the attempt in the TaskID's first byte, the driver's counted through the session, an async
+actor's, its constructor's too, under one TaskID through its life, as on Ray 2.60), and no id is handed out twice in a session, whatever mix of
 driver puts, tasks, nested tasks, actor calls and retries made them.
 """
 
@@ -67,6 +67,10 @@ def flaky(marker, keeper, puts):
 class Keeper:
     def __init__(self):
         self.kept = []
+        self.made = [simray.put("made by the constructor")]
+
+    def constructor_puts(self):
+        return self.made
 
     def keep(self, info):
         self.kept.append(info)
@@ -81,6 +85,12 @@ class Keeper:
 
 @simray.remote
 class AsyncWorker:
+    def __init__(self):
+        self.made = [simray.put("made by the constructor")]
+
+    async def constructor_puts(self):
+        return self.made
+
     async def work(self, puts):
         return _made(1, puts)
 
@@ -95,7 +105,8 @@ class Ids:
     def __init__(self):
         self.seen: set[bytes] = set()
         self.driver_puts = 0
-        self.loop_index = BASE  # the async actor's last put index
+        self.loop_task = b""  # the async actor's puts' TaskID
+        self.loop_index = BASE  # and its last put index
 
     def new(self, ref) -> bytes:
         binary = ref.binary()
@@ -116,9 +127,12 @@ class Ids:
             assert binary[1:24] == task[1:]
             assert _index(ref) == BASE + returns + n
 
-    def loop_puts(self, refs, task_hex):
+    def loop_puts(self, refs, call_hex):
         for ref in refs:
-            assert self.new(ref)[:24].hex() == task_hex
+            task = self.new(ref)[:24]
+            assert task.hex() != call_hex  # not the call's: one TaskID for the actor's puts
+            assert task == (self.loop_task or task)
+            self.loop_task = task
             assert _index(ref) == self.loop_index + 1
             self.loop_index += 1
 
@@ -134,7 +148,12 @@ _op = st.tuples(
 def shared_session(tmp_path):
     """One session and its actors for all of a property test's examples."""
     simray.init(backend="local", num_cpus=2)
-    yield Ids(), Keeper.remote(), AsyncWorker.remote(), tmp_path
+    ids, keeper, async_worker = Ids(), Keeper.remote(), AsyncWorker.remote()
+    (made,) = simray.get(keeper.constructor_puts.remote())
+    assert _index(made) == BASE + 1  # a creation task has no returns to count above
+    ids.new(made)
+    ids.loop_puts(simray.get(async_worker.constructor_puts.remote()), "")
+    yield ids, keeper, async_worker, tmp_path
     simray.shutdown()
 
 

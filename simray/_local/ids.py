@@ -4,9 +4,10 @@ the task that made it and a 4-byte little-endian index (`src/ray/common/id.h`).
 A local TaskID is the task's (or actor call's) number in 24 big-endian bytes; the driver's is
 Ray's (`ff`*20 + the JobID). A task's returns are indexes 1..num_returns, a generator's yields
 2, 3, ...; a put is 10^8 + n, n counting the putting execution's puts above its returns (the
-driver's count goes on through the session, an async actor's through its event loop), and its
-TaskID's first byte is that execution's attempt number, as Ray's `TaskID::ForExecutionAttempt`
-makes it. An object's number is its ObjectID read as a big-endian integer, so `ref.binary()`
+driver's count goes on through the session), and its TaskID's first byte is that execution's
+attempt number, as Ray's `TaskID::ForExecutionAttempt` makes it. An async actor's puts, its
+constructor's too, all name one TaskID (Ray's event loop's, not the call's; here the creation
+task's) and count on through its life. An object's number is its ObjectID read as a big-endian integer, so `ref.binary()`
 and `ObjectRef(binary)` need no table.
 """
 

@@ -160,7 +160,9 @@ class Worker:
         self.cancelled: set[int] = set()
         self.atasks: dict[int, asyncio.Task[Any]] = {}
         self.shm_count = 0
-        self.loop_puts = 0  # an async actor's puts: Ray counts them through its event loop
+        # An async actor's puts, its constructor's too: one TaskID and count for the process
+        # (Ray's event loop), [TaskID, attempt, puts so far]; None: each execution its own.
+        self.loop_puts: list[int] | None = None
         self.fn_keys: dict[int, tuple[int, Any]] = {}
 
     # -- talking to the driver ---------------------------------------------------------------
@@ -360,14 +362,14 @@ class Worker:
 
     def next_put_id(self) -> int | None:
         """The number of a put made now (see `_local.ids`): the running execution's TaskID
-        and attempt, its count above its returns; None outside any task (a user's thread)."""
-        ctx = _ctx.get()
-        puts = ctx.get("puts") if ctx is not None else None
+        and attempt, its count above its returns (an async actor's: `loop_puts`); None outside
+        any task (a user's thread)."""
+        puts = self.loop_puts
         if puts is None:
-            return None
-        if ctx.get("async_actor"):  # type: ignore[union-attr]
-            self.loop_puts += 1
-            return put_id(puts[0], puts[1], self.loop_puts)
+            ctx = _ctx.get()
+            puts = ctx.get("puts") if ctx is not None else None
+            if puts is None:
+                return None
         puts[2] += 1
         return put_id(puts[0], puts[1], puts[2])
 
@@ -425,6 +427,8 @@ class Worker:
         _, actor_id, cls_blob, args, kwargs, mode, limits, ctx = msg
         self.label = ctx["class_name"]
         ctx["puts"] = [ctx.pop("creation_task"), ctx.pop("attempt"), 0]  # the constructor's
+        if mode == "async":
+            self.loop_puts = ctx["puts"]
         _set_cuda(ctx["cuda"])
         _set_env_vars(ctx.get("env_vars"))  # the process is the actor's for its whole life
         _ctx.set(ctx)
