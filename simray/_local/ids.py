@@ -7,8 +7,8 @@ Ray's (`ff`*20 + the JobID). A task's returns are indexes 1..num_returns, a gene
 driver's count goes on through the session), and its TaskID's first byte is that execution's
 attempt number, as Ray's `TaskID::ForExecutionAttempt` makes it. An async actor's puts, its
 constructor's too, all name one TaskID (Ray's event loop's, not the call's; here the creation
-task's) and count on through its life. An object's number is its ObjectID read as a big-endian integer, so `ref.binary()`
-and `ObjectRef(binary)` need no table.
+task's) and count on through its life. An object's number is its ObjectID read as a
+big-endian integer, so `ref.binary()` and `ObjectRef(binary)` need no table.
 """
 
 from __future__ import annotations
