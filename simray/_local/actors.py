@@ -15,7 +15,7 @@ from simray import exceptions as exc
 from simray._actor import ActorHandle, ActorOptions
 from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
-from simray._local.ids import object_id
+from simray._local.ids import actor_hex, creation_bits, object_id, task_bits
 from simray._local.objects import FAILED, PENDING, READY
 from simray._local.tasks import QUEUED, LocalTask, pg_id
 from simray._model import actors as ends
@@ -40,12 +40,16 @@ class LocalActor(ActorRecord):
         self.init_args: Any = None
         self.cls_blob = b""
 
+    def hex(self) -> str:
+        return actor_hex(self.actor_id)
+
 
 class Call:
     """One method call."""
 
     def __init__(self, call_id: int, actor: LocalActor, method: str, args: Any, kwargs: Any):
         self.call_id = call_id
+        self.bits = task_bits(call_id, actor.actor_id)  # its TaskID as an integer
         self.actor = actor
         self.method = method
         self.args = args
@@ -65,7 +69,7 @@ class Call:
         self.ended_at: float | None = None
 
     def hex(self) -> str:
-        return f"{self.call_id:048x}"
+        return f"{self.bits:048x}"
 
 
 class _CreationOptions:
@@ -128,6 +132,7 @@ class Actors:
     def _start_creation(self, actor: LocalActor) -> None:
         task = LocalTask(self.b.ids.new_task(), 0, [], {}, _CreationOptions(actor.opts))
         task.actor = actor
+        task.bits = creation_bits(actor.actor_id)
         actor.creation = task
         self.b.task_table.add(task.task_id, task)
 
@@ -172,7 +177,7 @@ class Actors:
             "node_id": actor.node.node_id,
             "ip": actor.node.ip,
             "task_id": None,
-            "creation_task": task.task_id,  # its puts' TaskID (`_local.ids`)
+            "creation_task": task.bits,  # its puts' TaskID (`_local.ids`)
             "attempt": actor.restarts,
             "actor_id": actor.hex(),
             "assigned": to_floats(opts.placement_demand),
@@ -298,7 +303,7 @@ class Actors:
         mode = num_returns if isinstance(num_returns, str) else None
         if mode is not None:  # "streaming" or "dynamic": one ref, the completion
             num_returns = 1
-        refs = [b.new_ref(object_id(call.call_id, i), call) for i in range(1, num_returns + 1)]
+        refs = [b.new_ref(object_id(call.bits, i), call) for i in range(1, num_returns + 1)]
         call.returns = [r.entry for r in refs]
         generator = None
         if mode is not None:

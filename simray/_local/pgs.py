@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simray._local.ids import object_id
+from simray._local.ids import object_id, task_bits
 from simray._local.objects import READY
 from simray._model.pg_table import GroupTable, PlacementGroupRecord, bundle_demands
 
@@ -22,7 +22,7 @@ class PlacementGroups(GroupTable):
     def create(self, bundles: list[dict[str, float]], strategy: str, name: str) -> Any:
         demands = bundle_demands(bundles, strategy)
         number = self.b.ids.new_task()  # Ray: the ready ref is a task's return
-        ref = self.b.new_ref(object_id(number, 1))
+        ref = self.b.new_ref(object_id(task_bits(number), 1))
         ref.entry.escaped = True
         pg = PlacementGroupRecord(number, demands, strategy, name)
         pg.ready_ref = ref

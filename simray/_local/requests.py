@@ -13,7 +13,7 @@ import cloudpickle
 
 from simray import exceptions as exc
 from simray._local import serialization as ser
-from simray._local.ids import put_id
+from simray._local.ids import put_id, task_bits
 from simray._local.object_api import first_error
 from simray._local.objects import FAILED, PENDING, LocalRef, Waiter
 from simray._local.procs import WorkerProc
@@ -202,7 +202,7 @@ class WorkerRequests:
         put outside any task's context (a thread of the user's) is named after a new task."""
         table = self.table
         if oid is None:
-            oid = put_id(self.ids.new_task(), 0, 1)
+            oid = put_id(task_bits(self.ids.new_task()), 0, 1)
         elif oid in table.entries:
             raise ValueError(
                 f"put: object id {oid:056x} is already in use in this session (a task retried "

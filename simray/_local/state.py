@@ -81,7 +81,7 @@ def _fields(unit: Any) -> tuple[Any, ...]:
             shown, raw, actor_hex = name, unit.opts.raw, None
         parent = unit.parent
         return (
-            unit.task_id, unit.attempt, kind, shown, name, actor_hex,
+            unit.hex(), unit.attempt, kind, shown, name, actor_hex,
             parent.hex() if parent is not None else DRIVER_TASK_ID, unit.node,
             proc.pid if proc is not None else unit.pid, raw, unit.demand, placement_group_hex(unit.strategy),
             unit.created_at, unit.started_at, unit.ended_at,
@@ -90,7 +90,7 @@ def _fields(unit: Any) -> tuple[Any, ...]:
     name = f"{actor.opts.class_name}.{unit.method}"
     started = unit.started_at is not None
     return (
-        unit.call_id, unit.attempts - 1, "ACTOR_TASK", name, name, actor.hex(), DRIVER_TASK_ID,
+        unit.hex(), unit.attempts - 1, "ACTOR_TASK", name, name, actor.hex(), DRIVER_TASK_ID,
         actor.node if started else None, unit.pid, actor.opts.raw, {},
         placement_group_hex(actor.opts.strategy), unit.created_at, unit.started_at, unit.ended_at,
     )  # fmt: skip
@@ -146,7 +146,7 @@ def _row(backend: Any, unit: Any, state: str, error: BaseException | None) -> di
     running = started is not None and node is not None
     worker = worker_id(pid) if running and pid else None
     row = {
-        "task_id": f"{task_id:048x}",
+        "task_id": task_id,
         "attempt_number": attempt,
         "name": name,
         "state": state,

@@ -28,7 +28,7 @@ class LocalStream:
 
     def __init__(self, backend: Any, task: int, mode: str, backpressure: int | None):
         self.backend = backend
-        self.task = task  # the generator task's (or call's) number: its yields' TaskID
+        self.task = task  # the generator task's (or call's) TaskID: its yields'
         self.pushed = 0  # values pushed, over all its attempts (so a retry's ids are new)
         self.mode = mode
         self.items: list[Any] = []

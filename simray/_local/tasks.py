@@ -16,7 +16,7 @@ import cloudpickle
 from simray import exceptions as exc
 from simray._context_fields import effective_env, placement_group_fields
 from simray._local import serialization as ser
-from simray._local.ids import object_id
+from simray._local.ids import object_id, task_bits
 from simray._local.objects import FAILED, LocalRef
 from simray._local.procs import WorkerProc
 from simray._local.streams import LocalObjectRefGenerator, LocalStream
@@ -44,6 +44,7 @@ class LocalTask:
         self, task_id: int, fn_key: int, args: list[Any], kwargs: dict[str, Any], opts: Any
     ):
         self.task_id = task_id
+        self.bits = task_bits(task_id)  # its TaskID as an integer (`_local.ids`)
         self.fn_key = fn_key
         self.args = args
         self.kwargs = kwargs
@@ -88,7 +89,7 @@ class LocalTask:
         return self.parent.node if self.parent is not None else None
 
     def hex(self) -> str:
-        return f"{self.task_id:048x}"
+        return f"{self.bits:048x}"
 
     def gpu_ids(self) -> list[int]:
         ids = self.pool.gpu_ids if self.pool is not None else []
@@ -226,9 +227,7 @@ class Tasks:
         if parent is not None:
             task.parent = parent
             parent.children[task] = None
-        refs = [
-            self.new_ref(object_id(task.task_id, i), task) for i in range(1, opts.num_returns + 1)
-        ]
+        refs = [self.new_ref(object_id(task.bits, i), task) for i in range(1, opts.num_returns + 1)]
         task.returns = [r.entry for r in refs]
         if opts.generator is not None:
             task.generator = self.start_stream(task, refs[0], opts.generator, opts.backpressure)
@@ -239,7 +238,7 @@ class Tasks:
         """Register the generator task or call `unit` whose completion ref is `ref` (under the
         lock, before it can run); for "streaming", the ObjectRefGenerator its caller gets."""
         key = unit.task_id if isinstance(unit, LocalTask) else unit.call_id
-        stream = LocalStream(self, key, mode, backpressure)
+        stream = LocalStream(self, unit.bits, mode, backpressure)
         self.streams[key] = stream
         unit.gen = (mode, stream.backpressure)
 

@@ -27,7 +27,7 @@ from simray._actor import ActorHandle
 from simray._context_fields import function_name
 from simray._local import serialization as ser
 from simray._local import shm
-from simray._local.ids import put_id
+from simray._local.ids import actor_hex, put_id
 from simray._local.output import Output, capture_fds, drain_fds
 from simray._model.returns import raise_if_dependency_failed, split_returns
 from simray._object_ref import ObjectRef, not_a_ref, refs_to_get
@@ -97,7 +97,7 @@ class _RemoteActor:
         self.actor_id = actor_id
 
     def hex(self) -> str:
-        return f"{self.actor_id:032x}"
+        return actor_hex(self.actor_id)
 
 
 class _RemotePG:
@@ -289,7 +289,7 @@ class Worker:
         _, task_id, fn_key, fn_blob, args, kwargs, num_returns, ctx = msg
         self.label = ctx["label"]
         ctx["call_id"] = task_id
-        ctx["puts"] = [task_id, ctx.pop("attempt"), _returns(num_returns)]
+        ctx["puts"] = [int(ctx["task_id"], 16), ctx.pop("attempt"), _returns(num_returns)]
         _set_cuda(ctx["cuda"])
         saved = _set_env_vars(ctx.get("env_vars"))
         _ctx.set(ctx)
@@ -478,9 +478,9 @@ class Worker:
 
     def _call_ctx(self, call_id: int, method: str, attempt: int, returns: Any) -> dict[str, Any]:
         ctx = dict(self.actor_ctx)
-        ctx["task_id"] = f"{call_id:048x}"
+        ctx["task_id"] = f"{call_id:016x}" + ctx["actor_id"]  # Ray's: unique bytes + ActorID
         ctx["call_id"] = call_id
-        ctx["puts"] = [call_id, attempt, _returns(returns)]  # this execution's own count
+        ctx["puts"] = [int(ctx["task_id"], 16), attempt, _returns(returns)]  # its own count
         ctx["task_name"] = f"{ctx['class_name']}.{method}"
         ctx["function_name"] = function_name(self.actor_cls, method)
         return ctx
