@@ -20,6 +20,7 @@ pytestmark = pytest.mark.xdist_group("local")
 
 BASE = 100_000_000
 DRIVER_PUT_TASK = bytes.fromhex("00" + "ff" * 19 + "01000000")
+NIL_ACTOR = "ff" * 12 + "01000000"
 
 
 @pytest.fixture(autouse=True)
@@ -180,6 +181,9 @@ def test_ids_follow_rays_layout_and_never_repeat(shared_session, ops):
             refs = maker.options(num_returns=returns).remote(returns, puts)
             refs = [refs] if returns == 1 else refs
             task_hex, made = simray.get(refs[0])
+            # A TaskID: 8 unique bytes + the ActorID (the nil actor's for a normal task)
+            assert task_hex[16:] == (keeper._actor_id.hex() if op == "call" else NIL_ACTOR)
+            assert refs[0].job_id().hex() == "01000000"
             ids.returns(refs, task_hex)
             ids.puts(made, task_hex, returns)
         elif op == "nested":
