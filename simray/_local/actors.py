@@ -19,7 +19,7 @@ from simray._local.ids import actor_hex, creation_bits, object_id, task_bits
 from simray._local.objects import FAILED, PENDING, READY
 from simray._local.tasks import QUEUED, LocalTask, pg_id
 from simray._model import actors as ends
-from simray._model.actors import ALIVE, DEAD, ActorRecord, NamedActors
+from simray._model.actors import ALIVE, DEAD, PENDING_CREATION, ActorRecord, NamedActors
 from simray._model.resources import to_floats
 from simray._sim.scheduler import node_labels
 
@@ -39,6 +39,9 @@ class LocalActor(ActorRecord):
         self.env_vars: dict[str, str] | None = None
         self.init_args: Any = None
         self.cls_blob = b""
+        # Its handle was written into a value (an argument, a put, a return): copies may live in
+        # workers, which the driver does not count, so it is not ended out of scope.
+        self.escaped = False
 
     def hex(self) -> str:
         return actor_hex(self.actor_id)
@@ -123,6 +126,8 @@ class Actors:
 
         actor.env_vars = merged(self.b.job_env_vars, env_vars_of(opts.raw.get("runtime_env")))
         actor.init_args = self.b.pack_args(args, kwargs, f"{opts.class_name}.__init__")
+        if opts.lifetime != "detached":  # Ray ends it once its handles and calls are gone
+            actor.on_unreferenced = self._unreferenced
         handle = actor.handle()
         self.by_id[actor.actor_id] = actor
         self.names.add(actor)
@@ -244,6 +249,7 @@ class Actors:
                     table.hold(entry, *table.take(wire))
                 self.b.unit_ended(call.call_id, call, None)
             self._maybe_quit(actor)
+            self._call_over(actor)
         elif kind == "cerror":
             call = actor.inflight.pop(msg[1], None)
             if call is not None:
@@ -253,6 +259,7 @@ class Actors:
                     entry.resolve(FAILED, None, error)
                 self.b.unit_ended(call.call_id, call, error)
             self._maybe_quit(actor)
+            self._call_over(actor)
         elif kind == "exiting":
             actor.exiting = msg[1]
         elif kind == "exit_call":
@@ -280,6 +287,48 @@ class Actors:
     def _maybe_quit(self, actor: LocalActor) -> None:
         if actor.state == EXITING and not actor.inflight and actor.proc is not None:
             actor.proc.send(("exit",))
+
+    # -- out of scope ------------------------------------------------------------------------
+    def _unreferenced(self, actor: LocalActor) -> None:
+        """The driver's last strong handle is gone (a weakref callback: any thread, any
+        moment): look at the actor's scope on the I/O thread, under the lock."""
+        if actor.escaped or actor.live_handle() is not None:
+            return
+        try:
+            self.b.call_soon(lambda: self._check_scope(actor))
+        except OSError:  # the session is over: shutdown ends every actor
+            pass
+
+    def _call_over(self, actor: LocalActor) -> None:
+        if not actor.mailbox and not actor.inflight and actor.on_unreferenced is not None:
+            self._unreferenced(actor)
+
+    def _check_scope(self, actor: LocalActor) -> None:
+        """Ray's owner reports a non-detached actor out of scope once no handle of it lives and
+        no call to it is pending; the GCS then ends it: a live one exits as by request (atexit
+        handlers run; its resources return when its process is gone), one still being created
+        is killed; its name is free at once and calls through `get_actor` handles raise
+        ActorDiedError."""
+        if (
+            actor.on_unreferenced is None
+            or actor.escaped
+            or actor.mailbox
+            or actor.inflight
+            or actor.live_handle() is not None
+        ):
+            return
+        actor.on_unreferenced = None
+        actor.never_started = actor.state != ALIVE
+        pid = actor.proc.pid if actor.proc is not None and actor.state == ALIVE else 0
+        error = ends.out_of_scope(actor, pid=pid)
+        if actor.state == ALIVE and actor.proc is not None:
+            self.names.release(actor)
+            actor.exiting = "out_of_scope"
+            actor.exit_error = error
+            actor.state = EXITING
+            self._maybe_quit(actor)
+        elif actor.state in (PENDING_CREATION, RESTARTING):
+            self._die(actor, error)
 
     # -- calls -------------------------------------------------------------------------------
     def submit(
@@ -350,6 +399,8 @@ class Actors:
         for entry in call.returns:
             entry.resolve(FAILED, None, error)
         self.b.unit_ended(call.call_id, call, error)
+        if call.actor.state != DEAD:
+            self._call_over(call.actor)  # a cancelled queued call no longer keeps it
 
     def cancel_call(self, call: Call, force: bool) -> None:
         """Ray: a queued call never runs; a running one sees `is_canceled()` (sync) or
@@ -381,6 +432,7 @@ class Actors:
     def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD
         actor.death = error
+        actor.on_unreferenced = None
         if actor.init_args is not None:  # never created again: its arguments are let go
             _, _, deps, nested = actor.init_args
             actor.init_args = None

@@ -51,6 +51,7 @@ class ObjectAPI:
                 "session (init/shutdown) that made them"
             )
         if isinstance(obj, ActorHandle):
+            obj._actor.escaped = True  # copies may now live where the driver does not count
             return ("a", obj._actor.actor_id, obj._cls)
         record = obj._record
         record.ready_ref.entry.escaped = True

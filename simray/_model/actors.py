@@ -40,6 +40,12 @@ class ActorRecord:
         # a weak reference: the name of a gracefully ended actor stays taken while user code
         # holds a handle, as in Ray
         self._handle: Any = None
+        # Called (from a weakref callback, so anywhere) when the last strong handle is gone; a
+        # backend that ends non-detached actors out of scope sets it, as Ray's owner does.
+        self.on_unreferenced: Any = None
+        # Set when it ends out of scope: whether its constructor had not finished (Ray's
+        # `never_started` then, even when the constructor was running)
+        self.never_started: bool | None = None
 
     def hex(self) -> str:
         return f"{self.actor_id:032x}"
@@ -48,14 +54,27 @@ class ActorRecord:
         return self._handle() if self._handle is not None else None
 
     def handle(self) -> Any:
-        """A handle to this actor (the live one if user code holds one)."""
+        """The strong handle to this actor (the live one if user code holds one): every copy
+        of it in the driver, in stored values and in arguments is this one object, so Python's
+        reference count is Ray's distributed count of the actor's handles."""
         handle = self.live_handle()
         if handle is None:
             from simray._actor import ActorHandle  # the api layer's class, loaded by then
 
             handle = ActorHandle(self, self.cls)
-            self._handle = weakref.ref(handle)
+            self._handle = weakref.ref(handle, self._handle_gone)
         return handle
+
+    def weak_handle(self) -> Any:
+        """A handle that does not keep the actor alive: Ray's `get_actor` and `current_actor`
+        handles do not count towards the actor's references."""
+        from simray._actor import ActorHandle
+
+        return ActorHandle(self, self.cls)
+
+    def _handle_gone(self, ref: Any) -> None:
+        if ref is self._handle and self.on_unreferenced is not None:
+            self.on_unreferenced(self)
 
     def gpu_ids(self) -> list[int]:
         ids = self.pool.gpu_ids if self.pool is not None else []
@@ -75,8 +94,8 @@ class NamedActors:
         actor = self.lookup(namespace, opts.name)
         if actor is None:
             return None
-        if opts.get_if_exists:
-            return actor.handle()
+        if opts.get_if_exists:  # Ray returns `get_actor`'s handle, which does not count
+            return actor.weak_handle()
         raise exc.ActorAlreadyExistsError(
             f"The name {opts.name} (namespace={namespace}) is already taken. Please use a "
             f"different name or get the existing actor using ray.get_actor('{opts.name}', "
@@ -118,7 +137,7 @@ class NamedActors:
                 "to look up a named actor you didn't create. 2. The named actor died. 3. You did "
                 "not use a namespace matching the namespace of the actor."
             )
-        return actor.handle()
+        return actor.weak_handle()
 
 
 def killed(actor: Any) -> exc.ActorDiedError:
@@ -129,6 +148,20 @@ def killed(actor: Any) -> exc.ActorDiedError:
         namespace=actor.namespace,
         ip=actor.node.ip if actor.node else "",
         reason="it was killed by `ray.kill`",
+    )
+
+
+def out_of_scope(actor: Any, pid: int = 0) -> exc.ActorDiedError:
+    """What calls (through a `get_actor` handle) of an actor ended out of scope raise."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        pid=pid if actor.node is not None else 0,
+        name=actor.opts.name or "",
+        namespace=actor.namespace,
+        ip=actor.node.ip if actor.node else "",
+        reason="all references to the actor were removed",
+        never_started=actor.state != ALIVE,  # its constructor had not finished
     )
 
 

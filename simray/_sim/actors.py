@@ -218,6 +218,8 @@ class Actors:
                 return existing
         self._next_id += 1
         actor = SimActor(self._next_id, cls, opts, namespace)
+        if opts.lifetime != "detached":  # Ray ends it once its handles and calls are gone
+            actor.on_unreferenced = self._unreferenced
         handle = actor.handle()
         self.all.append(actor)
         self.names.add(actor)
@@ -530,10 +532,13 @@ class Actors:
                 self._graceful_death(actor, actor.exiting)
             return
         self._pump(actor)
+        if not actor.running and not actor.mailbox and actor.on_unreferenced is not None:
+            self._unreferenced(actor)
 
     def fail(self, call: ActorCall, error: BaseException | None) -> None:
         """End a call with `error` stored in its returns (cancel, faults and deaths use it)."""
-        if call not in call.actor.running:
+        actor = call.actor
+        if call not in actor.running:
             call.state = "finished"
             call.ended_at = self.backend.kernel.now
         for ref in call.returns:
@@ -542,6 +547,33 @@ class Actors:
         self._snapshot(call, error)
         if self.backend.generating:
             self.backend.end_stream(call.call_id)
+        if actor.state != DEAD and actor.on_unreferenced is not None:
+            self._unreferenced(actor)  # a cancelled queued call no longer keeps it
+
+    # -- out of scope ------------------------------------------------------------------------
+    def _unreferenced(self, actor: SimActor) -> None:
+        """The last strong handle is gone, or a call ended: look at the actor's scope once the
+        current step is over (a weakref callback may run anywhere, even inside the kernel)."""
+        if actor.live_handle() is None:
+            self.kernel.call_soon(self._check_scope, actor)
+
+    def _check_scope(self, actor: SimActor) -> None:
+        """Ray's owner reports a non-detached actor out of scope once no handle of it lives and
+        no call to it is pending (a submitted call holds a reference to it until it ends); the
+        GCS then ends its process gracefully: atexit handlers and `__del__` run, its resources
+        return, its name is free and calls through `get_actor` handles raise ActorDiedError."""
+        if (
+            actor.state == DEAD
+            or actor.exiting is not None
+            or actor.running
+            or actor.mailbox
+            or actor.live_handle() is not None
+        ):
+            return
+        if actor.state == ALIVE:
+            self.atexit_hook.run(actor)
+        actor.never_started = actor.state != ALIVE
+        self.die(actor, ends.out_of_scope(actor, pid=SIM_PID))
 
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
@@ -644,6 +676,9 @@ class Actors:
         """The actor dies with `error`: its calls fail with it (faults and groups use it)."""
         actor.state = DEAD
         actor.death = error
+        actor.on_unreferenced = None
+        # Its process is gone: what its instance held (handles of other actors, refs) goes too.
+        actor.instance = None
         self.backend.recorder.record("actor_died", actor=actor.actor_id)
         if release_name:
             self.names.release(actor)

@@ -52,7 +52,7 @@ class Context:
                 "task_name": f"{actor.opts.class_name}.{method}" if method else None,
                 "function_name": function_name(actor.cls, method) if method else None,
                 "actor_name": actor.opts.name or "",
-                "actor_handle": actor.handle,
+                "actor_handle": actor.weak_handle,  # Ray's self handle does not count
                 "restarts": actor.restarts,
                 "worker_id": worker_id_hex(f"actor-{actor.actor_id}-{actor.restarts}", self.seed),
                 "labels": node_labels(actor.node),
@@ -61,8 +61,10 @@ class Context:
             strategy = actor.opts.strategy
         elif type(unit) is Task:
             creating = getattr(unit.opts, "actor", None)
+            # An actor's constructor has handed its node (and what it holds) to the actor.
+            node = unit.node if unit.node is not None else creating.node
             info = {
-                "node_id": unit.node.node_id,
+                "node_id": node.node_id,
                 "task_id": unit.hex(),
                 "assigned": to_floats(unit.demand),
                 "gpu_ids": unit.gpu_ids(),
@@ -74,13 +76,13 @@ class Context:
                 if creating is None
                 else function_name(creating.cls, "__init__"),
                 "worker_id": worker_id_hex(f"task-{unit.task_id}-{unit.attempt}", self.seed),
-                "labels": node_labels(unit.node),
+                "labels": node_labels(node),
                 "runtime_env": effective_env(unit.opts.raw, _env_vars(unit.env)),
             }
             if creating is not None:
                 info["actor_id"] = creating.hex()
                 info["actor_name"] = creating.opts.name or ""
-                info["actor_handle"] = creating.handle
+                info["actor_handle"] = creating.weak_handle
                 info["assigned"] = to_floats(creating.opts.placement_demand)
             strategy = unit.strategy
         else:

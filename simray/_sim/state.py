@@ -305,6 +305,9 @@ def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
     text = str(actor.death)
     if "ray.kill" in text:
         reason = "RAY_KILL"
+    elif "all references to the actor were removed" in text:
+        reason = "OUT_OF_SCOPE"
+        text = "The actor is dead because all references to the actor were removed."
     elif "exit_actor" in text or "intended" in text.lower():
         reason = "INTENDED_USER_EXIT"
     else:
@@ -323,7 +326,7 @@ def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
             "class_name": actor.opts.class_name,
             "actor_id": actor.hex(),
             "reason": reason,
-            "never_started": node is None,
+            "never_started": node is None if actor.never_started is None else actor.never_started,
         }
     }
 
