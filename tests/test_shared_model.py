@@ -66,13 +66,14 @@ def test_a_dead_actor_holds_its_name_only_while_a_handle_lives():
     actor = ends.ActorRecord(1, object, _Opts("x"), "ns")
     names.add(actor)
     handle = actor.handle()
-    assert names.get("x", "ns") is handle
+    weak = names.get("x", "ns")  # Ray's get_actor handle: the same actor, not counted
+    assert weak is not handle and weak._actor is actor
     assert names.listed(False, "other") == []
     assert names.listed(True, "other") == [{"name": "x", "namespace": "ns"}]
     actor.state = ends.DEAD
     assert names.lookup("ns", "x") is actor  # a handle lives
     del handle
-    assert names.lookup("ns", "x") is None
+    assert names.lookup("ns", "x") is None  # the get_actor handle does not hold the name
     assert names.existing("ns", _Opts("x")) is None
 
 
@@ -81,7 +82,8 @@ def test_a_taken_name_gives_rays_error_or_the_existing_handle():
     actor = ends.ActorRecord(1, object, _Opts("x"), "ns")
     names.add(actor)
     handle = actor.handle()
-    assert names.existing("ns", _Opts("x", get_if_exists=True)) is handle
+    existing = names.existing("ns", _Opts("x", get_if_exists=True))
+    assert existing._actor is actor and existing is not handle  # get_actor's, as in Ray
     with pytest.raises(exc.ActorAlreadyExistsError, match=r"The name x \(namespace=ns\) is"):
         names.existing("ns", _Opts("x"))
 
