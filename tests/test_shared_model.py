@@ -67,7 +67,8 @@ def test_a_dead_actor_holds_its_name_only_while_a_handle_lives():
     names.add(actor)
     handle = actor.handle()
     weak = names.get("x", "ns")  # Ray's get_actor handle: the same actor, not counted
-    assert weak is not handle and weak._actor is actor
+    assert weak is not handle
+    assert weak._actor is actor
     assert names.listed(False, "other") == []
     assert names.listed(True, "other") == [{"name": "x", "namespace": "ns"}]
     actor.state = ends.DEAD
@@ -83,7 +84,8 @@ def test_a_taken_name_gives_rays_error_or_the_existing_handle():
     names.add(actor)
     handle = actor.handle()
     existing = names.existing("ns", _Opts("x", get_if_exists=True))
-    assert existing._actor is actor and existing is not handle  # get_actor's, as in Ray
+    assert existing._actor is actor
+    assert existing is not handle
     with pytest.raises(exc.ActorAlreadyExistsError, match=r"The name x \(namespace=ns\) is"):
         names.existing("ns", _Opts("x"))
 
