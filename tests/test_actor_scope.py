@@ -236,6 +236,25 @@ def test_the_same_program_gives_the_same_trace():
     assert run() == run()
 
 
+@pytest.mark.parametrize("mode", [None, "explore", "jitter"])
+def test_dropped_between_placement_and_start(mode, monkeypatch):
+    """Dropped in the instant its creation was placed but its constructor not yet started (a
+    forced end of such a task ran it later with no arguments): it ends once the constructor
+    returns; the next actor gets the CPU. Hypothesis found it: create, drop, create on 1 CPU."""
+    if mode == "explore":
+        monkeypatch.setenv("SIMRAY_EXPLORE", "1")
+    elif mode == "jitter":
+        monkeypatch.setenv("SIMRAY_JITTER", "0.01")
+    simray.init(num_cpus=1, seed=5)
+    h = Worker.remote(0)
+    del h
+    h = Worker.remote(1)
+    assert simray.get(h.work.remote(1)) == 1
+    del h
+    assert simray.get(needs_cpu.remote()) == "ran"
+    assert _cpu_free() == 1.0
+
+
 OPS = st.lists(
     st.tuples(st.sampled_from(["create", "call", "drop", "put", "unput"]), st.integers(0, 3)),
     max_size=25,

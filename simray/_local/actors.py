@@ -292,8 +292,8 @@ class Actors:
     def _unreferenced(self, actor: LocalActor) -> None:
         """The driver's last strong handle is gone (a weakref callback: any thread, any
         moment): look at the actor's scope on the I/O thread, under the lock."""
-        if actor.escaped or actor.live_handle() is not None:
-            return
+        if actor.escaped or self.b.closed or actor.live_handle() is not None:
+            return  # (closed: the wake-up pipe's descriptor may already name another file)
         try:
             self.b.call_soon(lambda: self._check_scope(actor))
         except OSError:  # the session is over: shutdown ends every actor

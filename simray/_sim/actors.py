@@ -36,6 +36,7 @@ from simray._sim.objects import (
     pack,
     unpack,
 )
+from simray._sim.tasks import RUNNING
 
 if TYPE_CHECKING:  # asyncio is imported when an async actor runs, not with the backend
     import asyncio
@@ -56,6 +57,7 @@ class SimActor(ActorRecord):
         self.env: Any = None
         self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         self.exiting: BaseException | None = None  # set by exit_actor while calls still run
+        self.recheck_scope = False  # out of scope before its placed constructor started
         self.atexit: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
 
     def label(self) -> str:
@@ -234,6 +236,9 @@ class Actors:
 
         def construct(*a: Any, **k: Any) -> None:
             task = self.kernel.current
+            if actor.recheck_scope:  # dropped while this task was placed but not yet started
+                actor.recheck_scope = False
+                self.kernel.call_soon(self._check_scope, actor)
             pids = self.backend.faults.pids
             pids.bind(task, actor)  # __init__ runs in the actor's process
             actor.node = task.node
@@ -570,6 +575,13 @@ class Actors:
             or actor.live_handle() is not None
         ):
             return
+        creation = actor.creation.task if actor.creation is not None else None
+        if actor.state != ALIVE and creation is not None and creation.state == RUNNING:
+            if creation.glet is None:
+                # Placed, its body not started yet (a forced end cannot stop that): look again
+                # once the constructor runs (it ends there) or has returned (it exits).
+                actor.recheck_scope = True
+                return
         if actor.state == ALIVE:
             self.atexit_hook.run(actor)
         actor.never_started = actor.state != ALIVE
