@@ -25,7 +25,10 @@ def died(weak):
     try:
         ray.get(weak.work.remote(0))
     except ray.exceptions.ActorDiedError as e:
-        lines = str(e).splitlines()
+        # Ray's GCS hears of the end twice (the owner's out-of-scope report, and its answer to
+        # the GCS's wait for the ref's deletion); whichever comes first names the cause, the
+        # second adding " including lineage ref count".
+        lines = str(e).replace(" including lineage ref count", "").splitlines()
         print(type(e).__name__, lines[0], *[ln for ln in lines if not ln.startswith("\t")][1:])
 
 

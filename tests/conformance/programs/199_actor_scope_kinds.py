@@ -69,5 +69,8 @@ print(ray.get(needs_cpu.remote()))
 try:
     ray.get(weak.work.remote(0))
 except ray.exceptions.ActorDiedError as e:
-    print(type(e).__name__, *[ln for ln in str(e).splitlines() if not ln.startswith("\t")])
+    # Ray names the cause from whichever of its two notices of the end comes first (the second
+    # adds " including lineage ref count").
+    text = str(e).replace(" including lineage ref count", "")
+    print(type(e).__name__, *[ln for ln in text.splitlines() if not ln.startswith("\t")])
 ray.shutdown()
