@@ -630,6 +630,9 @@ class Actors:
                 result = await result
             if call.call_id in self.backend.generating:
                 result = await self.backend.drive_async_generator(call, result)
+        except LivelockInterrupt as interrupt:
+            # asyncio's task would keep it as the coroutine's failure: the driver gets it.
+            self.kernel.livelocked(interrupt)
         except exc.AsyncioActorExit:
             self._exit(call)
         except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits

@@ -146,12 +146,10 @@ class Kernel:
         try:
             result = self._hub.switch()
         except LivelockInterrupt as interrupt:
-            # The livelock guard stopped the hub (it reaches the driver, the hub's parent): the
-            # run is over; later switches to the hub raise the same error.
-            error = as_error(interrupt)
-            self._hub = greenlet(lambda *_: _raise(error))
+            # The livelock guard's interrupt, landed here: in the driver as it reaches it from
+            # the hub (the hub's parent), or in a unit resuming from its own `block`.
             self.current = me
-            raise error from None
+            self.livelocked(interrupt)
         self.current = me
         me.blocked_on = None
         if me.loop is not None:
@@ -162,6 +160,21 @@ class Kernel:
         if type(result) is _Throw:
             raise result.exc
         return result
+
+    def livelocked(self, interrupt: LivelockInterrupt) -> None:
+        """End the run with the guard's interrupt, wherever in the simulator's thread it landed.
+
+        The driver raises LivelockError: the run is over, and later switches to the hub raise
+        it too. A unit hands the interrupt to the driver and is never resumed: raised in the
+        unit, its call's runner would take it for the call's own failure, and the run would go
+        on.
+        """
+        if self.current is not self.driver:
+            self.driver.glet.throw(interrupt)
+            return  # not reached: the driver raises and the run ends there
+        error = as_error(interrupt)
+        self._hub = greenlet(lambda *_: _raise(error))
+        raise error from None
 
     def sleep_until(self, until: float) -> None:
         """Suspend the current unit until virtual time `until` (the hub wakes it)."""
