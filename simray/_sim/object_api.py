@@ -240,8 +240,17 @@ class ObjectAPI:
         unit = self.kernel.current
         base = _ids.PUT_INDEX_BASE
         if type(unit) is Task:
+            creating = getattr(unit.opts, "actor", None)
+            if creating is not None:
+                if creating.opts.is_async:
+                    # An async actor's constructor puts on its event loop's count, as its
+                    # calls do after it (Ray: 10^8 + 1, then the first call's 10^8 + 2).
+                    index = base + puts.on_loop(creating.actor_id)
+                    return _ids.object_number(unit.task_id, index, 0, unit.attempt)
+                returns = 0  # Ray counts a constructor's puts from 10^8 + 1
+            else:
+                returns = unit.opts.num_returns
             attempt = unit.attempt
-            returns = unit.opts.num_returns
             number = _ids.object_number(unit.task_id, base, 0, attempt)
             n = puts.next(number, unit, returns if type(returns) is int else 1)
             return number + (n << _ids.INDEX_SHIFT)
