@@ -165,6 +165,8 @@ class SimBackend(
         self.plain_session = (
             self.trace is None and self.latency is None and self.job_env_vars is None
         )
+        # Who may submit on the fast path: the driver in a plain session, else no unit.
+        self.fast_submitter: Any = self.kernel.driver if self.plain_session else object()
         if self.latency is not None:
             # Trace format 2: a trace recorded with the latency model on starts with the model,
             # so a replay can run under it; a trace without this record was recorded under the
@@ -265,7 +267,8 @@ class SimBackend(
         options (one return, default strategy, no generator or env_vars), immutable scalar
         arguments only, a call from the driver (no child bookkeeping, group capture or owner
         on a worker), and a session without a trace, latency model or job env_vars
-        (`plain_session`). Everything else takes the general path, `_submit_general`.
+        (`plain_session`; both checked at once as `fast_submitter`). Everything else takes the
+        general path, `_submit_general`.
         """
         # Export first, on every path (the fast one too): globals are captured at first .remote().
         try:
@@ -274,10 +277,9 @@ class SimBackend(
             fn = self.export(fn)
         kernel = self.kernel
         if (
-            not opts.simple
+            kernel.current is not self.fast_submitter
+            or not opts.simple
             or kwargs
-            or not self.plain_session
-            or kernel.current is not kernel.driver
             # one argument is the commonest call, checked without a loop
             or not (type(args[0]) in ATOMIC if len(args) == 1 else plain_args(args))
         ):
