@@ -47,21 +47,16 @@ PG_READY_TASK = 1 << 55  # task numbers from here: the `ready()` task of placeme
 class IdAllocator:
     """Hands out increasing integer ids (separate sequences), the last one given in each."""
 
-    __slots__ = ("task", "object", "put", "pg")
+    __slots__ = ("task", "put", "pg")
 
     def __init__(self) -> None:
         self.task = 0  # the last id handed out
-        self.object = 0  # objects numbered on their own (the local backend's)
         self.put = 0  # the driver's puts in a sim session (the n of a put's index)
         self.pg = 0  # placement groups of a sim session
 
     def new_task(self) -> int:
         self.task += 1
         return self.task
-
-    def new_object(self) -> int:
-        self.object += 1
-        return self.object
 
     def new_put(self) -> int:
         self.put += 1
