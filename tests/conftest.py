@@ -44,12 +44,15 @@ def run_simray(
     env: dict[str, str] | None = None,
     timeout: float = 600,
     ray_dashboard: bool = True,
+    ray_autoscaler_monitor: bool = True,
 ):
     """Run `python -m simray ARGS` in a subprocess; return the CompletedProcess, with the
     process's `pid` (the driver's: `simray exec` runs the script in that process).
 
-    `ray_dashboard=False` runs it with real Ray's dashboard off unless the program asks for it
-    (`tests/ray_without_dashboard.py`): for real-Ray runs that do not use `ray.util.state`.
+    `ray_dashboard=False` runs it with real Ray's dashboard off unless the program asks for it,
+    and Ray's start-up spared what only the dashboard needs (`tests/ray_without_dashboard.py`):
+    for real-Ray runs that do not use `ray.util.state`. With it, `ray_autoscaler_monitor=False`
+    starts no autoscaler monitor: for runs that do not read its infeasible-request notices.
     """
     import subprocess
 
@@ -60,11 +63,11 @@ def run_simray(
     full_env.pop("SIMRAY_SIM_LATENCY", None)  # programs run with the default latency model
     full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    launcher = (
-        ["-m", "simray"]
-        if ray_dashboard
-        else [os.path.join(ROOT, "tests", "ray_without_dashboard.py")]
-    )
+    launcher = ["-m", "simray"]
+    if not ray_dashboard:
+        launcher = [os.path.join(ROOT, "tests", "ray_without_dashboard.py")]
+        if not ray_autoscaler_monitor:
+            launcher.append("--no-autoscaler-monitor")
     with subprocess.Popen(
         [sys.executable, *launcher, *args],
         cwd=cwd,

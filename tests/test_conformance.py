@@ -38,8 +38,10 @@ def _run(name: str, backend: str, tmp_path, env: dict[str, str] | None = None) -
         os.path.join(PROGRAMS_DIR, name + ".py"),
         cwd=str(tmp_path),
         env=env,
-        # Real Ray's dashboard only where the program reads ray.util.state from it.
+        # Real Ray's dashboard only where the program reads ray.util.state from it, its
+        # autoscaler monitor only where the program prints the monitor's notices.
         ray_dashboard=backend != "ray" or name in NEEDS_DASHBOARD,
+        ray_autoscaler_monitor=name in NEEDS_AUTOSCALER_MONITOR,
     )
     assert proc.returncode == 0, (
         f"{name} on {backend} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
@@ -89,6 +91,17 @@ def _ray_available() -> bool:
 # Programs that call ray.util.state: real Ray serves it from its dashboard (ray[default]); the
 # others run real Ray with the dashboard off, which spares each start-up its head modules.
 NEEDS_DASHBOARD = {"71_list_objects"}
+
+# Programs that print the autoscaler monitor's `(autoscaler +Ns)` notices about infeasible
+# requests (the monitor's only output on a one-node cluster): the others run real Ray without
+# the monitor, which spares each start-up a process and each shutdown a second (the monitor
+# ignores SIGTERM, and Ray waits 1 s before it SIGKILLs it). A program whose infeasible requests
+# last long enough for a notice and that does not print it sets RAY_SCHEDULER_EVENTS=0.
+NEEDS_AUTOSCALER_MONITOR = {
+    "190_infeasible_notice",
+    "191_infeasible_notice_repeat",
+    "192_scheduler_events_read_at_import",
+}
 
 
 def _dashboard_available() -> bool:
