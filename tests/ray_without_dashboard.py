@@ -18,8 +18,9 @@ this process (the program's code and Ray's other processes are Ray's own):
   The dashboard agent's ports are written beforehand as -1, what Ray's minimal agent writes:
   its services are unavailable to the raylet and workers, as under `pip install ray`; it serves
   metrics, logs and job submission to the dashboard, and no program reads those. The runtime-env
-  agent gets a port chosen up front (Ray's own `Node._get_unused_port`), so the raylet need not
-  wait for it to start: it still starts, and a task with a `runtime_env` waits for it as usual.
+  agent gets a free port chosen up front (a fixed one, as `ray start --runtime-env-agent-port=N`
+  gives it), so the raylet need not wait for it to start: it still starts, and a task with a
+  `runtime_env` waits for it as usual.
   Ray picks the agent's command line (`--minimal` or not) by importing all of the dashboard's
   dependencies (`ray._private.utils.get_dashboard_dependency_error`: ~1 s in the driver, on the
   critical path, for packages it then does not use); the same answer comes from looking them up.
@@ -36,7 +37,9 @@ import functools
 import importlib.abc
 import importlib.machinery
 import os
+import random
 import runpy
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +71,29 @@ def _dashboard_dependency_error() -> ImportError | None:
         if not found:
             return ImportError(f"No module named {name!r}")
     return None
+
+
+def _unassigned_port(node: Any) -> int:
+    """A free TCP port for the runtime-env agent to bind a second later: one between Ray's worker
+    ports (10002-19999 by default) and the kernel's ephemeral range, which it hands to every
+    `bind(0)` and `connect()` on the machine, so no other process is given it meanwhile. Outside
+    Linux, Ray's own pick (`Node._get_unused_port`)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 0
+    for _ in range(50):
+        if ephemeral <= 20000:
+            break
+        port = random.randrange(20000, ephemeral)
+        with socket.socket() as s:
+            try:
+                s.bind(("", port))
+            except OSError:
+                continue
+        return port
+    return node._get_unused_port()
 
 
 def _patch_ray_params(module: Any, *, monitor: bool) -> None:
@@ -114,7 +140,7 @@ def _patch_node(module: Any) -> None:
             ):
                 persist_port(self._session_dir, self._node_id, name, -1)
             if not self._ray_params.runtime_env_agent_port:
-                self._ray_params.runtime_env_agent_port = self._get_unused_port()
+                self._ray_params.runtime_env_agent_port = _unassigned_port(self)
             utils = sys.modules["ray._private.utils"]
             get_dashboard_dependency_error = utils.get_dashboard_dependency_error
             utils.get_dashboard_dependency_error = _dashboard_dependency_error
