@@ -52,7 +52,7 @@ from simray._sim.kernel import Kernel, Unit, WorkerExit
 from simray._sim.livelock import LivelockInterrupt, Watchdog
 from simray._sim.livelock import resolve_seconds as livelock_seconds
 from simray._sim.monitor import SimMonitor
-from simray._sim.object_api import ObjectAPI
+from simray._sim.object_api import ObjectAPI, Waiter
 from simray._sim.objects import (
     ATOMIC,
     FAILED,
@@ -561,7 +561,11 @@ class SimBackend(
         callbacks = ref.callbacks
         if callbacks is not None:
             ref.callbacks = None
-            if type(callbacks) is list:
+            if type(callbacks) is Waiter:  # one get or wait blocked on it: count it off here
+                callbacks.need -= 1
+                if not callbacks.need:
+                    callbacks.done()
+            elif type(callbacks) is list:
                 for cb in callbacks:
                     cb(ref)
             else:

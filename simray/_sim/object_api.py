@@ -30,8 +30,11 @@ from simray._sim.trace import TraceRecorder
 _TIMED_OUT = object()
 
 
-class _Waiter:
-    """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get)."""
+class Waiter:
+    """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get).
+
+    It is the refs' callback itself: `SimBackend._end_simple`, which resolves most refs, counts
+    a ready one off inline (`need -= 1`, then `done` at zero) instead of calling it."""
 
     __slots__ = ("kernel", "unit", "need", "stop_on_error", "active")
 
@@ -42,15 +45,18 @@ class _Waiter:
         self.stop_on_error = stop_on_error
         self.active = True
 
-    def ref_resolved(self, ref: SimRef) -> None:
-        """A ref's callback (a bound method: calling an object with `__call__` costs more)."""
-        if not self.active:
-            return
+    def __call__(self, ref: SimRef) -> None:
+        """A ref's callback: count it off (a failure ends a get's wait at once)."""
         if ref.state == FAILED and self.stop_on_error:
             self.need = 0
         else:
             self.need -= 1
         if self.need <= 0:
+            self.done()
+
+    def done(self) -> None:
+        """Wake the unit, once (no more if it was woken already or its wait timed out)."""
+        if self.active:
             self.active = False
             self.kernel.wake(self.unit)
 
@@ -74,13 +80,12 @@ class ObjectAPI:
         """Block the current unit until `need` refs resolve; False if the timeout came first."""
         kernel = self.kernel
         unit = kernel.current
-        waiter = _Waiter(kernel, unit, need, stop_on_error)
-        resolved = waiter.ref_resolved
+        waiter = Waiter(kernel, unit, need, stop_on_error)
         for ref in pending:
             if ref.callbacks is None and ref.state == PENDING:
-                ref.callbacks = resolved  # `on_ready` for the common case, without the call
+                ref.callbacks = waiter  # `on_ready` for the common case, without the call
                 continue
-            ref.on_ready(resolved)
+            ref.on_ready(waiter)
             if not waiter.active:
                 return True
         if timeout is not None:
