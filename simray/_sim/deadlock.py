@@ -44,8 +44,8 @@ def _describe_unit(
     if waiting is None:
         lines.append(f"{pad}{who} is not waiting")
         return
-    kind = waiting[0]  # a sleeping unit's is its timer (`Kernel.sleep_until`), a time
-    if type(kind) is float:
+    kind = waiting[0]  # a sleeping unit's is its timer (`Kernel.sleep_until`): (seq, None, unit)
+    if type(kind) is int:
         kind = "sleep"
     if kind == "objects":
         refs = waiting[1]

@@ -15,6 +15,7 @@ import heapq
 import sys
 import threading
 import time
+from bisect import insort
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ from simray._sim.livelock import LivelockInterrupt, as_error
 Callback = Callable[[Any], Any]
 _modules = sys.modules
 _heappush = heapq.heappush
-_heappushpop = heapq.heappushpop
+_heapreplace = heapq.heapreplace
 _get_ident = threading.get_ident
 
 
@@ -53,7 +54,13 @@ class Kernel:
 
     def __init__(self, on_stall: Callable[[], BaseException | None]):
         self.now = 0.0
-        self._heap: list[tuple[float, int, Callback, Any]] = []
+        # Timers run in (when, seq) order. They are kept as a heap of the distinct instants
+        # that have any (`_times`: plain floats, which compare faster than (when, seq, ...)
+        # tuples, whose first items are compared for equality and then for order) and each
+        # instant's timer (`_timers`): an entry (seq, fn, arg), or, when several share the
+        # instant, (0, _TIED, a deque of their entries in seq order). A sleep's is (seq, None, unit).
+        self._times: list[float] = []
+        self._timers: dict[float, tuple[int, Any, Any]] = {}
         self._ready: deque[tuple[Callback, Any]] = deque()
         self._seq = 0
         # Schedule exploration: with an RNG here, events due at one virtual instant run in an
@@ -111,7 +118,37 @@ class Kernel:
         """Run `fn(arg)` at virtual time `when` (never before now)."""
         self._seq += 1
         seq = self._seq if self._explore is None else self._shuffled(self._seq)
-        heapq.heappush(self._heap, (when if when > self.now else self.now, seq, fn, arg))
+        self._push(when if when > self.now else self.now, (seq, fn, arg))
+
+    def _push(self, when: float, entry: tuple[int, Any, Any]) -> None:
+        """Add a timer entry at `when` (no earlier than now)."""
+        timers = self._timers
+        held = timers.setdefault(when, entry)
+        if held is entry:  # the instant's first timer
+            _heappush(self._times, when)
+        elif held[1] is _TIED:
+            if self._explore is None:
+                held[2].append(entry)  # seq grows: the end is its place
+            else:
+                insort(held[2], entry)  # by seq (unique: no later item is compared)
+        else:
+            pair = [held, entry] if held[0] < entry[0] else [entry, held]
+            timers[when] = (0, _TIED, deque(pair))
+
+    def _pop(self) -> tuple[float, tuple[int, Any, Any]]:
+        """Take the earliest timer (there is one)."""
+        times = self._times
+        when = times[0]
+        timers = self._timers
+        entry = timers.pop(when)
+        if entry[1] is _TIED:
+            tied = entry[2]
+            entry = tied.popleft()
+            if tied:
+                timers[when] = (0, _TIED, tied)
+                return when, entry
+        heapq.heappop(times)
+        return when, entry
 
     def _shuffled(self, seq: int) -> int:
         """A tiebreak drawn from the exploration RNG (unique: the sequence number is kept)."""
@@ -119,11 +156,15 @@ class Kernel:
 
     def has_events(self) -> bool:
         """Whether any callback is due now or later (timers, wake-ups, spawns)."""
-        return bool(self._ready or self._heap)
+        return bool(self._ready or self._times)
 
     def has_timer(self, fn: Callback) -> bool:
         """Whether a timer that will call `fn` is pending (a linear scan: for rare checks)."""
-        return any(entry[2] == fn for entry in self._heap)
+        for held in self._timers.values():
+            for entry in held[2] if held[1] is _TIED else (held,):
+                if entry[1] == fn:
+                    return True
+        return False
 
     # -- units ------------------------------------------------------------------------------
     def block(self, what: Any) -> Any:
@@ -186,8 +227,8 @@ class Kernel:
         # A sleep's timer: no callback (None), the unit, and the unit's `blocked_on` is the
         # entry itself while it sleeps: the timer is live while that holds (anything that
         # wakes or ends the unit sooner resets `blocked_on`), so it needs no wake token.
-        mine = (until if until > now else now, seq, None, me)
-        _heappush(self._heap, mine)
+        mine = (seq, None, me)
+        self._push(until if until > now else now, mine)
         self.block(mine)
 
     def sleep(self, seconds: float) -> None:
@@ -211,22 +252,25 @@ class Kernel:
             self.sleep_until(until)
             return
         # Fast path, when the hub would only run timers next (nothing ready, no exploration or
-        # per-event hook, no asyncio loop in this unit): do the hub's next step here. Run the
-        # earliest timer: `me`'s own moves the clock with no switch; a live wake of another
-        # unit is one switch straight to it instead of two through the hub; anything else goes
-        # back on the heap for the hub. The hub, resumed later, carries on from where it was,
-        # so events run in the same order either way.
-        me = self.current
-        self._seq = seq = self._seq + 1
-        mine = (until, seq, None, me)  # as `sleep_until` makes it
-        entry = _heappushpop(self._heap, mine)
-        if entry is mine:
+        # per-event hook, no asyncio loop in this unit): do the hub's next step here. If `me`'s
+        # timer would be the earliest, the clock moves with no switch; if the earliest is a
+        # live wake of another unit, and `me`'s instant has no timer yet, one switch goes
+        # straight to it instead of two through the hub; anything else is left to the hub.
+        # The hub, resumed later, carries on from where it was, so events run in the same order.
+        times = self._times
+        if not times or until < (first := times[0]):
             self.now = until
             return
-        when, _, fn, unit = entry
-        if fn is None:  # a sleep's timer
-            if unit.blocked_on is entry:
-                self.now = when
+        me = self.current
+        self._seq = seq = self._seq + 1
+        mine = (seq, None, me)  # as `sleep_until` makes it
+        timers = self._timers
+        entry = timers.pop(first)
+        _, fn, unit = entry
+        if fn is None:  # a sleep's timer, live while the unit's `blocked_on` is it
+            if unit.blocked_on is entry and timers.setdefault(until, mine) is mine:
+                _heapreplace(times, until)
+                self.now = first
                 me.blocked_on = mine
                 # `unit` sets `current` as it resumes (here or in `block`); it is sent nothing.
                 result = unit.glet.switch()
@@ -240,8 +284,14 @@ class Kernel:
         elif fn is self._timed_wake_cb:
             unit, token, value = unit
             glet = unit.glet
-            if unit.wake_token + 1 == token and unit.blocked_on is not None and glet is not None:
-                self.now = when
+            if (
+                unit.wake_token + 1 == token
+                and unit.blocked_on is not None
+                and glet is not None
+                and timers.setdefault(until, mine) is mine
+            ):
+                _heapreplace(times, until)
+                self.now = first
                 unit.wake_token = token
                 me.blocked_on = mine
                 result = glet.switch(value)
@@ -252,7 +302,8 @@ class Kernel:
                 if result is not None and type(result) is _Throw:
                     raise result.exc
                 return
-        _heappush(self._heap, entry)  # a callback or a stale timer: the hub's to run
+        timers[first] = entry  # the hub's to run (a callback, stale timer or tie), in order
+        self._push(until, mine)
         self.block(mine)
 
     def wake(self, unit: Unit, value: Any = None, throw: bool = False) -> None:
@@ -326,8 +377,8 @@ class Kernel:
     # -- the hub ----------------------------------------------------------------------------
     def _run(self) -> None:
         ready = self._ready
-        heap = self._heap
-        pop = heapq.heappop
+        times = self._times
+        pop = self._pop
         while True:
             if self._explore is None:
                 while ready:
@@ -337,9 +388,9 @@ class Kernel:
                 self._run_ready_explored()
             if self._after_event is not None:
                 self._after_event()
-            if heap:
-                entry = pop(heap)
-                when, _, fn, arg = entry
+            if times:
+                when, entry = pop()
+                _, fn, arg = entry
                 self.now = when
                 if fn is not None:
                     fn(arg)
@@ -371,9 +422,13 @@ class Kernel:
     def close(self) -> None:
         """Forget every unit and event; suspended greenlets are discarded."""
         self.closed = True
-        self._heap.clear()
+        self._times.clear()
+        self._timers.clear()
         self._ready.clear()
         self._idle.clear()
+
+
+_TIED = object()  # marks an instant's entry that holds several timers
 
 
 def _raise(error: BaseException) -> None:
