@@ -103,3 +103,45 @@ def _sleepers(durations: list[list[float]], hooked: bool) -> list[tuple[float, i
 )
 def test_the_sleep_fast_path_keeps_the_hubs_order(durations: list[list[float]]) -> None:
     assert _sleepers(durations, hooked=False) == _sleepers(durations, hooked=True)
+
+
+def test_a_sleep_outside_any_unit_returns_at_once_without_moving_the_clock() -> None:
+    kernel = Kernel(on_stall=_stall)
+    seen: list[tuple[float, float, object]] = []
+
+    def callback(_: object) -> None:
+        before = kernel.now
+        kernel.sleep(5.0)
+        seen.append((before, kernel.now, kernel.current))
+
+    kernel.call_at(1.0, callback)
+    kernel.call_at(2.0, lambda _: seen.append((kernel.now, kernel.now, kernel.current)))
+    kernel.sleep_until(3.0)
+    assert seen == [(1.0, 1.0, None), (2.0, 2.0, None)]
+    assert kernel.now == 3.0
+    assert kernel.current is kernel.driver
+
+
+def test_time_sleep_in_code_the_simulator_calls_between_units() -> None:
+    # A `__del__` or weakref callback can run user code while the simulator runs its own
+    # callbacks, where no task or driver is current: its `time.sleep` has nothing to suspend.
+    import time
+
+    import simray
+    from simray import _session
+
+    simray.init(num_cpus=1)
+    try:
+        seen: list[tuple[float, float]] = []
+
+        def user_code(_: object) -> None:
+            before = time.monotonic()
+            time.sleep(5)
+            seen.append((before, time.monotonic()))
+
+        _session.backend().kernel.call_at(1.0, user_code)
+        time.sleep(2)
+        assert seen == [(1.0, 1.0)]
+        assert time.monotonic() == 2.0
+    finally:
+        simray.shutdown()

@@ -234,7 +234,8 @@ class Kernel:
     def sleep(self, seconds: float) -> None:
         """`time.sleep` while the session is up (`vtime` installs it): the current unit sleeps
         `seconds` of virtual time, as `sleep_until(now + seconds)`; a real thread (not the
-        simulator's) sleeps for real. Most task bodies call it, so it is one frame."""
+        simulator's) sleeps for real, and code that runs in no unit returns at once. Most task
+        bodies call it, so it is one frame."""
         if _get_ident() != self.thread:
             return self.real_sleep(seconds)
         now = self.now
@@ -243,6 +244,12 @@ class Kernel:
             if seconds < 0:
                 raise ValueError("sleep length must be non-negative")
             until = now
+        me = self.current
+        if me is None:
+            # No unit runs: user code called from the hub's callbacks (a `__del__` or weakref
+            # callback run during them). There is nothing to suspend, and virtual time moves
+            # only between events, so it returns at once with the clock where it was.
+            return
         if (
             self._ready
             or self.hooked
@@ -261,7 +268,6 @@ class Kernel:
         if not times or until < (first := times[0]):
             self.now = until
             return
-        me = self.current
         self._seq = seq = self._seq + 1
         mine = (seq, None, me)  # as `sleep_until` makes it
         timers = self._timers
