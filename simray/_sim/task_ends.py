@@ -16,7 +16,6 @@ from greenlet import GreenletExit
 from simray import exceptions as exc
 from simray._model.resources import NO_GPU_SHARES
 from simray._model.returns import retries_exception, retry_notice, split_returns
-from simray._runtime_env import UnitEnv
 from simray._sim.errors import task_error
 from simray._sim.kernel import Kernel, WorkerExit
 from simray._sim.livelock import LivelockInterrupt
@@ -126,7 +125,7 @@ class TaskEnds:
         task_id = task.task_id
         task.state = FINISHED
         task.ran = (task.ran, now)
-        if self.task_table.get(task_id) is task:
+        if task_id in self.task_table:  # its row is itself (unless the table evicted it)
             self.finished_order.append(task_id)
         task.returns = ()
         task.args = None  # type: ignore[assignment]
@@ -141,9 +140,10 @@ class TaskEnds:
             if not queue:
                 del queues[key]
             nxt.pool = task.pool
-            if type(nxt.env) is not UnitEnv and not self.faults.on_start and not self.jitter:
+            if nxt.env is None and not self.faults.on_start and not self.jitter:
                 # `_start_task` written out for the next one: same node, no GPUs (its class
-                # has none), no env_vars, fault hook, jitter or trace; its worker is this one.
+                # has none), no env_vars (its env is None until it starts, unless they ride
+                # there), fault hook, jitter or trace; its worker is this one.
                 nxt.node = node
                 nxt.state = RUNNING
                 nxt.ran = now
