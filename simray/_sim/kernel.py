@@ -18,6 +18,7 @@ import time
 from bisect import insort
 from collections import deque
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from greenlet import GreenletExit, getcurrent, greenlet
@@ -54,15 +55,17 @@ class Kernel:
 
     def __init__(self, on_stall: Callable[[], BaseException | None]):
         self.now = 0.0
-        # Timers run in (when, seq) order. They are kept as a heap of the distinct instants
+        # Timers run in time order; those of one instant in the order they were added, or
+        # under exploration in the order of their `seq`, drawn from its RNG (`_shuffled`;
+        # without exploration `seq` is 0). They are kept as a heap of the distinct instants
         # that have any (`_times`: plain floats, which compare faster than (when, seq, ...)
         # tuples, whose first items are compared for equality and then for order) and each
         # instant's timer (`_timers`): an entry (seq, fn, arg), or, when several share the
-        # instant, (0, _TIED, a deque of their entries in seq order). A sleep's is (seq, None, unit).
+        # instant, (0, _TIED, a deque of their entries in order). A sleep's is (seq, None, unit).
         self._times: list[float] = []
         self._timers: dict[float, tuple[int, Any, Any]] = {}
         self._ready: deque[tuple[Callback, Any]] = deque()
-        self._seq = 0
+        self._seq = 0  # timers given a seq under exploration (kept in its low bits: unique)
         # Schedule exploration: with an RNG here, events due at one virtual instant run in an
         # order drawn from it (ties of timers, and which ready callback runs next); None keeps
         # the order they were scheduled in. See `simray.sim` "schedule exploration".
@@ -116,8 +119,7 @@ class Kernel:
 
     def call_at(self, when: float, fn: Callback, arg: Any = None) -> None:
         """Run `fn(arg)` at virtual time `when` (never before now)."""
-        self._seq += 1
-        seq = self._seq if self._explore is None else self._shuffled(self._seq)
+        seq = 0 if self._explore is None else self._shuffled()
         self._push(when if when > self.now else self.now, (seq, fn, arg))
 
     def _push(self, when: float, entry: tuple[int, Any, Any]) -> None:
@@ -128,12 +130,13 @@ class Kernel:
             _heappush(self._times, when)
         elif held[1] is _TIED:
             if self._explore is None:
-                held[2].append(entry)  # seq grows: the end is its place
+                held[2].append(entry)
             else:
-                insort(held[2], entry)  # by seq (unique: no later item is compared)
+                insort(held[2], entry, key=_seq_of)  # after any equal seq (0s, if any)
+        elif self._explore is None or held[0] <= entry[0]:
+            timers[when] = (0, _TIED, deque([held, entry]))
         else:
-            pair = [held, entry] if held[0] < entry[0] else [entry, held]
-            timers[when] = (0, _TIED, deque(pair))
+            timers[when] = (0, _TIED, deque([entry, held]))
 
     def _pop(self) -> tuple[float, tuple[int, Any, Any]]:
         """Take the earliest timer (there is one)."""
@@ -150,9 +153,10 @@ class Kernel:
         heapq.heappop(times)
         return when, entry
 
-    def _shuffled(self, seq: int) -> int:
-        """A tiebreak drawn from the exploration RNG (unique: the sequence number is kept)."""
-        return (self._explore.getrandbits(32) << 40) | seq
+    def _shuffled(self) -> int:
+        """A tiebreak drawn from the exploration RNG (unique: a count is kept in its low bits)."""
+        self._seq += 1
+        return (self._explore.getrandbits(32) << 40) | self._seq
 
     def has_events(self) -> bool:
         """Whether any callback is due now or later (timers, wake-ups, spawns)."""
@@ -221,8 +225,7 @@ class Kernel:
         """Suspend the current unit until virtual time `until` (the hub wakes it)."""
         me = self.current
         assert me is not None
-        self._seq += 1
-        seq = self._seq if self._explore is None else self._shuffled(self._seq)
+        seq = 0 if self._explore is None else self._shuffled()
         now = self.now
         # A sleep's timer: no callback (None), the unit, and the unit's `blocked_on` is the
         # entry itself while it sleeps: the timer is live while that holds (anything that
@@ -268,8 +271,7 @@ class Kernel:
         if not times or until < (first := times[0]):
             self.now = until
             return
-        self._seq = seq = self._seq + 1
-        mine = (seq, None, me)  # as `sleep_until` makes it
+        mine = (0, None, me)  # as `sleep_until` makes it (no exploration here)
         timers = self._timers
         entry = timers.pop(first)
         _, fn, unit = entry
@@ -435,6 +437,7 @@ class Kernel:
 
 
 _TIED = object()  # marks an instant's entry that holds several timers
+_seq_of = itemgetter(0)
 
 
 def _raise(error: BaseException) -> None:
