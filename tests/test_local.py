@@ -560,7 +560,8 @@ def test_a_local_session_opens_no_tcp_or_udp_socket(local):
     def pid():
         return os.getpid()
 
-    pids = {os.getpid(), *session_processes(), simray.get(A.remote().pid.remote())}
+    a = A.remote()  # held: an actor whose handles are all gone ends, as on Ray
+    pids = {os.getpid(), *session_processes(), simray.get(a.pid.remote())}
     pids.update(simray.get([pid.remote() for _ in range(4)]))
     sockets = set().union(*(_socket_inodes(p) for p in pids))
     assert sockets, "the processes talk over sockets: there should be some to inspect"
