@@ -30,11 +30,12 @@ class Recorder:
     def __getattr__(self, name):  # fileno, encoding, ...: the real stream's
         return getattr(self.target, name)
 
-    def wait_for(self, needle, timeout=60):
+    def wait_for(self, needle, times=1, timeout=60):
+        """Whether `needle` has come `times` times, waiting up to `timeout` s for it."""
         deadline = time.monotonic() + timeout
-        while needle not in self.raw and time.monotonic() < deadline:
+        while self.raw.count(needle) < times and time.monotonic() < deadline:
             time.sleep(0.1)
-        return needle in self.raw
+        return self.raw.count(needle) >= times
 
 
 out = sys.stdout = Recorder(sys.stdout)
@@ -60,7 +61,7 @@ ray.get(b.say.remote("a line all three print, take 2"))  # held back: the digit 
 ray.get(c.say.remote("a line all three print, take 2"))
 ray.get(a.say.remote("one worker repeating itself"))
 ray.get(a.say.remote("one worker repeating itself"))
-out.wait_for("one worker repeating itself\n" * 2)
+out.wait_for("one worker repeating itself\n", times=2)  # each line has its own prefix
 time.sleep(7)  # past the 5 s window: the next line brings out what was held back
 ray.get(a.say.remote("a later line"))
 out.wait_for("a later line\n")
