@@ -21,7 +21,6 @@ from simray._model.resources import NO_GPU_SHARES
 from simray._runtime_env import UnitEnv
 from simray._sim import objects
 from simray._sim.kernel import Unit
-from simray._sim.objects import PENDING, SimRef
 
 WAITING_DEPS, QUEUED, RUNNING, FINISHED = "waiting for arguments", "queued", "running", "finished"
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})  # the keyword arguments of most calls
@@ -198,18 +197,7 @@ def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: An
     task.parent = None
     task.ran = None
     task.rare = None
-    # Its return, numbered as the task (`_ids.object_number`): `objects.new_ref(task_id, task)`
-    # written out, as a call per submitted task costs ~400 instructions.
-    ref = SimRef()
-    ref._id = task_id
-    ref.state = PENDING
-    ref.stored = None
-    ref.callbacks = None
-    ref.task = task
-    ref.lineage = None
-    ref.owner = None
-    ref.epoch = objects._session_epoch
-    task.returns = (ref,)
+    task.returns = (objects.new_ref(task_id, task),)  # numbered as the task (`_ids.object_number`)
     return task
 
 
