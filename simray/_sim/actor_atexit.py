@@ -28,7 +28,7 @@ class ActorAtexit:
 
     def install(self) -> None:
         """`atexit.register` inside an actor registers with that actor's simulated process."""
-        from simray._sim.actors import SimActor  # the actors module makes this hook
+        from simray._sim.actor_records import SimActor
 
         self._saved = (atexit.register, atexit.unregister)
         real_register, real_unregister = self._saved
