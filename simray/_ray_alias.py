@@ -7,7 +7,6 @@ simray does not provide fails at import with a message that says so, rather than
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -40,8 +39,12 @@ ALIASES = {
 _EMPTY_PARENTS = ("ray._common", "ray._private")
 
 
-class _Refuse(importlib.abc.MetaPathFinder):
-    """Refuses Ray submodules that simray lacks, naming the way out."""
+# The finders and the loader below follow importlib's protocols without subclassing its ABCs:
+# `importlib.abc` imports `importlib.resources` and with it tempfile and shutil (~10 ms at start-up).
+
+
+class _Refuse:
+    """Refuses Ray submodules that simray lacks, naming the way out (a meta path finder)."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname == "ray" or fullname.startswith("ray."):
@@ -52,7 +55,7 @@ class _Refuse(importlib.abc.MetaPathFinder):
         return None
 
 
-class _Aliases(importlib.abc.MetaPathFinder):
+class _Aliases:
     """Resolves an aliased Ray name to simray's module when the script first imports it, so a
     script pays only for the modules it uses (`ray._common.test_utils` brings asyncio)."""
 
@@ -63,7 +66,7 @@ class _Aliases(importlib.abc.MetaPathFinder):
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module))
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:
     """Loads an alias as the simray module itself (imported once, shared by both names)."""
 
     def __init__(self, target: str):
