@@ -13,7 +13,6 @@ is at.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
@@ -112,6 +111,8 @@ class Watchdog:
             "SIMRAY_LIVELOCK_SECONDS (0: no guard) if this is real work."
         )
         interrupt = type("LivelockInterrupt", (LivelockInterrupt,), {"message": message})
+        import ctypes  # here, when the guard fires: loading it costs every session ~1.5 ms
+
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self.sim_thread), ctypes.py_object(interrupt)
         )

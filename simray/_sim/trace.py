@@ -9,7 +9,6 @@ placement groups on their own (`pg=1, 2, ...`) and names a lost object by its Ob
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -26,6 +25,8 @@ class Trace:
         self.records.append((t, event, fields))
 
     def lines(self) -> list[str]:
+        import json  # here, once per written trace: a session without one never loads it
+
         return [
             json.dumps({"t": round(t, 9), "event": event, **fields}, sort_keys=False)
             for t, event, fields in self.records
