@@ -24,8 +24,9 @@ seed gives the same ids on every run, other seeds other ids, and an id read back
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
+
+from simray import _digests as hashlib  # sha256, blake2b without loading OpenSSL
 
 JOB_BYTES = bytes.fromhex("01000000")
 NIL_ACTOR = b"\xff" * 12 + JOB_BYTES  # the job's nil ActorID: a normal task's actor part

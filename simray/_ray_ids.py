@@ -144,8 +144,8 @@ JOB_ID_HEX = "01000000"  # the one job of a simray session, as Ray numbers its f
 def worker_id_hex(key: str, seed: int = 0) -> str:
     """A WorkerID hex derived from the session's seed and a stable key (the unit that runs, on
     `sim`): the same on every run of one seed."""
-    import hashlib  # here, not at the top: it loads OpenSSL (~10 ms), and `import simray`
-    # reaches this module (placement groups) long before a session names a worker
+    from simray import _digests as hashlib  # here: `import simray` reaches this module
+    # (placement groups) long before a session names a worker
 
     text = f"simray-worker-{key}" if seed == 0 else f"simray-worker-{seed}-{key}"
     return hashlib.sha256(text.encode()).hexdigest()[: 2 * WorkerID.SIZE]

@@ -7,7 +7,6 @@ release costs one check per class rather than one per queued task.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 from bisect import insort
@@ -15,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from simray import _digests as hashlib  # sha256 without loading OpenSSL
 from simray._model import labels, placement
 from simray._model.placement_index import HybridIndex
 from simray._model.resources import UNIT, Demand, NodeResources, to_float
