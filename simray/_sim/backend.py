@@ -64,7 +64,7 @@ from simray._sim.output import WorkerOutput
 from simray._sim.placement_groups import PlacementGroupAPI, PlacementGroups
 from simray._sim.scheduler import DEFAULT_MEMORY, DEFAULT_OBJECT_STORE_MEMORY, Scheduler, SimNode
 from simray._sim.shutdown import Shutdown
-from simray._sim.state import task_table_cap
+from simray._sim.task_cap import task_table_cap
 from simray._sim.task_ends import TaskEnds
 from simray._sim.task_table import TaskTable
 from simray._sim.tasks import (

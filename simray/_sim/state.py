@@ -14,28 +14,11 @@ from typing import Any
 
 from simray._ray_ids import JOB_ID_HEX, worker_id_hex
 from simray._sim.actors import ActorCall, EndedCall
+from simray._sim.task_cap import DEFAULT_MAX_TASKS as DEFAULT_MAX_TASKS
+from simray._sim.task_cap import task_table_cap as task_table_cap
 from simray._sim.tasks import FINISHED, QUEUED, RUNNING, WAITING_DEPS, EndedTask, Task
 
 _PID = 4242
-# Ray 2.60's default for RAY_task_events_max_num_task_in_gcs (ray_config_def.h).
-DEFAULT_MAX_TASKS = 100_000
-_CAP_ENV = "RAY_task_events_max_num_task_in_gcs"
-
-
-def task_table_cap() -> int | float:
-    """How many tasks the state API keeps: `RAY_task_events_max_num_task_in_gcs`, default
-    100,000 as in Ray; 0 or less keeps every task (Ray then never evicts either)."""
-    text = os.environ.get(_CAP_ENV)
-    if text is None:
-        return DEFAULT_MAX_TASKS
-    try:
-        cap = int(text)
-    except ValueError:
-        raise ValueError(
-            f"{_CAP_ENV} must be an integer (the most tasks the state API keeps), got {text!r}; "
-            f"unset it for Ray's default of {DEFAULT_MAX_TASKS}"
-        ) from None
-    return cap if cap > 0 else float("inf")
 
 
 _TASK_STATES = {
