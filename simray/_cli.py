@@ -4,18 +4,24 @@ lives in its own module."""
 
 from __future__ import annotations
 
-import argparse
+import io
 import os
 import runpy
 import sys
-import traceback
+from typing import TYPE_CHECKING
 
 from simray import _session
+
+if TYPE_CHECKING:
+    import argparse
+    import traceback
 
 BACKEND_CHOICES = ("sim", "local", "ray")
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="simray", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
@@ -70,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    plain = _plain_exec_args(argv)
+    if plain is not None:
+        return exec_script(*plain)
     if argv[:1] == ["plan"]:
         from simray._plan import main as plan_main
 
@@ -84,6 +93,34 @@ def main(argv: list[str] | None = None) -> int:
 
         return replay_main(args.script, args.seed, args.trace, args.check)
     return exec_script(args.script, args.args, args.backend, args.seed, args.trace)
+
+
+def _plain_exec_args(
+    argv: list[str],
+) -> tuple[str, list[str], str | None, int | None, str | None] | None:
+    """`exec`'s arguments when `argv` has the plain form that `_parser` reads the same way
+    (`exec [--backend B] [--seed N] [--trace F] SCRIPT ARGS...`, valid values given as separate
+    words), else None; building and running the argparse parser costs ~9 ms of start-up, and
+    every other form (help, `--opt=value`, abbreviations, errors) still goes through it."""
+    if argv[:1] != ["exec"]:
+        return None
+    options: dict[str, str | None] = {"--backend": None, "--seed": None, "--trace": None}
+    i = 1
+    while i < len(argv) and argv[i] in options:
+        if i + 1 == len(argv) or argv[i + 1].startswith("-"):
+            return None
+        options[argv[i]] = argv[i + 1]
+        i += 2
+    if i == len(argv) or argv[i].startswith("-") or "--" in argv[i + 1 :]:
+        return None
+    backend, seed, trace = options["--backend"], options["--seed"], options["--trace"]
+    if backend is not None and backend not in BACKEND_CHOICES:
+        return None
+    try:
+        number = None if seed is None else int(seed)
+    except ValueError:
+        return None
+    return argv[i], argv[i + 1 :], backend, number, trace
 
 
 def exec_script(
@@ -112,7 +149,7 @@ def exec_script(
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     code = 0
     try:
-        runpy.run_path(script, run_name="__main__")
+        _run_script(script)
     except SystemExit as e:
         code = _exit_code(e)
     except BaseException as e:  # the script's own uncaught error: print it as Python would
@@ -125,11 +162,29 @@ def exec_script(
     return code
 
 
+def _run_script(script: str) -> None:
+    """Run `script` as `__main__`, as `runpy.run_path(script, run_name="__main__")` does.
+
+    A `.py` file is compiled here and run by the same runpy helper that `run_path` ends in:
+    `run_path` imports pkgutil (~4 ms) only to find that a source file needs no importer. Any
+    other file (a zip application, a directory, compiled code) goes through `run_path` itself.
+    """
+    if not script.endswith(".py"):
+        runpy.run_path(script, run_name="__main__")
+        return
+    with io.open_code(os.path.abspath(script)) as f:
+        # dont_inherit: this module's `from __future__ import annotations` stays out of the script
+        code = compile(f.read(), script, "exec", dont_inherit=True)
+    runpy._run_module_code(code, None, "__main__", pkg_name="", script_name=script)
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _user_frames(te: traceback.TracebackException) -> None:
     """Drop simray's own frames (and runpy's), as Ray hides its internal frames."""
+    import traceback
+
     seen = set()
     while te is not None and id(te) not in seen:
         seen.add(id(te))
@@ -145,6 +200,8 @@ def _user_frames(te: traceback.TracebackException) -> None:
 
 def print_user_traceback(e: BaseException) -> None:
     """Print an uncaught error of the user's program without simray's internal frames."""
+    import traceback
+
     te = traceback.TracebackException.from_exception(e)
     _user_frames(te)
     print("".join(te.format()), end="", file=sys.stderr)

@@ -5,9 +5,16 @@ Each check runs in a fresh interpreter, since this test process has imported eve
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simray import _cli, _digests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEAVY = ("asyncio", "logging", "filelock", "cloudpickle", "inspect")
@@ -89,3 +96,45 @@ def test_filelock_imported_during_a_session_is_virtualised_then_restored(tmp_pat
         "print(any(type(f).__name__ == '_PatchOnImport' for f in sys.meta_path))\n"
     )
     assert out == "[5.0, 10.0]\nTrue\nFalse\n"
+
+
+TOKENS = (
+    "exec", "--backend", "--seed", "--trace", "sim", "local", "ray", "bogus", "3", "-3", " 4",
+    "x", "x.py", "--", "-", "-h", "--help", "--backend=sim", "--see", "--tr", "-x", "",
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS) | st.text(max_size=3), max_size=7))
+def test_plain_exec_arguments_read_as_the_argparse_parser_reads_them(words):
+    """The fast reading of `simray exec ...` (no argparse) accepts only what the parser reads
+    the same way; everything else is left to the parser (None)."""
+    argv = ["exec", *words]
+    plain = _cli._plain_exec_args(argv)
+    if plain is None:
+        return
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        args = _cli._parser().parse_args(argv)  # SystemExit here would fail the test
+    assert plain == (args.script, args.args, args.backend, args.seed, args.trace)
+
+
+def test_plain_exec_arguments_cover_the_usual_forms():
+    assert _cli._plain_exec_args(["exec", "a.py"]) == ("a.py", [], None, None, None)
+    assert _cli._plain_exec_args(
+        ["exec", "--backend", "sim", "--seed", "7", "--trace", "t.jsonl", "a.py", "-v", "x"]
+    ) == ("a.py", ["-v", "x"], "sim", 7, "t.jsonl")
+    for argv in (["exec", "--backend=sim", "a.py"], ["exec", "-h"], ["timeline", "t"], ["exec"]):
+        assert _cli._plain_exec_args(argv) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.integers(1, 64), st.binary(max_size=16))
+def test_builtin_digests_are_hashlibs(data, size, salt):
+    """Session ids hash with CPython's built-in sha256/blake2b (no OpenSSL): same bytes."""
+    import hashlib
+
+    assert _digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert (
+        _digests.blake2b(data, digest_size=size, salt=salt).digest()
+        == hashlib.blake2b(data, digest_size=size, salt=salt).digest()
+    )
