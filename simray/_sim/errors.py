@@ -5,7 +5,6 @@ task path (`backend`) and the actor path (`actors`).
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from simray import exceptions as exc
@@ -24,5 +23,7 @@ def task_error(
     try:
         cloudpickle.loads(cloudpickle.dumps(error))
     except Exception:
+        import traceback
+
         return exc.UnserializableException("".join(traceback.format_exception(error)))
     return exc._make_task_error(name, error, pid=pid, ip=ip, **actor)
