@@ -120,12 +120,15 @@ def init(
             **kwargs,
         )
         return _InitInfo(backend="ray")
-    from simray import cluster as _cluster
     from simray._model.labels import check_node_labels
 
     check_node_labels(labels)
 
-    sim_cluster = _cluster.find(address)
+    sim_cluster = None
+    if address is not None or cluster is not None:  # (a cluster exists only once this is imported)
+        from simray import cluster as _cluster
+
+        sim_cluster = _cluster.find(address)
     if cluster is not None:
         if sim_cluster is not None:
             raise ValueError(

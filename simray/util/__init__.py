@@ -3,7 +3,6 @@ test-coordination actors and placement groups."""
 
 from typing import Any
 
-from simray.util import accelerators as accelerators
 from simray.util import scheduling_strategies as scheduling_strategies
 from simray.util.placement_group import get_current_placement_group as get_current_placement_group
 from simray.util.placement_group import get_placement_group as get_placement_group
@@ -11,8 +10,10 @@ from simray.util.placement_group import placement_group as placement_group
 from simray.util.placement_group import placement_group_table as placement_group_table
 from simray.util.placement_group import remove_placement_group as remove_placement_group
 
-# Names imported on first use (the test actors and the queue need asyncio): name -> (module, attr).
+# Names imported on first use (the test actors and the queue need asyncio; accelerators is a
+# table of constants that `import simray` never reads): name -> (module, attr).
 _LAZY = {
+    "accelerators": ("simray.util.accelerators", None),
     "Semaphore": ("simray.util.test_utils", "Semaphore"),
     "SignalActor": ("simray.util.test_utils", "SignalActor"),
     "ActorPool": ("simray.util.actor_pool", "ActorPool"),
