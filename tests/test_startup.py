@@ -138,3 +138,32 @@ def test_builtin_digests_are_hashlibs(data, size, salt):
         _digests.blake2b(data, digest_size=size, salt=salt).digest()
         == hashlib.blake2b(data, digest_size=size, salt=salt).digest()
     )
+
+
+def test_exec_of_init_and_shutdown_leaves_unneeded_modules_unloaded(tmp_path):
+    """`simray exec` of a script that only starts and stops a sim session loads none of the
+    modules it has no use for (each costs start-up CPU): the argparse parser, runpy.run_path's
+    pkgutil, importlib.abc, OpenSSL's hashlib, the state API, simray.cluster, traceback, json."""
+    unneeded = (
+        "argparse", "pkgutil", "importlib.abc", "hashlib", "_hashlib", "simray._sim.state",
+        "simray.cluster", "simray.util.accelerators", "traceback", "json", "ctypes",
+    )  # fmt: skip
+    script = tmp_path / "init_shutdown.py"
+    script.write_text(
+        "import sys, ray\n"
+        "ray.init()\n"
+        "ray.shutdown()\n"
+        f"print(sorted(m for m in {unneeded!r} if m in sys.modules))\n"
+    )
+    env = dict(os.environ)
+    env.pop("SIMRAY_BACKEND", None)
+    env.pop("SIMRAY_TRACE", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simray", "exec", "--backend", "sim", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[]\n"
