@@ -34,24 +34,30 @@ class Waiter:
     """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get).
 
     It is the refs' callback itself: `SimBackend._end_simple`, which resolves most refs, counts
-    a ready one off inline (`need -= 1`, then `done` at zero) instead of calling it."""
+    a ready one off inline instead of calling it. The count is `left`, a list of `need` Nones
+    popped one per ref: popping costs less than the new int that a count past 256 would make
+    at every step. `plain` stays True while every ref it counted was resolved that inline way
+    (a ready immutable scalar of a head-node task, which no fault can take back)."""
 
-    __slots__ = ("kernel", "unit", "need", "stop_on_error", "active")
+    __slots__ = ("kernel", "unit", "left", "stop_on_error", "active", "plain")
 
     def __init__(self, kernel: Kernel, unit: Unit, need: int, stop_on_error: bool):
         self.kernel = kernel
         self.unit = unit
-        self.need = need
+        self.left = [None] * need
         self.stop_on_error = stop_on_error
         self.active = True
+        self.plain = True
 
     def __call__(self, ref: SimRef) -> None:
         """A ref's callback: count it off (a failure ends a get's wait at once)."""
+        self.plain = False
+        left = self.left
         if ref.state == FAILED and self.stop_on_error:
-            self.need = 0
-        else:
-            self.need -= 1
-        if self.need <= 0:
+            left.clear()
+        elif left:
+            left.pop()
+        if not left:
             self.done()
 
     def done(self) -> None:
@@ -76,8 +82,9 @@ class ObjectAPI:
 
     def wait_refs(
         self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
-    ) -> bool:
-        """Block the current unit until `need` refs resolve; False if the timeout came first."""
+    ) -> Waiter | None:
+        """Block the current unit until `need` refs resolve: the waiter (true) when they did,
+        None if the timeout came first."""
         kernel = self.kernel
         unit = kernel.current
         waiter = Waiter(kernel, unit, need, stop_on_error)
@@ -87,7 +94,7 @@ class ObjectAPI:
                 continue
             ref.on_ready(waiter)
             if not waiter.active:
-                return True
+                return waiter
         if timeout is not None:
             kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
         task = unit if type(unit) is Task else None
@@ -106,7 +113,7 @@ class ObjectAPI:
                 task.cpu_released = False
                 task.pool.shift_cpu(-task.demand["CPU"])
                 self.recorder.record("unblock", task=task.task_id)
-        return result is not _TIMED_OUT
+        return None if result is _TIMED_OUT else waiter
 
     def rebuild_ref(self, binary: bytes) -> tuple[int, SimRef | None]:
         """For `ObjectRef(binary)`: the number of the object with that ObjectID and its live
@@ -165,20 +172,25 @@ class ObjectAPI:
                 pending.append(ref)
             elif state == FAILED:
                 failed = True
+        waiter = None
         if pending and not failed:
-            if (
-                timeout is not None
-                and timeout <= 0
-                or not self.wait_refs(pending, len(pending), True, timeout)
-            ):
+            if timeout is not None and timeout <= 0:
                 raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
-        # Values in order; `_read` copies a pickled one out and raises the first failure.
-        values = [
-            ref.stored
-            if ref.state == READY and type(ref.stored) is not Packed
-            else _read(ref, refs)
-            for ref in refs
-        ]
+            waiter = self.wait_refs(pending, len(pending), True, timeout)
+            if waiter is None:
+                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
+        if waiter is not None and waiter.plain and len(pending) == len(refs):
+            # Every ref was pending and then resolved inline to a ready immutable scalar that
+            # no fault can take back (see `Waiter`): the values are the stored ones as they are.
+            values = [ref.stored for ref in refs]
+        else:
+            # Values in order; `_read` copies a pickled one out and raises the first failure.
+            values = [
+                ref.stored
+                if ref.state == READY and type(ref.stored) is not Packed
+                else _read(ref, refs)
+                for ref in refs
+            ]
         return values[0] if single else values
 
     def wait(

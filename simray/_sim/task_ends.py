@@ -113,9 +113,11 @@ class TaskEnds:
         if callbacks is not None:
             ref.callbacks = None
             if type(callbacks) is Waiter:  # one get or wait blocked on it: count it off here
-                callbacks.need -= 1
-                if not callbacks.need:
-                    callbacks.done()
+                left = callbacks.left
+                if left:
+                    left.pop()
+                    if not left:
+                        callbacks.done()
             elif type(callbacks) is list:
                 for cb in callbacks:
                     cb(ref)
