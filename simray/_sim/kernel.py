@@ -286,7 +286,7 @@ class Kernel:
                 me.blocked_on = None
                 if me.env is not self.env_now or me.interrupt:
                     self.on_switch_in(me)
-                if type(result) is _Throw:
+                if result and type(result) is _Throw:  # a sleep's timer sends nothing: ()
                     raise result.exc
                 return
         elif fn is self._timed_wake_cb:

@@ -33,10 +33,10 @@ _TIMED_OUT = object()
 class Waiter:
     """Wakes a blocked unit when `need` of its refs are resolved (or any failed, for get).
 
-    It is the refs' callback itself: `SimBackend._end_simple`, which resolves most refs, counts
-    a ready one off inline instead of calling it. The count is `left`, a list of `need` Nones
-    popped one per ref: popping costs less than the new int that a count past 256 would make
-    at every step. `plain` stays True while every ref it counted was resolved that inline way
+    It is the refs' callback itself: the fast end in `SimBackend._run_task`, which resolves most
+    refs, counts a ready one off inline instead of calling it. The count is `left`, a list of
+    `need` Nones popped one per ref: popping costs less than the new int that a count past 256
+    would make at every step. `plain` stays True while every ref it counted was resolved that inline way
     (a ready immutable scalar of a head-node task, which no fault can take back)."""
 
     __slots__ = ("kernel", "unit", "left", "stop_on_error", "active", "plain")

@@ -1,9 +1,9 @@
 """How a sim task ends: its body runs, and its outputs, row, resources and worker are settled.
 
-Mixed into `SimBackend`. `_run_task` runs a task's body on its worker; the commonest end (one
-immutable scalar from a plain task on the head node) goes through `_end_simple`, which also
-hands the worker and resources to the next queued task of the class and runs it on the same
-worker; every other end goes through `_task_returned`/`_task_raised`, `finish_task` and `_end`.
+Mixed into `SimBackend`. `_run_task` runs a task's body on its worker and does the commonest
+end itself (one immutable scalar from a plain task on the head node), which also hands the
+worker and resources to the next queued task of the class and runs it on the same worker;
+every other end goes through `_task_returned`/`_task_raised`, `finish_task` and `_end`.
 """
 
 from __future__ import annotations
@@ -43,10 +43,12 @@ class TaskEnds:
     jitter: float
 
     def _run_task(self, task: Task) -> None:
-        """Run a task's body and end it. When the fast end (`_end_simple`) passes the worker to
-        the next task of the class, run that one here too: no return to the kernel's worker
-        loop between them."""
+        """Run a task's body and end it. The commonest end is done here (the fast end, below),
+        and when it passes the worker to the next task of the class, that one runs here too:
+        no return to the kernel's worker loop between them."""
         kernel = self.kernel
+        running = self.running
+        queues = self.scheduler.queues
         while True:
             try:
                 if task.env is not kernel.env_now or task.interrupt:
@@ -77,87 +79,77 @@ class TaskEnds:
                 self._task_raised(task, e)
                 return
             node = task.node
-            if (
-                type(result) in ATOMIC  # the commonest end: one immutable scalar, stored as it is
+            if not (
+                type(result) in ATOMIC  # one immutable scalar, stored as it is
                 and task.opts.simple  # one return, the default strategy, no generator
                 and task.parent is None
                 and node is not None
                 and node.is_head
                 and self.trace is None
-                and not self.generating
-                and not self.locks.table
+                and not self.locks.table  # (no stream to end: a simple task has none)
             ):
-                nxt = self._end_simple(task, result)
-                if nxt is None:
-                    return
-                # This worker goes on with `nxt` (the kernel's worker loop, written out).
-                nxt.glet = task.glet
-                task.glet = None
-                kernel.current = task = nxt
-                continue
-            self._task_returned(task, result)
-            return
-
-    def _end_simple(self, task: Task, result: Any) -> Task | None:
-        """`_finish`, `_end` and `_hand_over_or_release` in one, for a task of `simple` options
-        that returned one immutable scalar on the head node, submitted by the driver, in a
-        session without a trace, streams or held file locks (`_run_task` checks). It is its own
-        state-API row, with its node kept and its returns dropped so the row holds no value
-        (the general path makes an `EndedTask`)."""
-        ref = task.returns[0]  # made with it, numbered as the task
-        # `ref.resolve(READY, result)`, written out.
-        ref.state = READY
-        ref.stored = result
-        ref.task = None
-        callbacks = ref.callbacks
-        if callbacks is not None:
-            ref.callbacks = None
-            if type(callbacks) is Waiter:  # one get or wait blocked on it: count it off here
-                left = callbacks.left
-                if left:
-                    left.pop()
-                    if not left:
-                        callbacks.done()
-            elif type(callbacks) is list:
-                for cb in callbacks:
-                    cb(ref)
-            else:
-                callbacks(ref)
-        now = self.kernel.now
-        task_id = task.task_id
-        task.state = FINISHED
-        task.ran = (task.ran, now)
-        if task_id in self.task_table:  # its row is itself (unless the table evicted it)
-            self.finished_order.append(task_id)
-        task.returns = ()
-        task.args = None  # type: ignore[assignment]
-        running = self.running
-        del running[task_id]
-        node = task.node
-        queues = self.scheduler.queues
-        key = task.opts.sched_key  # the default strategy: `simple` options
-        queue = queues.get(key)
-        if queue and not task.gpu_shares and not task.cpu_released:
+                self._task_returned(task, result)
+                return
+            # The fast end: `_task_returned`, `_end` and `_hand_over_or_release` in one, for a
+            # task of `simple` options that returned one immutable scalar on the head node,
+            # submitted by the driver, in a session without a trace or held file locks. The
+            # task is its own state-API row, with its node kept and its returns dropped so the
+            # row holds no value (the general path makes an `EndedTask`).
+            ref = task.returns[0]  # made with it, numbered as the task
+            # `ref.resolve(READY, result)`, written out.
+            ref.state = READY
+            ref.stored = result
+            ref.task = None
+            callbacks = ref.callbacks
+            if callbacks is not None:
+                ref.callbacks = None
+                if type(callbacks) is Waiter:  # one get or wait blocked on it: count it off
+                    left = callbacks.left
+                    if left:
+                        left.pop()
+                        if not left:
+                            callbacks.done()
+                elif type(callbacks) is list:
+                    for cb in callbacks:
+                        cb(ref)
+                else:
+                    callbacks(ref)
+            now = kernel.now
+            task_id = task.task_id
+            task.state = FINISHED
+            task.ran = (task.ran, now)
+            if task_id in self.task_table:  # its row is itself (unless the table evicted it)
+                self.finished_order.append(task_id)
+            task.returns = ()
+            task.args = None  # type: ignore[assignment]
+            del running[task_id]
+            node = task.node  # read again: the callbacks ran code
+            key = task.opts.sched_key  # the default strategy: `simple` options
+            queue = queues.get(key)
+            if not queue or task.gpu_shares or task.cpu_released:
+                self.release_resources(task)
+                task.node = node  # the row shows where it ran
+                self.scheduler.dispatch()
+                return
             nxt = queue.popleft()  # its worker and resources go to the next of its class
             if not queue:
                 del queues[key]
             nxt.pool = task.pool
-            if nxt.env is None and not self.faults.on_start and not self.jitter:
-                # `_start_task` written out for the next one: same node, no GPUs (its class
-                # has none), no env_vars (its env is None until it starts, unless they ride
-                # there), fault hook, jitter or trace; its worker is this one.
-                nxt.node = node
-                nxt.state = RUNNING
-                nxt.ran = now
-                nxt.env = self._driver_cuda
-                running[nxt.task_id] = nxt
-                return nxt  # started: `_run_task` runs it on this worker next
-            self._start_task(nxt, node, here=True)
-            return None
-        self.release_resources(task)
-        task.node = node  # the row shows where it ran
-        self.scheduler.dispatch()
-        return None
+            if nxt.env is not None or self.faults.on_start or self.jitter:
+                self._start_task(nxt, node, here=True)
+                return
+            # `_start_task` written out for the next one: same node, no GPUs (its class has
+            # none), no env_vars (its env is None until it starts, unless they ride there),
+            # fault hook, jitter or trace; and this worker runs it next (the kernel's worker
+            # loop, written out).
+            nxt.node = node
+            nxt.state = RUNNING
+            nxt.ran = now
+            nxt.env = self._driver_cuda
+            running[nxt.task_id] = nxt
+            nxt.glet = task.glet
+            task.glet = None
+            kernel.current = task = nxt
 
     def _task_returned(self, task: Task, result: Any) -> None:
         returns = task.returns

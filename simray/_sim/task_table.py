@@ -55,6 +55,6 @@ class TaskTable:
 def finished_row(unit: Any) -> bool:
     """Whether a state-API row is of a unit that finished (Ray's first tier to evict)."""
     kind = type(unit)
-    if kind is Task:  # a finished task that is its own row (`_end_simple`)
+    if kind is Task:  # a finished task that is its own row (the fast end of `_run_task`)
         return unit.state == FINISHED and not unit.returns
     return (kind is EndedTask or kind is EndedCall) and unit.error is None
