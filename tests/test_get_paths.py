@@ -8,6 +8,7 @@ Each program runs with and without a trace, and its outcome is checked against w
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,5 +78,24 @@ def test_get_of_refs_all_pending_and_plain_reads_each_value():
         refs = [make.remote("scalar", i, (i % 4) * 0.25) for i in range(300)]
         assert simray.get(refs) == [i * 1.5 for i in range(300)]
         assert simray.get(refs[:5]) == [0.0, 1.5, 3.0, 4.5, 6.0]
+    finally:
+        simray.shutdown()
+
+
+def test_get_after_a_timed_out_get_and_with_repeated_refs():
+    """A get that does not wait (timeout 0, a failed ref) or times out leaves its waiter on the
+    pending refs; it must wake no one, and later gets see every value, repeats included."""
+    simray.init(num_cpus=1, _latency=0)
+    try:
+        refs = [make.remote("scalar", i, 1.0) for i in range(4)]
+        with pytest.raises(simray.exceptions.GetTimeoutError):
+            simray.get(refs, timeout=0)
+        with pytest.raises(simray.exceptions.GetTimeoutError):
+            simray.get(refs, timeout=1.5)  # the first task ends at 1.0, the second at 2.0
+        failed = make.remote("fail", 9, 0.0)
+        with pytest.raises(simray.exceptions.RayTaskError):
+            simray.get([failed, *refs])
+        assert simray.get([refs[3], refs[3], refs[1]]) == [4.5, 4.5, 1.5]
+        assert simray.get(refs) == [0.0, 1.5, 3.0, 4.5]
     finally:
         simray.shutdown()

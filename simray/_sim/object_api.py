@@ -81,13 +81,16 @@ class ObjectAPI:
     _puts: _ids.PutCounts | None = None  # per-unit put counts, made at the first put
 
     def wait_refs(
-        self, pending: list[SimRef], need: int, stop_on_error: bool, timeout: float | None
+        self,
+        pending: list[SimRef],
+        need: int,
+        stop_on_error: bool,
+        timeout: float | None,
     ) -> Waiter | None:
         """Block the current unit until `need` refs resolve: the waiter (true) when they did,
         None if the timeout came first."""
         kernel = self.kernel
-        unit = kernel.current
-        waiter = Waiter(kernel, unit, need, stop_on_error)
+        waiter = Waiter(kernel, kernel.current, need, stop_on_error)
         for ref in pending:
             if ref.callbacks is None and ref.state == PENDING:
                 ref.callbacks = waiter  # `on_ready` for the common case, without the call
@@ -95,6 +98,13 @@ class ObjectAPI:
             ref.on_ready(waiter)
             if not waiter.active:
                 return waiter
+        return self._block_on(waiter, pending, timeout)
+
+    def _block_on(self, waiter: Waiter, refs: list[SimRef], timeout: float | None) -> Any:
+        """Block the current unit until `waiter`, on `refs`, wakes it: the waiter, or None if
+        the timeout came first. A task gives its CPU back meanwhile."""
+        kernel = self.kernel
+        unit = waiter.unit
         if timeout is not None:
             kernel.wake_at(kernel.now + timeout, unit, _TIMED_OUT)
         task = unit if type(unit) is Task else None
@@ -106,7 +116,7 @@ class ObjectAPI:
                 task.pool.shift_cpu(cpu)
                 self.scheduler.dispatch()
         try:
-            result = kernel.block(("objects", pending))
+            result = kernel.block(("objects", refs))
         finally:
             waiter.active = False
             if task is not None and task.cpu_released:
@@ -159,42 +169,58 @@ class ObjectAPI:
                 f"Invalid type of object refs, {type(refs)}, is given. 'object_refs' must "
                 "either be an ObjectRef or a list of ObjectRefs. "
             )
-        pending = []
+        # One pass over the refs finds the failed and settled ones and puts the waiter on
+        # each pending one as it is met (as `wait_refs` would, in a second pass); if the get
+        # then does not wait, the waiter is let go (inactive, it wakes no one).
+        kernel = self.kernel
+        waiter = Waiter(kernel, kernel.current, 0, True)  # its count is set once known
+        settled = 0  # refs ready or failed already
         failed = False
         for ref in refs:
             if type(ref) is not SimRef:
+                waiter.active = False
                 if type(ref) is ObjectRef:  # rebuilt from an id: get what it names
                     adopted = self._adopt_all(refs)
                     return self.get(adopted[0] if single else adopted, timeout)
                 not_a_ref("get", ref)
-            state = ref.state
-            if state == PENDING:
-                pending.append(ref)
-            elif state == FAILED:
-                failed = True
-        waiter = None
-        if pending and not failed:
-            if timeout is not None and timeout <= 0:
-                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
-            waiter = self.wait_refs(pending, len(pending), True, timeout)
-            if waiter is None:
-                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
-        if waiter is not None and waiter.plain and len(pending) == len(refs):
-            # Every ref was pending and then resolved inline to a ready immutable scalar that
-            # no fault can take back (see `Waiter`): the values are the stored ones as they are.
-            values = [ref.stored for ref in refs]
+            if ref.state == PENDING:
+                if ref.callbacks is None:
+                    ref.callbacks = waiter  # `on_ready` for the common case, without the call
+                else:
+                    ref.on_ready(waiter)
+            else:
+                settled += 1
+                if ref.state == FAILED:
+                    failed = True
+        if failed or settled == len(refs):
+            waiter.active = False
         else:
-            # Values in order; `_read` copies a pickled one out and raises the first failure.
-            values = [
-                ref.stored
-                if ref.state == READY and type(ref.stored) is not Packed
-                else _read(ref, refs)
-                for ref in refs
-            ]
+            waiter.left = [None] * (len(refs) - settled)
+            if timeout is not None and timeout <= 0:
+                waiter.active = False
+                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
+            if self._block_on(waiter, refs, timeout) is None:
+                raise exc.GetTimeoutError("Get timed out: some object(s) not ready.")
+            if waiter.plain and not settled:
+                # Every ref was pending and then resolved inline to a ready immutable scalar
+                # that no fault can take back (see `Waiter`): the values are the stored ones.
+                values = [ref.stored for ref in refs]
+                return values[0] if single else values
+        # Values in order; `_read` copies a pickled one out and raises the first failure.
+        values = [
+            ref.stored
+            if ref.state == READY and type(ref.stored) is not Packed
+            else _read(ref, refs)
+            for ref in refs
+        ]
         return values[0] if single else values
 
     def wait(
-        self, refs: list[Any], num_returns: int, timeout: float | None, fetch_local: bool
+        self,
+        refs: list[Any],
+        num_returns: int,
+        timeout: float | None,
+        fetch_local: bool,
     ) -> tuple[list[Any], list[Any]]:
         for ref in refs:
             if type(ref) is not SimRef:
