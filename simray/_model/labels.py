@@ -12,11 +12,12 @@ from typing import Any
 
 NODE_ID_KEY = "ray.io/node-id"  # the one label Ray 2.60 sets on every node by default
 
-# Kubernetes label syntax, as Ray's `ray/_private/label_utils.py` spells it.
+# Kubernetes label syntax, as Ray's `ray/_private/label_utils.py` spells it. Patterns, compiled
+# (and cached by `re`) when a label is first checked: `import simray` compiles none (~0.4 ms).
 _LABEL = r"([a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?)"
-_LABEL_REGEX = re.compile(_LABEL)
+_LABEL_REGEX = _LABEL
 _PREFIX_REGEX = rf"^({_LABEL}?(\.{_LABEL}?)*)$"
-_SELECTOR_REGEX = re.compile(rf"^!?(?:in)?\({_LABEL}(?:, ?{_LABEL})*\)$|^!?{_LABEL}$")
+_SELECTOR_REGEX = rf"^!?(?:in)?\({_LABEL}(?:, ?{_LABEL})*\)$|^!?{_LABEL}$"
 _SYNTAX = (
     "Value must be 63 chars or less beginning and ending "
     "with an alphanumeric character ([a-z0-9A-Z]) with dashes (-), underscores (_),"
