@@ -143,10 +143,11 @@ def test_builtin_digests_are_hashlibs(data, size, salt):
 def test_exec_of_init_and_shutdown_leaves_unneeded_modules_unloaded(tmp_path):
     """`simray exec` of a script that only starts and stops a sim session loads none of the
     modules it has no use for (each costs start-up CPU): the argparse parser, runpy.run_path's
-    pkgutil, importlib.abc, OpenSSL's hashlib, the state API, simray.cluster, traceback, json."""
+    pkgutil, importlib.abc, OpenSSL's hashlib, the state API, simray.cluster, traceback, json,
+    pickle.py (the C unpickler serves until a value is copied)."""
     unneeded = (
         "argparse", "pkgutil", "importlib.abc", "hashlib", "_hashlib", "simray._sim.state",
-        "simray.cluster", "simray.util.accelerators", "traceback", "json", "ctypes",
+        "simray.cluster", "simray.util.accelerators", "traceback", "json", "ctypes", "pickle",
     )  # fmt: skip
     script = tmp_path / "init_shutdown.py"
     script.write_text(

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import functools
 import io
-import pickle
 from collections import ChainMap
 from typing import Any
+
+try:  # the C unpickler, which pickle.Unpickler is; pickle.py itself costs ~3 ms of start-up
+    from _pickle import Unpickler
+except ImportError:  # pragma: no cover - an interpreter without pickle's C accelerator
+    from pickle import Unpickler
 
 from simray import _ids
 from simray._actor import ActorHandle
@@ -156,6 +160,8 @@ def unregister_reducer(cls: type) -> None:
 @functools.cache
 def _ref_keeping_pickler() -> type:
     """A cloudpickle Pickler that keeps refs by identity; cloudpickle loads on the first copy."""
+    import pickle
+
     import cloudpickle
 
     class RefKeepingPickler(cloudpickle.Pickler):
@@ -175,7 +181,7 @@ def _ref_keeping_pickler() -> type:
     return RefKeepingPickler
 
 
-class _RefKeepingUnpickler(pickle.Unpickler):
+class _RefKeepingUnpickler(Unpickler):
     def __init__(self, file: io.BytesIO, refs: list[ObjectRef]):
         super().__init__(file)
         self._refs = refs
