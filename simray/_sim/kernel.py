@@ -373,7 +373,9 @@ class Kernel:
         unit.blocked_on = None
         unit.wake_token += 1
         unit.glet = None
-        if glet is not None and not glet.dead and glet is not getcurrent():
+        if glet is None:
+            self._unspawn(unit)
+        elif not glet.dead and glet is not getcurrent():
             me = self.current
             glet.parent = getcurrent()  # so the dying greenlet returns here, not to the hub
             self.current = unit
@@ -381,6 +383,19 @@ class Kernel:
                 glet.throw(GreenletExit)
             finally:
                 self.current = me
+
+    def _unspawn(self, unit: Unit) -> None:
+        """A unit spawned but not started yet never starts: its start leaves the ready queue
+        (or the hand-over of a finishing worker). Without this a forced end of a task placed
+        but not started ran its body later, its arguments already dropped."""
+        handoff = self.handoff
+        if handoff is not None and handoff[0] is unit:
+            self.handoff = None
+        start = self._start_cb
+        for entry in self._ready:
+            if entry[0] is start and entry[1][0] is unit:
+                self._ready.remove(entry)
+                return
 
     # -- the hub ----------------------------------------------------------------------------
     def _run(self) -> None:
