@@ -272,9 +272,11 @@ class Worker:
             self.flush_releases()  # the work's refs are gone with its frame
 
     def quit(self) -> None:
-        """End the process as an actor that exited: atexit handlers run, output is flushed."""
+        """End the process as an actor that exited, as Ray's worker does: the instance goes
+        first (its `__del__` runs), then the atexit handlers; output is flushed."""
         import atexit
 
+        self.actor = None
         atexit._run_exitfuncs()
         _flush()
         os._exit(0)
@@ -577,7 +579,7 @@ class Worker:
         """`__ray_terminate__`: answer the call, then leave (an intended exit)."""
         self.finish(("cdone", call_id, [("v", None)]))
         self.send(("exiting", "terminate"))
-        os._exit(0)
+        self.quit()
 
 
 class WorkerSession:

@@ -19,6 +19,12 @@ _EXITED = (
 )
 
 
+_KILLED_WORKER = (
+    "The actor is dead because its worker process has died. Worker exit type: "
+    "INTENDED_SYSTEM_EXIT Worker exit detail: Worker exits because the actor is killed. "
+)
+
+
 class ActorRecord:
     """What a backend keeps of one actor: where it lives, what it holds, its mailbox of calls
     and its fate. Backends add what running it takes (a process, an event loop)."""
@@ -140,15 +146,22 @@ class NamedActors:
         return actor.weak_handle()
 
 
-def killed(actor: Any) -> exc.ActorDiedError:
-    """What calls of an actor ended by `ray.kill` raise."""
+def killed(actor: Any, pid: int = 0, restart_allowed: bool = False) -> exc.ActorDiedError:
+    """What calls of an actor ended by `ray.kill` raise (Ray names its pid once it had one).
+    With `no_restart=False` and no restart left, Ray's GCS hears of it as a worker's death."""
     return exc.ActorDiedError(
         class_name=actor.opts.class_name,
         actor_id=actor.hex(),
+        pid=pid if actor.node is not None else 0,
         namespace=actor.namespace,
         ip=actor.node.ip if actor.node else "",
-        reason="it was killed by `ray.kill`",
+        error_message=(_KILLED_WORKER if restart_allowed else "")
+        + "The actor is dead because it was killed by `ray.kill`.",
     )
+
+
+# What an in-flight call of an actor killed to restart (`ray.kill(no_restart=False)`) is told.
+KILLED_IN_FLIGHT = "RpcError: RPC error: Socket closed rpc_code: 14"
 
 
 def out_of_scope(actor: Any, pid: int = 0) -> exc.ActorDiedError:
@@ -186,14 +199,15 @@ def exited_while_busy(actor: Any) -> exc.ActorUnavailableError:
     )
 
 
-def terminated(actor: Any) -> exc.ActorDiedError:
+def terminated(actor: Any, pid: int = 0) -> exc.ActorDiedError:
     """Calls after the actor's process ended by request (`__ray_terminate__`, an exit)."""
     return exc.ActorDiedError(
         class_name=actor.opts.class_name,
         actor_id=actor.hex(),
+        pid=pid,
         namespace=actor.namespace,
         ip=actor.node.ip,
-        error_message=_EXITED + "exit_actor() is called.",
+        error_message=_EXITED + "Worker exits with an exit code 0. exit_actor() is called.",
     )
 
 

@@ -1,11 +1,45 @@
-"""`atexit` inside sim actors: each actor is its own simulated worker process, so a handler
-that an actor registers runs when that actor's process ends, not at the driver's exit.
+"""The end of a sim actor's process. Each actor is its own simulated worker process, so a
+handler that an actor registers with `atexit` runs when that actor's process ends, not at the
+driver's exit; and how the process ends decides what of it runs (Ray 2.60, by experiment): a
+graceful end (`exit_actor`, `__ray_terminate__`, out of scope) deletes the instance, so its
+`__del__` runs, then the atexit handlers, both printing as the actor; a kill (`ray.kill`,
+SIGKILL, `os._exit`) runs neither.
 """
 
 from __future__ import annotations
 
 import atexit
 from typing import Any
+
+from simray._sim.kernel import Unit
+
+
+class _ActorProcess(Unit):
+    """Stands for an actor's process while its end runs outside the actor's own units (its last
+    handle went in the driver): what `__del__` and atexit handlers print carries its prefix."""
+
+    __slots__ = ("actor",)
+
+    def __init__(self, actor: Any):
+        super().__init__()
+        self.actor = actor
+
+
+def _no_del(self: Any) -> None:
+    """A killed process runs no finalizer."""
+
+
+def _without_finalizer(instance: Any) -> None:
+    """Make `instance`'s own `__del__` a no-op (its class swapped for a subclass without one),
+    so dropping it frees what it holds (handles, refs, as the dead process's do) silently."""
+    cls = type(instance)
+    if getattr(cls, "__del__", None) is None:
+        return
+    try:
+        quiet = type(cls.__name__, (cls,), {"__slots__": (), "__del__": _no_del})
+        instance.__class__ = quiet
+    except Exception:  # noqa: BLE001 - a class that cannot be subclassed keeps its __del__
+        pass
 
 
 class ActorAtexit:
@@ -15,16 +49,36 @@ class ActorAtexit:
         self.kernel = kernel
         self._saved: tuple[Any, Any] | None = None  # the real register and unregister
 
-    def run(self, actor: Any) -> None:
-        """Run the actor's atexit handlers, last registered first, as the interpreter does."""
+    def process_ends(self, actor: Any, graceful: bool) -> None:
+        """The actor's process ends: gracefully, its instance is deleted (`__del__` runs unless
+        something else holds it) and then its atexit handlers run, last registered first, as
+        the interpreter does; else (killed) neither runs and the instance is dropped quietly."""
         handlers, actor.atexit = actor.atexit, []
-        for fn, args, kwargs in reversed(handlers):
-            try:
-                fn(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - the interpreter reports and goes on
-                import traceback
+        if not graceful:
+            if actor.instance is not None:
+                _without_finalizer(actor.instance)
+                actor.instance = None
+            return
+        kernel = self.kernel
+        current = kernel.current
+        own = (
+            getattr(current, "actor", None) is actor
+            or getattr(getattr(current, "opts", None), "actor", None) is actor
+        )
+        if not own:
+            kernel.current = _ActorProcess(actor)
+        try:
+            actor.instance = None
+            for fn, args, kwargs in reversed(handlers):
+                try:
+                    fn(*args, **kwargs)
+                except Exception:  # noqa: BLE001 - the interpreter reports and goes on
+                    import traceback
 
-                traceback.print_exc()
+                    traceback.print_exc()
+        finally:
+            if not own:
+                kernel.current = current
 
     def install(self) -> None:
         """`atexit.register` inside an actor registers with that actor's simulated process."""

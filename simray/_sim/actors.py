@@ -40,6 +40,9 @@ from simray._sim.objects import (
 )
 from simray._sim.tasks import RUNNING
 
+# How a call ended its actor's process (see `Actors._process_exit`).
+_EXIT_ACTOR, _KILLED, _SYS_EXIT = 0, 1, 2
+
 
 class _CreationOptions:
     """The options of an actor's creation task."""
@@ -337,13 +340,27 @@ class Actors:
         except (GreenletExit, LivelockInterrupt):
             raise
         except ActorExit:
-            self._exit(call)
-        except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits
-            self.backend.faults.crash_actor_call(call)
+            ending = _EXIT_ACTOR
+        except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
+            ending = _KILLED
+        except SystemExit:  # sys.exit: the actor's process exits as Python does
+            ending = _SYS_EXIT
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
+            return
         else:
             self._call_done(call, result=result)
+            return
+        self._process_exit(call, ending)
+
+    def _process_exit(self, call: ActorCall, ending: int) -> None:
+        """`call` ended its actor's process. Called once the exception that said so is gone:
+        its traceback held the method's frame, whose `self` would keep `__del__` from running
+        before the atexit handlers (Ray's worker finishes the task, then exits)."""
+        if ending == _EXIT_ACTOR:
+            self._exit(call)
+        else:
+            self.backend.faults.crash_actor_call(call, graceful=ending == _SYS_EXIT)
 
     def _call_done(
         self, call: ActorCall, result: Any = None, error: BaseException | None = None
@@ -450,10 +467,8 @@ class Actors:
                 # once the constructor runs (it ends there) or has returned (it exits).
                 actor.recheck_scope = True
                 return
-        if actor.state == ALIVE:
-            self.atexit_hook.run(actor)
         actor.never_started = actor.state != ALIVE
-        self.die(actor, ends.out_of_scope(actor, pid=SIM_PID))
+        self.die(actor, ends.out_of_scope(actor, pid=SIM_PID), graceful=actor.state == ALIVE)
 
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
@@ -502,13 +517,18 @@ class Actors:
             # asyncio's task would keep it as the coroutine's failure: the driver gets it.
             self.kernel.livelocked(interrupt)
         except exc.AsyncioActorExit:
-            self._exit(call)
-        except (WorkerExit, SystemExit):  # os._exit or sys.exit: the actor's process exits
-            self.backend.faults.crash_actor_call(call)
+            ending = _EXIT_ACTOR
+        except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
+            ending = _KILLED
+        except SystemExit:  # sys.exit: the actor's process exits as Python does
+            ending = _SYS_EXIT
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
+            return
         else:
             self._call_done(call, result=result)
+            return
+        self._process_exit(call, ending)
 
     # -- death -------------------------------------------------------------------------------
     def _exit(self, call: ActorCall) -> None:
@@ -535,33 +555,34 @@ class Actors:
     def _graceful_death(self, actor: SimActor, error: BaseException) -> None:
         """The worker process ends by itself: atexit handlers run, the name stays taken while a
         handle lives (as in Ray)."""
-        self.atexit_hook.run(actor)
-        self.die(actor, error, release_name=False)
+        self.die(actor, error, release_name=False, graceful=True)
 
     def _terminate(self, call: ActorCall) -> None:
         actor = call.actor
         actor.running.pop(call, None)
         for ref in call.returns:
             ref.resolve(READY, None)
-        self.atexit_hook.run(actor)
-        self.die(
-            actor,
-            release_name=False,
-            error=ends.terminated(actor),
-        )
+        self.die(actor, ends.terminated(actor), release_name=False, graceful=True)
 
     def kill(self, actor: SimActor) -> None:
         if actor.state == DEAD:
             return
         self.die(actor, ends.killed(actor))
 
-    def die(self, actor: SimActor, error: BaseException, release_name: bool = True) -> None:
-        """The actor dies with `error`: its calls fail with it (faults and groups use it)."""
+    def die(
+        self,
+        actor: SimActor,
+        error: BaseException,
+        release_name: bool = True,
+        graceful: bool = False,
+    ) -> None:
+        """The actor dies with `error`: its calls fail with it (faults and groups use it). A
+        graceful end runs its `__del__` and atexit handlers; a kill or a crash runs neither."""
         actor.state = DEAD
         actor.death = error
         actor.on_unreferenced = None
         # Its process is gone: what its instance held (handles of other actors, refs) goes too.
-        actor.instance = None
+        self.atexit_hook.process_ends(actor, graceful)
         self.backend.recorder.record("actor_died", actor=actor.actor_id)
         if release_name:
             self.names.release(actor)

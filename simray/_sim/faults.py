@@ -169,8 +169,8 @@ class Faults:
                 return None  # the worker exists
             if sig not in (signal.SIGKILL, signal.SIGTERM):
                 return None  # Ray's workers ignore other signals here; simray does too
-            if target is kernel.current:
-                raise WorkerExit(-sig)
+            if target is kernel.current or target is pids.actor_of(kernel.current):
+                raise WorkerExit(-sig)  # its own process: the caller goes with it
             kernel.call_soon(lambda _: self.killed(target, sig))
             return None
 
@@ -274,11 +274,14 @@ class Faults:
         ref.stored = exc.ObjectLostError(ref.hex(), None, "")
 
     # -- actors ----------------------------------------------------------------------------------
-    def actor_process_died(self, actor: SimActor, detail: str) -> None:
-        """The actor's worker process died: restart it if it may, else it is dead."""
+    def actor_process_died(self, actor: SimActor, detail: str, graceful: bool = False) -> None:
+        """The actor's worker process died: restart it if it may, else it is dead. A process
+        that exits by itself (`sys.exit`) runs its `__del__` and atexit handlers; a killed or
+        crashed one (`os._exit`, a signal, its node's death) runs neither."""
         backend = self.backend
         actors = backend.actors
         backend.recorder.record("actor_process_died", actor=actor.actor_id, detail=detail)
+        actors.atexit_hook.process_ends(actor, graceful)
         can_restart = ends.may_restart(actor)
         current = self.kernel.current
         in_flight = list(actor.running)
@@ -309,6 +312,10 @@ class Faults:
         actors.restart(actor)
         backend.scheduler.dispatch()
 
-    def crash_actor_call(self, call: ActorCall) -> None:
+    def crash_actor_call(self, call: ActorCall, graceful: bool = False) -> None:
+        """`call` ended its actor's process: `os._exit` or a signal to itself, or (graceful)
+        `sys.exit`."""
         if call.actor.state != DEAD:
-            self.actor_process_died(call.actor, "the worker process exited (os._exit)")
+            self.actor_process_died(
+                call.actor, "the worker process exited (os._exit)", graceful=graceful
+            )

@@ -1,0 +1,157 @@
+"""What of a sim actor runs when its process ends, as in Ray 2.60 (conformance 200 shows it
+against Ray; exp. for sys.exit/os._exit/SIGKILL): a graceful end (`exit_actor`,
+`__ray_terminate__`, out of scope, `sys.exit` in a method) deletes the instance, so `__del__`
+runs, then the atexit handlers, last first, printed as the actor; a kill (`ray.kill`, SIGKILL,
+`os._exit`, a restart after a crash) runs neither, yet what the instance held is freed."""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+import signal
+import sys
+import weakref
+
+import pytest
+
+import simray
+from simray.exceptions import ActorDiedError, RayActorError
+
+ENDED: list[str] = []
+INSTANCES: weakref.WeakSet = weakref.WeakSet()  # live actor instances, held by nothing here
+
+
+def _alive(tag: str) -> int:
+    """How many instances tagged `tag` are still in memory (other tests' sessions may keep
+    theirs until collected)."""
+    gc.collect()
+    return sum(1 for i in list(INSTANCES) if i.tag == tag)
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    ENDED.clear()
+    yield
+    ENDED.clear()
+
+
+class _Base:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        INSTANCES.add(self)
+        atexit.register(ENDED.append, f"first handler {tag}")
+        atexit.register(ENDED.append, f"second handler {tag}")
+
+    def ping(self) -> str:
+        return self.tag
+
+    def leave(self) -> None:
+        simray.actor.exit_actor()
+
+    def end(self, how: str) -> str:
+        if how == "os._exit":
+            os._exit(0)
+        if how == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if how == "sys.exit":
+            sys.exit(0)
+        return "still here"
+
+    def __del__(self) -> None:
+        ENDED.append(f"__del__ {self.tag}")
+
+
+Res = simray.remote(num_cpus=0)(_Base)
+
+
+@simray.remote(num_cpus=0)
+class Slotted:
+    __slots__ = ("tag", "__weakref__")
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        INSTANCES.add(self)
+
+    def ping(self) -> str:
+        return self.tag
+
+    def __del__(self) -> None:
+        ENDED.append(f"__del__ {self.tag}")
+
+
+def _graceful(tag: str) -> list[str]:
+    return [f"__del__ {tag}", f"second handler {tag}", f"first handler {tag}"]
+
+
+def test_ray_kill_runs_neither_del_nor_atexit_but_frees_the_instance():
+    simray.init(num_cpus=1)
+    for cls in (Res, Slotted):  # __slots__: the instance's class still changes
+        a = cls.remote("killed")
+        simray.get(a.ping.remote())
+        simray.kill(a)
+        with pytest.raises(ActorDiedError, match="killed by `ray.kill`"):
+            simray.get(a.ping.remote())
+        assert _alive("killed") == 0  # what it held went with its process
+        assert ENDED == []
+
+
+@pytest.mark.parametrize("how", ["exit_actor", "__ray_terminate__", "out of scope", "sys.exit"])
+def test_graceful_ends_delete_the_instance_then_run_the_handlers(how, capsys):
+    simray.init(num_cpus=1)
+    a = Res.remote(how)
+    simray.get(a.ping.remote())
+    if how == "exit_actor":
+        with pytest.raises(ActorDiedError):
+            simray.get(a.leave.remote())
+    elif how == "__ray_terminate__":
+        simray.get(a.__ray_terminate__.remote())
+    elif how == "sys.exit":
+        with pytest.raises(RayActorError):
+            simray.get(a.end.remote("sys.exit"))
+    else:
+        del a
+        simray.get(Res.remote("other").ping.remote())  # the driver yields: the end runs
+    assert ENDED[:3] == _graceful(how)
+
+
+@pytest.mark.parametrize("how", ["os._exit", "sigkill"])
+def test_a_process_killed_from_inside_runs_nothing_and_its_call_fails(how):
+    simray.init(num_cpus=1)
+    a = Res.remote(how)
+    simray.get(a.ping.remote())
+    with pytest.raises(ActorDiedError):  # SIGKILL of its own pid: the call does not return
+        simray.get(a.end.remote(how))
+    assert _alive(how) == 0
+    assert ENDED == []
+
+
+def test_a_restart_after_a_crash_does_not_finalize_the_old_instance():
+    simray.init(num_cpus=1)
+    a = Res.options(max_restarts=1).remote("restarted")
+    simray.get(a.ping.remote())
+    with pytest.raises(RayActorError):
+        simray.get(a.end.remote("os._exit"))
+    assert simray.get(a.ping.remote()) == "restarted"  # the new incarnation
+    assert _alive("restarted") == 1
+    assert ENDED == []
+
+
+def test_an_out_of_scope_end_prints_with_the_actors_prefix(capsys):
+    @simray.remote(num_cpus=0)
+    class Printer:
+        def ping(self) -> int:
+            return 1
+
+        def __del__(self) -> None:
+            print("deleted")
+
+    simray.init(num_cpus=1)
+    p = Printer.remote()
+    simray.get(p.ping.remote())
+    del p
+    simray.get(Res.remote("other").ping.remote())
+    simray.shutdown()
+    out = capsys.readouterr().out
+    assert "(Printer pid=" in out
+    assert out.rstrip().endswith("deleted")
