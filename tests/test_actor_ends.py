@@ -155,3 +155,22 @@ def test_an_out_of_scope_end_prints_with_the_actors_prefix(capsys):
     out = capsys.readouterr().out
     assert "(Printer pid=" in out
     assert out.rstrip().endswith("deleted")
+
+
+@pytest.mark.parametrize("cpus", [0, 1])
+def test_a_constructor_that_raises_with_explicit_cpus_fails_its_callers(cpus):
+    # With num_cpus given, the actor keeps what its creation task was placed with; a raising
+    # constructor made the task's end read a node it no longer had (AttributeError).
+    @simray.remote(num_cpus=cpus)
+    class Broken:
+        def __init__(self) -> None:
+            raise ValueError("no")
+
+        def ping(self) -> int:
+            return 1
+
+    simray.init(num_cpus=1)
+    for _ in range(2):
+        with pytest.raises(ActorDiedError, match="error raised in its creation task"):
+            simray.get(Broken.remote().ping.remote())
+    assert simray.available_resources()["CPU"] == 1.0

@@ -90,7 +90,7 @@ def _ray_available() -> bool:
 
 # Programs that call ray.util.state: real Ray serves it from its dashboard (ray[default]); the
 # others run real Ray with the dashboard off, which spares each start-up its head modules.
-NEEDS_DASHBOARD = {"71_list_objects"}
+NEEDS_DASHBOARD = {"71_list_objects", "201_actor_death_cause"}
 
 # Programs that print the autoscaler monitor's `(autoscaler +Ns)` notices about infeasible
 # requests (the monitor's only output on a one-node cluster): the others run real Ray without

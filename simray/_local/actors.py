@@ -424,10 +424,19 @@ class Actors:
                 self._fail(call, exc.TaskCancelledError(call.hex()))
 
     # -- death -------------------------------------------------------------------------------
-    def kill(self, actor: LocalActor) -> None:
+    def kill(self, actor: LocalActor, no_restart: bool = True) -> None:
+        """`ray.kill`: the actor's process is killed; with `no_restart=False` it restarts as
+        after a crash while `max_restarts` lasts."""
         if actor.state == DEAD:
             return
-        self._die(actor, ends.killed(actor))
+        if not no_restart and actor.state == ALIVE and ends.may_restart(actor):
+            proc, actor.proc = actor.proc, None
+            if proc is not None:
+                self.b.procs.kill(proc)
+            self.process_lost(actor, ends.KILLED_IN_FLIGHT)
+            return
+        pid = actor.proc.pid if actor.proc is not None else 0
+        self._die(actor, ends.killed(actor, pid=pid, restart_allowed=not no_restart))
 
     def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
         actor.state = DEAD

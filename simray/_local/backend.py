@@ -230,7 +230,7 @@ class LocalBackend(Tasks, ObjectAPI, WorkerRequests):
 
     def kill(self, handle: Any, no_restart: bool) -> None:
         with self.lock:
-            self.actors.kill(handle._actor)
+            self.actors.kill(handle._actor, no_restart)
 
     def get_actor(self, name: str, namespace: str | None) -> Any:
         with self.lock:

@@ -115,13 +115,20 @@ class Actors:
             actor.node = task.node
             actor.pool = task.pool
             actor.env = task.env
-            if opts.lifetime_demand == opts.placement_demand:
+            node = task.node
+            kept = opts.lifetime_demand == opts.placement_demand
+            if kept:
                 # The actor keeps what its creation task was placed with, for its whole life.
                 actor.holds = dict(opts.lifetime_demand)
                 actor.gpu_shares, task.gpu_shares = task.gpu_shares, []
                 task.node = None
             try:
                 actor.instance = cls(*a, **k)
+            except Exception:
+                if kept:  # the constructor failed: its task ends as a failed task, on its node
+                    task.node, task.gpu_shares = node, actor.gpu_shares
+                    actor.holds, actor.gpu_shares = {}, []
+                raise
             finally:
                 pids.unbind(task)
 
@@ -562,12 +569,17 @@ class Actors:
         actor.running.pop(call, None)
         for ref in call.returns:
             ref.resolve(READY, None)
-        self.die(actor, ends.terminated(actor), release_name=False, graceful=True)
+        self.die(actor, ends.terminated(actor, pid=SIM_PID), release_name=False, graceful=True)
 
-    def kill(self, actor: SimActor) -> None:
+    def kill(self, actor: SimActor, no_restart: bool = True) -> None:
+        """`ray.kill`: the actor's process is killed (nothing of it runs); with
+        `no_restart=False` it restarts as after a crash while `max_restarts` lasts."""
         if actor.state == DEAD:
             return
-        self.die(actor, ends.killed(actor))
+        if not no_restart and actor.state == ALIVE and ends.may_restart(actor):
+            self.backend.faults.actor_process_died(actor, ends.KILLED_IN_FLIGHT)
+            return
+        self.die(actor, ends.killed(actor, pid=SIM_PID, restart_allowed=not no_restart))
 
     def die(
         self,

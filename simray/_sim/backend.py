@@ -527,7 +527,7 @@ class SimBackend(
         return self.actors.submit(actor, method, args, kwargs, num_returns, concurrency_group)
 
     def kill(self, handle: Any, no_restart: bool) -> None:
-        self.actors.kill(handle._actor)
+        self.actors.kill(handle._actor, no_restart)
 
     def exit_actor(self) -> None:
         """`ray.actor.exit_actor()`: end the calling actor (raises in the calling method)."""

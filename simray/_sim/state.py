@@ -284,33 +284,57 @@ def actor_row(backend: Any, actor: Any, state: str, pid: int | None) -> dict[str
 
 
 def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
-    """Ray's `death_cause` of a dead actor: its `actor_died_error_context`."""
-    text = str(actor.death)
+    """Ray's `death_cause` of a dead actor: its `creation_task_failure_context` when its
+    constructor raised, else its `actor_died_error_context`, whose error_message is the one
+    line that says why (the error's header and its tab-indented fields are not part of it)."""
+    death = actor.death
+    text = str(death)
+    if getattr(death, "actor_init_failed", False):  # the constructor raised
+        return {"creation_task_failure_context": _creation_failure(death, text)}
+    lines = text.splitlines()
+    if lines and lines[0] == getattr(death, "BASE_ERROR_MSG", None):  # built from a context
+        text = next((ln for ln in lines[1:] if not ln.startswith("\t")), "")
     if "ray.kill" in text:
         reason = "RAY_KILL"
     elif "all references to the actor were removed" in text:
         reason = "OUT_OF_SCOPE"
-        text = "The actor is dead because all references to the actor were removed."
-    elif "exit_actor" in text or "intended" in text.lower():
-        reason = "INTENDED_USER_EXIT"
-    else:
+    else:  # Ray 2.60 says WORKER_DIED for exit_actor() and __ray_terminate__ too
         reason = "WORKER_DIED"
     node = actor.node
-    ip = node.ip if node is not None else backend.scheduler.all_nodes[0].ip
+    never_started = node is None if actor.never_started is None else actor.never_started
     return {
         "actor_died_error_context": {
             "error_message": text,
             "owner_id": JOB_ID_HEX + "ff" * 24,
             "owner_ip_address": backend.scheduler.all_nodes[0].ip,
-            "node_ip_address": ip,
-            "pid": _PID,
+            # Ray's are empty for an actor that never had a process
+            "node_ip_address": node.ip if node is not None else "",
+            "pid": _PID if node is not None else 0,
             "name": actor.opts.name or "",
             "ray_namespace": actor.namespace,
             "class_name": actor.opts.class_name,
             "actor_id": actor.hex(),
             "reason": reason,
-            "never_started": node is None if actor.never_started is None else actor.never_started,
+            "never_started": never_started,
         }
+    }
+
+
+def _creation_failure(death: BaseException, text: str) -> dict[str, Any]:
+    """Ray's `creation_task_failure_context`: the error pickled (base64), its traceback as
+    text, the language."""
+    import base64
+    import pickle
+
+    try:
+        serialized = base64.b64encode(pickle.dumps(death)).decode()
+    except Exception:  # noqa: BLE001 - an error that does not pickle is still reported
+        serialized = ""
+    kind = type(death)
+    return {
+        "serialized_exception": serialized,
+        "formatted_exception_string": f"{kind.__module__}.{kind.__name__}: {text}\n",
+        "language": "PYTHON",
     }
 
 
