@@ -239,8 +239,9 @@ def test_the_same_program_gives_the_same_trace():
 @pytest.mark.parametrize("mode", [None, "explore", "jitter"])
 def test_dropped_between_placement_and_start(mode, monkeypatch):
     """Dropped in the instant its creation was placed but its constructor not yet started (a
-    forced end of such a task ran it later with no arguments): it ends once the constructor
-    returns; the next actor gets the CPU. Hypothesis found it: create, drop, create on 1 CPU."""
+    forced end of such a task ran it later with no arguments, until `Kernel.abandon` withdrew
+    the pending start): it ends there; the next actor gets the CPU. Hypothesis found it:
+    create, drop, create on 1 CPU."""
     if mode == "explore":
         monkeypatch.setenv("SIMRAY_EXPLORE", "1")
     elif mode == "jitter":

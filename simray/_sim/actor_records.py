@@ -33,7 +33,6 @@ class SimActor(ActorRecord):
         self.env: Any = None
         self.init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         self.exiting: BaseException | None = None  # set by exit_actor while calls still run
-        self.recheck_scope = False  # out of scope before its placed constructor started
         self.atexit: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
 
     def label(self) -> str:

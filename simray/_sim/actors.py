@@ -38,7 +38,6 @@ from simray._sim.objects import (
     pack,
     unpack,
 )
-from simray._sim.tasks import RUNNING
 
 # How a call ended its actor's process (see `Actors._process_exit`).
 _EXIT_ACTOR, _KILLED, _SYS_EXIT = 0, 1, 2
@@ -107,9 +106,6 @@ class Actors:
 
         def construct(*a: Any, **k: Any) -> None:
             task = self.kernel.current
-            if actor.recheck_scope:  # dropped while this task was placed but not yet started
-                actor.recheck_scope = False
-                self.kernel.call_soon(self._check_scope, actor)
             pids = self.backend.faults.pids
             pids.bind(task, actor)  # __init__ runs in the actor's process
             actor.node = task.node
@@ -467,13 +463,6 @@ class Actors:
             or actor.live_handle() is not None
         ):
             return
-        creation = actor.creation.task if actor.creation is not None else None
-        if actor.state != ALIVE and creation is not None and creation.state == RUNNING:
-            if creation.glet is None:
-                # Placed, its body not started yet (a forced end cannot stop that): look again
-                # once the constructor runs (it ends there) or has returned (it exits).
-                actor.recheck_scope = True
-                return
         actor.never_started = actor.state != ALIVE
         self.die(actor, ends.out_of_scope(actor, pid=SIM_PID), graceful=actor.state == ALIVE)
 
