@@ -81,6 +81,9 @@ class Kernel:
         # (invariant checks in tests); None in normal runs.
         self._after_event: Callable[[], None] | None = None
         self.hooked = False  # exploration or `after_event` on: `sleep` leaves timers to the hub
+        # Whether asyncio's loop module may be imported (`vtime` watches for its import): no
+        # unit can run an asyncio loop before, so `sleep` need not look for one.
+        self.asyncio_imported = True
         self.closed = False
         # `sleep` is `time.sleep` while the session is up: other threads sleep for real.
         self.thread = _get_ident()
@@ -256,7 +259,8 @@ class Kernel:
         if (
             self._ready
             or self.hooked
-            or "asyncio.events" in _modules
+            or self.asyncio_imported
+            and "asyncio.events" in _modules
             and _modules["asyncio.events"]._get_running_loop() is not None
         ):
             self.sleep_until(until)

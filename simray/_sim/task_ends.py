@@ -49,6 +49,9 @@ class TaskEnds:
         kernel = self.kernel
         running = self.running
         queues = self.scheduler.queues
+        # Neither is replaced while the session lasts (the lock table only grows).
+        lock_table = self.locks.table
+        start_hooks = self.faults.on_start
         while True:
             try:
                 if task.env is not kernel.env_now or task.interrupt:
@@ -86,7 +89,7 @@ class TaskEnds:
                 and node is not None
                 and node.is_head
                 and self.trace is None
-                and not self.locks.table  # (no stream to end: a simple task has none)
+                and not lock_table  # (no stream to end: a simple task has none)
             ):
                 self._task_returned(task, result)
                 return
@@ -135,7 +138,7 @@ class TaskEnds:
             if not queue:
                 del queues[key]
             nxt.pool = task.pool
-            if nxt.env is not None or self.faults.on_start or self.jitter:
+            if nxt.env is not None or start_hooks or self.jitter:
                 self._start_task(nxt, node, here=True)
                 return
             # `_start_task` written out for the next one: same node, no GPUs (its class has

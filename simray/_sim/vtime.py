@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import sys
 import threading
 import time
 from typing import Any
@@ -53,6 +54,7 @@ class VirtualTime:
         self._saved: dict[str, Any] = {}
         self._saved_selector: Any = None
         self._thread = threading.get_ident()  # the simulator's thread: only it is virtual
+        self._watch: _AsyncioWatch | None = None
 
     def sleep(self, seconds: float) -> None:
         """Suspend the current unit for `seconds` of virtual time (it keeps its resources)."""
@@ -94,6 +96,10 @@ class VirtualTime:
 
         kernel.thread = sim_thread
         kernel.real_sleep = real["sleep"]
+        kernel.asyncio_imported = "asyncio.events" in sys.modules
+        if not kernel.asyncio_imported:
+            self._watch = _AsyncioWatch(kernel)
+            sys.meta_path.insert(0, self._watch)
 
         replacements = {
             "time": virtual_time,
@@ -116,6 +122,7 @@ class VirtualTime:
             def select(self, timeout: float | None = None) -> Any:
                 if get_ident() != sim_thread:
                     return super().select(timeout)  # an event loop in a real thread
+                kernel.asyncio_imported = True  # (a loop runs here, however asyncio came in)
                 events = super().select(0)
                 if events or timeout is not None and timeout <= 0:
                     return events
@@ -133,9 +140,27 @@ class VirtualTime:
         global _installed
         if _installed is self:
             _installed = None
+        if self._watch is not None:
+            if self._watch in sys.meta_path:
+                sys.meta_path.remove(self._watch)
+            self._watch = None
         for name, fn in self._saved.items():
             setattr(time, name, fn)
         self._saved.clear()
         if self._saved_selector is not None:
             selectors.DefaultSelector = self._saved_selector  # type: ignore[misc]
             self._saved_selector = None
+
+
+class _AsyncioWatch:
+    """A meta path finder that finds nothing: it tells the kernel when asyncio's loop module
+    is first imported while the session is up (`Kernel.sleep` looks for a running loop only
+    from then on). It stays until `uninstall`: removing itself during the import system's walk
+    of `sys.meta_path` would skip the next finder."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == "asyncio.events":
+            self.kernel.asyncio_imported = True
