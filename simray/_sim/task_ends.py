@@ -49,7 +49,8 @@ class TaskEnds:
         kernel = self.kernel
         running = self.running
         queues = self.scheduler.queues
-        # Neither is replaced while the session lasts (the lock table only grows).
+        # None of these is replaced while the session lasts (the lock table only grows).
+        untraced = self.trace is None
         lock_table = self.locks.table
         start_hooks = self.faults.on_start
         while True:
@@ -88,7 +89,7 @@ class TaskEnds:
                 and task.parent is None
                 and node is not None
                 and node.is_head
-                and self.trace is None
+                and untraced
                 and not lock_table  # (no stream to end: a simple task has none)
             ):
                 self._task_returned(task, result)
