@@ -1,8 +1,9 @@
-"""`time.sleep` in a sim task whose asyncio loop is running: the loop is that unit's alone.
+"""A sim task blocked (`time.sleep`, `get`) while its asyncio loop runs: the loop is its alone.
 
-The kernel's sleep fast path switches straight to the next unit, which would leave a running
-loop visible to it; it is taken only while asyncio's loop module has not been imported (the
-session watches for the import, `vtime._AsyncioWatch`), so each case runs in a fresh process.
+The kernel sets a unit's running loop aside while it is switched out; it looks for one only
+once asyncio's loop module has been imported (the session watches for the import,
+`vtime._AsyncioWatch`), and the sleep fast path, which does not set it aside, is taken only
+while there is none. Each case runs in a fresh process, to import asyncio during the session.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ simray.init(num_cpus=2, _latency=0)
 
 
 @simray.remote
+def later():
+    time.sleep(1.0)
+    return 1
+
+
+@simray.remote
 def in_loop():
     import asyncio
 
     async def main():
-        time.sleep(1.0)  # a blocking sleep inside the loop: the loop stays running meanwhile
+        {block}  # blocks inside the loop: the loop stays running meanwhile
         return asyncio.get_running_loop() is not None
 
     return asyncio.run(main())
@@ -49,13 +56,14 @@ simray.shutdown()
 """
 
 
+@pytest.mark.parametrize("block", ["time.sleep(1.0)", "simray.get(later.remote())"])
 @pytest.mark.parametrize(
     ("preamble", "imported"),
     [("", False), ("import asyncio", True)],
     ids=["asyncio-imported-in-a-task", "asyncio-imported-before-init"],
 )
-def test_a_sleeping_units_running_loop_is_not_seen_by_the_next_unit(preamble, imported):
-    code = PROGRAM.format(preamble=preamble)
+def test_a_blocked_units_running_loop_is_not_seen_by_the_next_unit(preamble, imported, block):
+    code = PROGRAM.format(preamble=preamble, block=block)
     check = "" if imported else 'assert "asyncio" not in sys.modules, "asyncio came in at start"\n'
     out = subprocess.run(
         [sys.executable, "-c", code.replace("import simray\n", "import simray\n" + check, 1)],

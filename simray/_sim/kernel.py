@@ -184,7 +184,7 @@ class Kernel:
         me.blocked_on = what
         # asyncio keeps "the running loop" per thread; units share the thread, so each carries
         # its own across switches. No loop can run before asyncio is imported.
-        events = _modules.get("asyncio.events")
+        events = _modules.get("asyncio.events") if self.asyncio_imported else None
         if events is not None:
             loop = events._get_running_loop()
             if loop is not None:
