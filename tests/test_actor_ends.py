@@ -174,3 +174,19 @@ def test_a_constructor_that_raises_with_explicit_cpus_fails_its_callers(cpus):
         with pytest.raises(ActorDiedError, match="error raised in its creation task"):
             simray.get(Broken.remote().ping.remote())
     assert simray.available_resources()["CPU"] == 1.0
+
+
+@pytest.mark.parametrize(("how", "restarts"), [("sys.exit", False), ("os._exit", True)])
+def test_sys_exit_0_is_an_intended_exit_and_os_exit_a_crash(how, restarts):
+    # Ray 2.60 (conformance 202): sys.exit(0) in a method ends the actor for good, whatever
+    # max_restarts; os._exit (as sys.exit(1)) restarts it.
+    simray.init(num_cpus=1)
+    a = Res.options(max_restarts=1).remote(how)
+    simray.get(a.ping.remote())
+    with pytest.raises(RayActorError):
+        simray.get(a.end.remote(how))
+    if restarts:
+        assert simray.get(a.ping.remote()) == how
+    else:
+        with pytest.raises(ActorDiedError, match="INTENDED_USER_EXIT"):
+            simray.get(a.ping.remote())

@@ -36,6 +36,7 @@ class LocalActor(ActorRecord):
         self.inflight: dict[int, Call] = {}
         self.exiting: str | None = None
         self.exit_error: BaseException | None = None
+        self.sys_exit: tuple[Any] | None = None  # (code,): a method called sys.exit(code)
         self.env_vars: dict[str, str] | None = None
         self.init_args: Any = None
         self.cls_blob = b""
@@ -262,6 +263,8 @@ class Actors:
             self._call_over(actor)
         elif kind == "exiting":
             actor.exiting = msg[1]
+        elif kind == "sys_exit":
+            actor.sys_exit = (msg[1],)
         elif kind == "exit_call":
             self._exit_call(actor, msg[1])
 
@@ -480,8 +483,16 @@ class Actors:
                 error=actor.exit_error or ends.terminated(actor),
             )
             return
+        if actor.sys_exit is not None:  # sys.exit(code) in a method: Python exited
+            (code,), actor.sys_exit = actor.sys_exit, None
+            if code == 0:  # an intended exit: no restart (Ray 2.60)
+                self._die(actor, ends.sys_exited(actor, pid=proc.pid), release_name=False)
+                return
+            detail, told = ends.sys_exit_details(code)
+        else:  # os._exit, a signal: the process vanished
+            detail, told = ends.CONNECTION_LOST, ends.KILLED_IN_FLIGHT
         self._creation_over(actor)
-        self.process_lost(actor, "the worker process exited (os._exit)")
+        self.process_lost(actor, detail, told)
 
     def _fail_or_none(self, call: Call) -> None:
         call.finished = True
@@ -490,8 +501,9 @@ class Actors:
         self.b.unit_ended(call.call_id, call, None)
         call.actor.inflight.pop(call.call_id, None)
 
-    def process_lost(self, actor: LocalActor, detail: str) -> None:
-        """The actor's process died: restart it if it may, else it is dead."""
+    def process_lost(self, actor: LocalActor, detail: str, told: str | None = None) -> None:
+        """The actor's process died: restart it if it may, else it is dead (`detail` says
+        why; calls in flight that do not retry are told `told`, default `detail`)."""
         can_restart = ends.may_restart(actor)
         in_flight = list(actor.inflight.values())
         actor.inflight.clear()
@@ -509,7 +521,7 @@ class Actors:
                 call.started_at = None
                 actor.mailbox.appendleft(call)
             else:
-                self._fail(call, ends.unavailable(actor, detail))
+                self._fail(call, ends.unavailable(actor, told or detail))
         self._start_creation(actor)
         self.b.scheduler.dispatch()
 

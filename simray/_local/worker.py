@@ -281,6 +281,12 @@ class Worker:
         _flush()
         os._exit(0)
 
+    def sys_exit(self, code: Any) -> None:
+        """`sys.exit(code)` in an actor method: the driver hears the code (0 is an intended
+        exit), then the process ends as Python's does: `__del__`, then atexit handlers."""
+        self.send(("sys_exit", code if isinstance(code, int | str | None) else str(code)))
+        self.quit()
+
     def function(self, key: int, blob: bytes | None) -> Any:
         fn = self.fns.get(key)
         if fn is None:
@@ -498,6 +504,7 @@ class Worker:
         if method == "__ray_terminate__":
             self.terminate(call_id)
             return
+        exited: tuple[Any] | None = None  # (code,) of a sys.exit
         try:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
@@ -505,13 +512,14 @@ class Worker:
             outputs = self.outputs(result, num_returns, call_id)
         except _ActorExit:
             self.finish(("exit_call", call_id))
-        except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
-            _flush()
-            os._exit(1)
+        except SystemExit as stop:  # sys.exit()/exit() in a method: Python exits
+            exited = (stop.code,)
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
             self.finish(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
             self.finish(("cdone", call_id, outputs))
+        if exited is not None:  # once the traceback (holding the method's `self`) is gone
+            self.sys_exit(exited[0])
 
     def method(self, name: str) -> Any:
         """The actor's method `name` (`__ray_ready__`, Ray's built-in, answers True)."""
@@ -533,6 +541,7 @@ class Worker:
         ctx["async_actor"] = True
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
+        exited: tuple[Any] | None = None  # (code,) of a sys.exit
         try:
             if method == "__ray_terminate__":
                 self.terminate(call_id)
@@ -552,9 +561,8 @@ class Worker:
                 outputs = self.outputs(result, num_returns, call_id)
         except exc.AsyncioActorExit:
             self.finish(("exit_call", call_id))
-        except SystemExit:  # sys.exit()/exit() in a method: the actor's process exits
-            _flush()
-            os._exit(1)
+        except SystemExit as stop:  # sys.exit()/exit() in a method: Python exits
+            exited = (stop.code,)
         except asyncio.CancelledError as e:
             if call_id in self.cancelled:
                 self.finish(("cerror", call_id, self.error_blob(name, e, ctx, True)))
@@ -570,6 +578,8 @@ class Worker:
                 self.finish(("cdone", call_id, outputs))
         finally:
             self.atasks.pop(call_id, None)
+        if exited is not None:  # once the traceback (holding the method's `self`) is gone
+            self.sys_exit(exited[0])
 
     def run_loop(self) -> None:
         assert self.loop is not None

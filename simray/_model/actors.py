@@ -160,8 +160,26 @@ def killed(actor: Any, pid: int = 0, restart_allowed: bool = False) -> exc.Actor
     )
 
 
-# What an in-flight call of an actor killed to restart (`ray.kill(no_restart=False)`) is told.
+# What an in-flight call of an actor whose process vanished (`ray.kill(no_restart=False)`,
+# `os._exit`, SIGKILL) is told while the actor restarts.
 KILLED_IN_FLIGHT = "RpcError: RPC error: Socket closed rpc_code: 14"
+# The exit detail of such a process when the actor may not restart (Ray 2.60's raylet).
+CONNECTION_LOST = (
+    "Worker unexpectedly exits with a connection error code 2. End of file. Some common causes "
+    "include: (1) the process was killed by the OOM killer due to high memory usage, (2) ray "
+    "stop --force was called, or (3) the worker crashed unexpectedly due to SIGSEGV or another "
+    "unexpected error. If the process was killed by the kernel OOM killer (verifiable by "
+    "checking for OOM in dmesg of the OOMing node), consider enabling resource isolation via "
+    "--enable-resource-isolation to prevent node deaths by resource contention and significant "
+    "loss of progress by uninformed kernel OOM killing."
+)
+
+
+def sys_exit_details(code: Any) -> tuple[str, str]:
+    """`sys.exit(code)` in an actor method, code not 0: the exit detail of the dead actor, and
+    what a call in flight is told while it restarts (Ray 2.60)."""
+    said = f"Worker exits with an exit code {code}."
+    return f"Worker exits unexpectedly. {said}", f"UnexpectedSystemExit: {said}"
 
 
 def out_of_scope(actor: Any, pid: int = 0) -> exc.ActorDiedError:
@@ -187,6 +205,18 @@ def exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
         namespace=actor.namespace,
         ip=actor.node.ip,
         error_message=_EXITED + "Worker exits with an exit code 0. exit_actor() is called.",
+    )
+
+
+def sys_exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
+    """`sys.exit(0)` in an actor method: an intended exit, as `exit_actor()` but unnamed."""
+    return exc.ActorDiedError(
+        class_name=actor.opts.class_name,
+        actor_id=actor.hex(),
+        pid=pid,
+        namespace=actor.namespace,
+        ip=actor.node.ip,
+        error_message=_EXITED + "Worker exits with an exit code 0.",
     )
 
 

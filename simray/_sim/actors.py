@@ -343,27 +343,27 @@ class Actors:
         except (GreenletExit, LivelockInterrupt):
             raise
         except ActorExit:
-            ending = _EXIT_ACTOR
+            ending, exit_code = _EXIT_ACTOR, None
         except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
-            ending = _KILLED
-        except SystemExit:  # sys.exit: the actor's process exits as Python does
-            ending = _SYS_EXIT
+            ending, exit_code = _KILLED, None
+        except SystemExit as stop:  # sys.exit: the actor's process exits as Python does
+            ending, exit_code = _SYS_EXIT, stop.code
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
             return
         else:
             self._call_done(call, result=result)
             return
-        self._process_exit(call, ending)
+        self._process_exit(call, ending, exit_code)
 
-    def _process_exit(self, call: ActorCall, ending: int) -> None:
+    def _process_exit(self, call: ActorCall, ending: int, exit_code: Any) -> None:
         """`call` ended its actor's process. Called once the exception that said so is gone:
         its traceback held the method's frame, whose `self` would keep `__del__` from running
         before the atexit handlers (Ray's worker finishes the task, then exits)."""
         if ending == _EXIT_ACTOR:
             self._exit(call)
         else:
-            self.backend.faults.crash_actor_call(call, graceful=ending == _SYS_EXIT)
+            self.backend.faults.crash_actor_call(call, ending == _SYS_EXIT, exit_code)
 
     def _call_done(
         self, call: ActorCall, result: Any = None, error: BaseException | None = None
@@ -513,18 +513,18 @@ class Actors:
             # asyncio's task would keep it as the coroutine's failure: the driver gets it.
             self.kernel.livelocked(interrupt)
         except exc.AsyncioActorExit:
-            ending = _EXIT_ACTOR
+            ending, exit_code = _EXIT_ACTOR, None
         except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
-            ending = _KILLED
-        except SystemExit:  # sys.exit: the actor's process exits as Python does
-            ending = _SYS_EXIT
+            ending, exit_code = _KILLED, None
+        except SystemExit as stop:  # sys.exit: the actor's process exits as Python does
+            ending, exit_code = _SYS_EXIT, stop.code
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
             return
         else:
             self._call_done(call, result=result)
             return
-        self._process_exit(call, ending)
+        self._process_exit(call, ending, exit_code)
 
     # -- death -------------------------------------------------------------------------------
     def _exit(self, call: ActorCall) -> None:

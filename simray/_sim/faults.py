@@ -20,6 +20,7 @@ from simray import exceptions as exc
 from simray._model import actors as ends
 from simray._model.returns import spend_retry
 from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
+from simray._sim.errors import SIM_PID
 from simray._sim.kernel import WorkerExit
 from simray._sim.objects import FAILED, PENDING, READY
 from simray._sim.tasks import FINISHED, Task
@@ -181,6 +182,8 @@ class Faults:
         name = signal.Signals(sig).name
         if type(target) is Task:
             self.crash_task(target, f"the worker process was killed ({name})")
+        elif target.state == ALIVE and sig == signal.SIGKILL:
+            self.actor_process_died(target, ends.CONNECTION_LOST, told=ends.KILLED_IN_FLIGHT)
         elif target.state == ALIVE:
             self.actor_process_died(target, f"the worker process was killed ({name})")
 
@@ -274,10 +277,13 @@ class Faults:
         ref.stored = exc.ObjectLostError(ref.hex(), None, "")
 
     # -- actors ----------------------------------------------------------------------------------
-    def actor_process_died(self, actor: SimActor, detail: str, graceful: bool = False) -> None:
-        """The actor's worker process died: restart it if it may, else it is dead. A process
-        that exits by itself (`sys.exit`) runs its `__del__` and atexit handlers; a killed or
-        crashed one (`os._exit`, a signal, its node's death) runs neither."""
+    def actor_process_died(
+        self, actor: SimActor, detail: str, graceful: bool = False, told: str | None = None
+    ) -> None:
+        """The actor's worker process died: restart it if it may, else it is dead (`detail`
+        says why; calls in flight that do not retry are told `told`, default `detail`). A
+        process that exits by itself (`sys.exit`) runs its `__del__` and atexit handlers; a
+        killed or crashed one (`os._exit`, a signal, its node's death) runs neither."""
         backend = self.backend
         actors = backend.actors
         backend.recorder.record("actor_process_died", actor=actor.actor_id, detail=detail)
@@ -308,14 +314,22 @@ class Faults:
                 call.state = "waiting for arguments"
                 actor.mailbox.appendleft(call)
             else:
-                actors.fail(call, ends.unavailable(actor, detail))
+                actors.fail(call, ends.unavailable(actor, told or detail))
         actors.restart(actor)
         backend.scheduler.dispatch()
 
-    def crash_actor_call(self, call: ActorCall, graceful: bool = False) -> None:
-        """`call` ended its actor's process: `os._exit` or a signal to itself, or (graceful)
-        `sys.exit`."""
-        if call.actor.state != DEAD:
-            self.actor_process_died(
-                call.actor, "the worker process exited (os._exit)", graceful=graceful
+    def crash_actor_call(self, call: ActorCall, graceful: bool = False, code: Any = None) -> None:
+        """`call` ended its actor's process: `os._exit` or a signal to itself (gone at once),
+        or `sys.exit(code)` (graceful: code 0 is an intended exit, no restart, as in Ray)."""
+        actor = call.actor
+        if actor.state == DEAD:
+            return
+        if not graceful:
+            self.actor_process_died(actor, ends.CONNECTION_LOST, told=ends.KILLED_IN_FLIGHT)
+        elif code == 0:
+            self.backend.actors.die(
+                actor, ends.sys_exited(actor, pid=SIM_PID), release_name=False, graceful=True
             )
+        else:
+            detail, told = ends.sys_exit_details(code)
+            self.actor_process_died(actor, detail, graceful=True, told=told)
