@@ -72,7 +72,7 @@ def test_the_fast_path_makes_the_task_make_task_makes():
         made = make_task(fast.task_id, fast.fn, fast.args, fast.opts)
         slots = [name for klass in Task.__mro__ for name in getattr(klass, "__slots__", ())]
         assert [n for n in slots if not hasattr(fast, n)] == []
-        differ = [n for n in slots if n != "returns" and getattr(fast, n) != getattr(made, n)]
+        differ = [n for n in slots if n != "ret" and getattr(fast, n) != getattr(made, n)]
         assert differ == []
         (ref,) = fast.returns
         (made_ref,) = made.returns

@@ -311,7 +311,7 @@ class SimBackend(
         ref.lineage = None
         ref.owner = None
         ref.epoch = self.epoch
-        task.returns = (ref,)
+        task.ret = ref
         now = kernel.now
         if now != self.submit_times.last:
             self.submit_times.note(task_id, now)
@@ -381,7 +381,7 @@ class SimBackend(
         # A task's returns are numbered after it (see `_ids.object_number`).
         returns: Any = task.returns  # its one return, made with it
         if n != 1:
-            task.returns = returns = [new_ref(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
+            task.ret = returns = [new_ref(task_id | (i << INDEX_SHIFT), task) for i in range(n)]
         if parent is not self.kernel.driver:  # a task made these refs: Ray's owner is that worker
             for ref in returns:
                 ref.owner = owner_node(parent)

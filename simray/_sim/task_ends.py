@@ -99,7 +99,7 @@ class TaskEnds:
             # submitted by the driver, in a session without a trace or held file locks. The
             # task is its own state-API row, with its node kept and its returns dropped so the
             # row holds no value (the general path makes an `EndedTask`).
-            ref = task.returns[0]  # made with it, numbered as the task
+            ref = task.ret  # its one return (`simple` options), made with it, numbered as the task
             # `ref.resolve(READY, result)`, written out.
             ref.state = READY
             ref.stored = result
@@ -124,7 +124,7 @@ class TaskEnds:
             task.ran = (task.ran, now)
             if task_id in self.task_table:  # its row is itself (unless the table evicted it)
                 self.finished_order.append(task_id)
-            task.returns = ()
+            task.ret = ()
             task.args = None  # type: ignore[assignment]
             del running[task_id]
             node = task.node  # read again: the callbacks ran code

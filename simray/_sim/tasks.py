@@ -64,7 +64,10 @@ class Task(Unit):
         "fn",
         "args",
         "opts",
-        "returns",
+        # What it returns: the ref of its one return (the commonest call, kept without a
+        # tuple around it, which GC would walk while it is queued), else a list of refs (several
+        # returns or none); () once it ended on the fast path. Read it as a sequence: `returns`.
+        "ret",
         "node",
         "gpu_shares",
         "pool",
@@ -83,7 +86,7 @@ class Task(Unit):
 
     task_id: int
     args: Any  # plain arguments (immutable scalars, passed as they are): a tuple; else a list
-    returns: Sequence[Any]  # a tuple for one return, a list for several
+    ret: Any  # objects.SimRef | list[objects.SimRef] | tuple[()]
     node: Any
     gpu_shares: Sequence[tuple[int, int]]
     pool: Any  # the NodeResources it took its resources from (node or bundle)
@@ -100,6 +103,13 @@ class Task(Unit):
     @property
     def name(self) -> str:
         return self.opts.name
+
+    @property
+    def returns(self) -> Sequence[Any]:
+        """Its return refs in order (one ref for the commonest call), or () once it ended on
+        the fast path. Hot paths read `ret` itself."""
+        ret = self.ret
+        return (ret,) if type(ret) is objects.SimRef else ret
 
     @property
     def demand(self) -> dict[str, int]:
@@ -175,7 +185,7 @@ def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: An
     """A task with every field set and its one return pending, as the commonest call has them
     (a driver's, no keyword arguments, queued at once), which `SimBackend.submit_task` writes
     out (keep the two alike); `_submit_general` then sets `kwargs`, `parent`, `state` and, for
-    several returns or none, `returns`. `args` is a tuple
+    several returns or none, `ret`. `args` is a tuple
     of plain arguments or a list of packed ones. No parameter has a default: filling defaults
     costs ~100 instructions a call."""
     task = Task()
@@ -197,7 +207,7 @@ def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: An
     task.parent = None
     task.ran = None
     task.rare = None
-    task.returns = (objects.new_ref(task_id, task),)  # numbered as the task (`_ids.object_number`)
+    task.ret = objects.new_ref(task_id, task)  # numbered as the task (`_ids.object_number`)
     return task
 
 
