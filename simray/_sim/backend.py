@@ -279,8 +279,7 @@ class SimBackend(
         ):
             return self._submit_general(fn, args, kwargs, opts)
         ids = self.ids
-        ids.task += 1
-        task_id = ids.task
+        task_id = ids.task = ids.task + 1
         # `make_task(task_id, fn, args, opts)` written out, as a call costs ~600 instructions
         # a task (tests/test_submit_paths.py checks that the two make the same task).
         task = Task()
@@ -301,6 +300,7 @@ class SimBackend(
         task.cpu_released = False
         task.parent = None
         task.ran = None
+        task.ended = None
         task.rare = None
         ref = SimRef()
         ref._id = task_id  # its one return is numbered as the task

@@ -270,6 +270,7 @@ class Faults:
                 out.state, out.stored = PENDING, None
                 out.task = task
             task.attempt += 1
+            task.ended = None  # it runs again
             self.backend.submit_when_ready(task)
             return
         self.backend.recorder.record("object_lost", object=ref.hex(), rebuild=None)

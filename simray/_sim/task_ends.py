@@ -121,7 +121,7 @@ class TaskEnds:
             now = kernel.now
             task_id = task.task_id
             task.state = FINISHED
-            task.ran = (task.ran, now)
+            task.ended = now
             if task_id in self.task_table:  # its row is itself (unless the table evicted it)
                 self.finished_order.append(task_id)
             task.ret = ()
@@ -240,7 +240,7 @@ class TaskEnds:
         self._end(task)
 
     def _end(self, task: Task) -> None:
-        task.ran = (task.started_at, self.kernel.now)
+        task.ended = self.kernel.now
         if self.task_table.get(task.task_id) is task:
             # What the state API reports of it later, kept small: the row is made when asked.
             ended = self.task_table[task.task_id] = EndedTask(task)

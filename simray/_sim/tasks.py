@@ -74,9 +74,11 @@ class Task(Unit):
         "state",
         "cpu_released",
         "parent",
-        # When it ran, for the state API: None until it starts, the virtual time it started
-        # while it runs, then (start, end); one slot, as most tasks are queued ones.
+        # When it ran, for the state API: None until it starts, then the virtual time it
+        # (last) started; and None until it ends, then the virtual time it ended. Two floats,
+        # not a (start, end) tuple made at every end and freed with every row at shutdown.
         "ran",
+        "ended",
         "rare",  # None, or the `RareField`s it has set (below)
     )
 
@@ -90,7 +92,8 @@ class Task(Unit):
     node: Any
     gpu_shares: Sequence[tuple[int, int]]
     pool: Any  # the NodeResources it took its resources from (node or bundle)
-    ran: float | tuple[float | None, float] | None
+    ran: float | None
+    ended: float | None
     rare: dict[str, Any] | None
 
     kwargs = RareField(NO_KWARGS)  # Mapping[str, Any]
@@ -140,14 +143,12 @@ class Task(Unit):
     @property
     def started_at(self) -> float | None:
         """The virtual time it (last) started, or None if it has not."""
-        ran = self.ran
-        return ran[0] if type(ran) is tuple else ran
+        return self.ran
 
     @property
     def ended_at(self) -> float | None:
         """The virtual time it ended, or None while it has not."""
-        ran = self.ran
-        return ran[1] if type(ran) is tuple else None
+        return self.ended
 
     @property
     def seq(self) -> int:
@@ -206,6 +207,7 @@ def make_task(task_id: int, fn: Any, args: tuple[Any, ...] | list[Any], opts: An
     task.cpu_released = False
     task.parent = None
     task.ran = None
+    task.ended = None
     task.rare = None
     task.ret = objects.new_ref(task_id, task)  # numbered as the task (`_ids.object_number`)
     return task
