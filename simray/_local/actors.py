@@ -40,9 +40,13 @@ class LocalActor(ActorRecord):
         self.env_vars: dict[str, str] | None = None
         self.init_args: Any = None
         self.cls_blob = b""
-        # Its handle was written into a value (an argument, a put, a return): copies may live in
-        # workers, which the driver does not count, so it is not ended out of scope.
+        # Its handle was written where no count follows it (a put, a worker's return or put, a
+        # reply to a worker): copies may live anywhere, so it is not ended out of scope.
         self.escaped = False
+        # Ray's borrowers: pending tasks and calls whose arguments carry its handle (and its
+        # holders' creation arguments), and worker processes holding a handle they loaded.
+        self.pins = 0
+        self.holders: set[Any] = set()
 
     def hex(self) -> str:
         return actor_hex(self.actor_id)
@@ -66,6 +70,7 @@ class Call:
         self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
         self.group: str | None = None  # its concurrency group; None: the default group
         self.nested: list[Any] = []  # entries of refs nested in its arguments
+        self.actor_pins: list[Any] = []  # actors whose handles its arguments carry
         self.pid = 0  # the actor's process that ran it
         # seconds since the session started (the state API's times)
         self.created_at = 0.0
@@ -171,7 +176,7 @@ class Actors:
         task.pid = proc.pid
         task.started_at = self.b.now()
         actor.exiting = None
-        args, kwargs, _, nested = actor.init_args
+        args, kwargs, _, nested, _ = actor.init_args
         b = self.b
         args, kwargs = b.args_for_worker(proc, args, kwargs, nested)
         opts = actor.opts
@@ -233,7 +238,12 @@ class Actors:
                 return
             if report is None:
                 actor.state = ALIVE
+                # Ray lets the constructor's arguments' handles go once it has run (a restart
+                # then loads them again; what it kept, its process holds).
+                args, kwargs, deps, nested, pins = actor.init_args
+                actor.init_args = (args, kwargs, deps, nested, [])
                 self._pump(actor)
+                self.unpin(pins)
                 return
             self._die(
                 actor, exc.ActorDiedError(cause if isinstance(cause, exc.RayTaskError) else None)
@@ -302,6 +312,39 @@ class Actors:
         except OSError:  # the session is over: shutdown ends every actor
             pass
 
+    def pin(self, actors: list[LocalActor]) -> None:
+        """A pending call's arguments carry these actors' handles: they live until it ends."""
+        for actor in actors:
+            actor.pins += 1
+
+    def unpin(self, actors: list[LocalActor]) -> None:
+        for actor in actors:
+            actor.pins -= 1
+            if not actor.pins:
+                self._call_over(actor)
+
+    def borrowed(self, proc: Any, events: list[tuple[str, int]]) -> None:
+        """A worker loaded its first handle of an actor ("hold"), dropped its last ("drop"), or
+        wrote one into a value ("escape"): Ray's borrower reports, in the order they happened."""
+        for kind, actor_id in events:
+            actor = self.by_id.get(actor_id)
+            if actor is None:
+                continue
+            if kind == "hold":
+                actor.holders.add(proc)
+            elif kind == "drop":
+                actor.holders.discard(proc)
+                self._call_over(actor)
+            else:
+                actor.escaped = True
+
+    def holder_gone(self, proc: Any) -> None:
+        """A worker process ended: the handles it held are gone with it."""
+        for actor in self.by_id.values():
+            if proc in actor.holders:
+                actor.holders.discard(proc)
+                self._call_over(actor)
+
     def _call_over(self, actor: LocalActor) -> None:
         if not actor.mailbox and not actor.inflight and actor.on_unreferenced is not None:
             self._unreferenced(actor)
@@ -315,6 +358,8 @@ class Actors:
         if (
             actor.on_unreferenced is None
             or actor.escaped
+            or actor.pins
+            or actor.holders
             or actor.mailbox
             or actor.inflight
             or actor.live_handle() is not None
@@ -346,10 +391,11 @@ class Actors:
         b = self.b
         group = actor.opts.call_group(method, concurrency_group)
         name = f"{actor.opts.class_name}.{method}"
-        packed, kw, deps, nested = b.pack_args(args, kwargs, name)
+        packed, kw, deps, nested, pins = b.pack_args(args, kwargs, name)
         call = Call(b.ids.new_task(), actor, method, packed, kw)
         call.deps = deps
         call.nested = nested
+        call.actor_pins = pins
         b.task_table.add(call.call_id, call)
         call.group = group
         mode = num_returns if isinstance(num_returns, str) else None
@@ -446,9 +492,10 @@ class Actors:
         actor.death = error
         actor.on_unreferenced = None
         if actor.init_args is not None:  # never created again: its arguments are let go
-            _, _, deps, nested = actor.init_args
+            _, _, deps, nested, pins = actor.init_args
             actor.init_args = None
             self.b.table.unpin(deps + nested)
+            self.unpin(pins)
         if release_name:
             self.names.release(actor)
         self._creation_over(actor)

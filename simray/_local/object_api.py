@@ -51,7 +51,10 @@ class ObjectAPI:
                 "session (init/shutdown) that made them"
             )
         if isinstance(obj, ActorHandle):
-            obj._actor.escaped = True  # copies may now live where the driver does not count
+            # Arguments count it (see `pack_args`); copies written elsewhere may live where the
+            # driver does not count them.
+            if not ser.noted_actor(obj._actor):
+                obj._actor.escaped = True
             return ("a", obj._actor.actor_id, obj._cls)
         record = obj._record
         record.ready_ref.entry.escaped = True

@@ -65,6 +65,7 @@ class WorkerRequests:
             else:
                 self._lost_attempt(task, exc.WorkerCrashedError())
             self.scheduler.dispatch()
+        self.actors.holder_gone(proc)
         if proc.actor is not None:
             self.actors.process_died(proc)
         if self.need_worker and len(self.procs.starting) < len(self.need_worker):
@@ -82,6 +83,8 @@ class WorkerRequests:
             self._yielded(msg[1], msg[2])
         elif kind == "release":
             self.released(proc, msg[1])
+        elif kind == "handles":
+            self.actors.borrowed(proc, msg[1])
         elif kind == "unwait":
             waiter = proc.waits.pop(msg[1], None)
             if waiter is not None:

@@ -43,6 +43,30 @@ def with_refs(pack: Callable[[], Any]) -> tuple[Any, list[Any]]:
         _found.items = outer
 
 
+def with_actors(pack: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """`pack()`, and the actors whose handles it wrote (see `noted_actor`), in this thread."""
+    outer = getattr(_found, "actors", None)
+    _found.actors = found = []
+    try:
+        return pack(), found
+    finally:
+        _found.actors = outer
+
+
+def noted_actor(actor: Any) -> bool:
+    """Note an actor handle written for the `with_actors` running here; False if none runs."""
+    found = getattr(_found, "actors", None)
+    if found is None:
+        return False
+    found.append(actor)
+    return True
+
+
+def packing_value() -> bool:
+    """Whether a `with_refs` runs in this thread (a value is packed, not a request)."""
+    return getattr(_found, "items", None) is not None
+
+
 def noted(item: Any) -> bool:
     """Note `item` for the `with_refs` running in this thread; False if none runs."""
     found = getattr(_found, "items", None)

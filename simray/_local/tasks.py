@@ -68,6 +68,7 @@ class LocalTask:
         self.gen: tuple[str, int | None] | None = None  # (mode, backpressure) of a generator
         self.generator: Any = None  # the ObjectRefGenerator of a streaming task
         self.nested: list[Any] = []  # entries of refs nested in its arguments
+        self.actor_pins: list[Any] = []  # actors whose handles its arguments carry
         self.attempt = 0  # retries so far
         self.pid = 0  # its (last) worker process
         self.error: BaseException | None = None
@@ -149,12 +150,15 @@ class Tasks:
 
     def pack_args(
         self, args: Sequence[Any], kwargs: dict[str, Any], name: str
-    ) -> tuple[list[Any], dict[str, Any], list[Any], list[Any]]:
+    ) -> tuple[list[Any], dict[str, Any], list[Any], list[Any], list[Any]]:
         """A call's stored arguments: (args, kwargs, the entries of its top-level refs, the
-        entries of refs nested in its values)."""
-        (packed, kw, deps), nested = ser.with_refs(lambda: self._pack_args(args, kwargs, name))
+        entries of refs nested in its values, the actors whose handles they carry)."""
+        ((packed, kw, deps), nested), actors = ser.with_actors(
+            lambda: ser.with_refs(lambda: self._pack_args(args, kwargs, name))
+        )
         self.table.pin(deps + nested)  # until the call ends (see `unpin_args`)
-        return packed, kw, deps, nested
+        self.actors.pin(actors)
+        return packed, kw, deps, nested, actors
 
     def unpin_args(self, unit: Any) -> None:
         """A task or call ended: the objects its arguments named are let go (once)."""
@@ -165,6 +169,8 @@ class Tasks:
         deps = [a[1] for a in [*args, *kwargs.values()] if a[0] == "ref"]
         self.table.unpin(deps + unit.nested)
         unit.nested = []
+        pins, unit.actor_pins = unit.actor_pins, []
+        self.actors.unpin(pins)
 
     def unit_ended(self, key: int, unit: Any, error: BaseException | None) -> None:
         """An actor call ended: its row is kept small, its arguments let go, and outputs no
@@ -206,9 +212,10 @@ class Tasks:
         parent: Any,
         parent_env: dict[str, str] | None = None,
     ) -> list[LocalRef]:
-        packed, kw, deps, nested = self.pack_args(args, kwargs, opts.name)
+        packed, kw, deps, nested, pins = self.pack_args(args, kwargs, opts.name)
         task = self.submitted = LocalTask(self.ids.new_task(), key, packed, kw, opts)
         task.nested = nested
+        task.actor_pins = pins
         self.task_table.add(task.task_id, task)
         if opts.strategy is None and parent is not None:
             inherited = parent.strategy

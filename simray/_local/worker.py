@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import traceback
+import weakref
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from multiprocessing.connection import Client
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,33 @@ _counts: dict[int, int] = {}  # id -> live refs to it here
 _loaded: dict[int, int] = {}  # id -> refs to it the driver sent (lent) since its last release
 _released: list[tuple[int, int]] = []  # (id, refs lent) of ids no ref here names any more
 _count_lock = threading.RLock()
+# How this process's actor handles are counted for the driver (Ray's borrowers): handles it
+# loaded per actor id, and the ("hold" | "drop" | "escape", actor id) reports not yet sent.
+_handles: dict[int, int] = {}
+_handle_events: list[tuple[str, int]] = []
+
+
+def _counted_handle(actor_id: int, cls: Any) -> ActorHandle:
+    """A handle the driver sent (an argument): the driver hears when this process holds its
+    first one and drops its last, and the actor lives while it does."""
+    handle = ActorHandle(_RemoteActor(actor_id), cls)
+    with _count_lock:
+        n = _handles.get(actor_id, 0)
+        _handles[actor_id] = n + 1
+        if not n:
+            _handle_events.append(("hold", actor_id))
+    weakref.finalize(handle, _handle_gone, actor_id)
+    return handle
+
+
+def _handle_gone(actor_id: int) -> None:
+    with _count_lock:
+        n = _handles.get(actor_id, 0) - 1
+        if n > 0:
+            _handles[actor_id] = n
+            return
+        _handles.pop(actor_id, None)
+        _handle_events.append(("drop", actor_id))
 
 
 class WorkerRef(ObjectRef):
@@ -116,6 +144,9 @@ def token(obj: Any) -> Any:
         ser.noted(obj._id)  # a value made here tells the driver which objects it names
         return ("r", obj._id)
     if isinstance(obj, ActorHandle):
+        if ser.packing_value():  # a return or a put: copies may live anywhere from now on
+            with _count_lock:
+                _handle_events.append(("escape", obj._actor.actor_id))
         return ("a", obj._actor.actor_id, obj._cls)
     return (
         "p",
@@ -131,8 +162,16 @@ def load(pid: Any) -> Any:
     if kind == "r":
         return WorkerRef(pid[1])
     if kind == "a":
-        return ActorHandle(_RemoteActor(pid[1]), pid[2])
+        return _counted_handle(pid[1], pid[2])
     return PlacementGroup(_RemotePG(pid[1], pid[3], pid[4]), pid[2])
+
+
+def reply_load(pid: Any) -> Any:
+    """`load` for a reply to this process's request: its actor handles are not counted (the
+    driver counts none it writes into replies; `get_actor`'s handles are weak, as in Ray)."""
+    if pid[0] == "a":
+        return ActorHandle(_RemoteActor(pid[1]), pid[2])
+    return load(pid)
 
 
 class Worker:
@@ -168,7 +207,7 @@ class Worker:
     # -- talking to the driver ---------------------------------------------------------------
     def send(self, msg: Any) -> None:
         with self.send_lock:
-            if _released:
+            if _released or _handle_events:
                 self._send_releases()
             self.conn.send(msg)
 
@@ -183,12 +222,16 @@ class Worker:
         with _count_lock:
             pairs = _released[:]
             del _released[:]
+            events = _handle_events[:]
+            del _handle_events[:]
+        if events:
+            self.conn.send(("handles", events))
         if pairs:
             self.conn.send(("release", pairs))
 
     def flush_releases(self) -> None:
         """Report the refs this process let go of (after a piece of work ends)."""
-        if _released:
+        if _released or _handle_events:
             with self.send_lock:
                 self._send_releases()
 
@@ -224,7 +267,7 @@ class Worker:
                     if future is not None and not future.done():
                         ok, payload = msg[2], msg[3]
                         try:
-                            value = ser.unpack(payload, load)
+                            value = ser.unpack(payload, reply_load)
                         except BaseException as e:  # noqa: BLE001 - handed to the caller
                             value, ok = e, False
                         try:
