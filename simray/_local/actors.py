@@ -40,13 +40,14 @@ class LocalActor(ActorRecord):
         self.env_vars: dict[str, str] | None = None
         self.init_args: Any = None
         self.cls_blob = b""
-        # Its handle was written where no count follows it (a put, a worker's return or put, a
-        # reply to a worker): copies may live anywhere, so it is not ended out of scope.
+        # Its handle was written where no count follows it (a put, a worker's return or put, an
+        # exported function): copies may live anywhere, so it is not ended out of scope.
         self.escaped = False
-        # Ray's borrowers: pending tasks and calls whose arguments carry its handle (and its
-        # holders' creation arguments), and worker processes holding a handle they loaded.
+        # Ray's borrowers: pending tasks and calls whose arguments carry its handle (and
+        # constructors not run yet), and worker processes it was lent to (-> handles lent).
         self.pins = 0
-        self.holders: set[Any] = set()
+        self.holders: dict[Any, int] = {}
+        self.init_pins: list[LocalActor] = []
 
     def hex(self) -> str:
         return actor_hex(self.actor_id)
@@ -132,6 +133,7 @@ class Actors:
 
         actor.env_vars = merged(self.b.job_env_vars, env_vars_of(opts.raw.get("runtime_env")))
         actor.init_args = self.b.pack_args(args, kwargs, f"{opts.class_name}.__init__")
+        actor.init_pins = list(actor.init_args[4])  # until its constructor has run
         if opts.lifetime != "detached":  # Ray ends it once its handles and calls are gone
             actor.on_unreferenced = self._unreferenced
         handle = actor.handle()
@@ -176,9 +178,10 @@ class Actors:
         task.pid = proc.pid
         task.started_at = self.b.now()
         actor.exiting = None
-        args, kwargs, _, nested, _ = actor.init_args
+        args, kwargs, _, nested, pins = actor.init_args
         b = self.b
         args, kwargs = b.args_for_worker(proc, args, kwargs, nested)
+        self.lend(proc, pins)
         opts = actor.opts
         # With concurrency groups each group (the default one too) gets threads of its own.
         threaded = opts.max_concurrency > 1 or opts.groups
@@ -240,8 +243,7 @@ class Actors:
                 actor.state = ALIVE
                 # Ray lets the constructor's arguments' handles go once it has run (a restart
                 # then loads them again; what it kept, its process holds).
-                args, kwargs, deps, nested, pins = actor.init_args
-                actor.init_args = (args, kwargs, deps, nested, [])
+                pins, actor.init_pins = actor.init_pins, []
                 self._pump(actor)
                 self.unpin(pins)
                 return
@@ -323,26 +325,33 @@ class Actors:
             if not actor.pins:
                 self._call_over(actor)
 
-    def borrowed(self, proc: Any, events: list[tuple[str, int]]) -> None:
-        """A worker loaded its first handle of an actor ("hold"), dropped its last ("drop"), or
-        wrote one into a value ("escape"): Ray's borrower reports, in the order they happened."""
-        for kind, actor_id in events:
+    def lend(self, proc: Any, actors: list[LocalActor]) -> None:
+        """`proc` is sent a handle of each of `actors` (one per handle it will load): it holds
+        them until it reports them gone (see `borrowed`)."""
+        for actor in actors:
+            actor.holders[proc] = actor.holders.get(proc, 0) + 1
+
+    def borrowed(self, proc: Any, events: list[tuple[str, int, int]]) -> None:
+        """A worker dropped its last handle of an actor, having loaded `n` ("drop"), or wrote
+        one into a value ("escape"): Ray's borrower reports, in the order they happened."""
+        for kind, actor_id, n in events:
             actor = self.by_id.get(actor_id)
             if actor is None:
                 continue
-            if kind == "hold":
-                actor.holders.add(proc)
-            elif kind == "drop":
-                actor.holders.discard(proc)
-                self._call_over(actor)
+            if kind == "drop":
+                left = actor.holders.get(proc, 0) - n
+                if left > 0:
+                    actor.holders[proc] = left  # lent again meanwhile: still on its way
+                else:
+                    actor.holders.pop(proc, None)
+                    self._call_over(actor)
             else:
                 actor.escaped = True
 
     def holder_gone(self, proc: Any) -> None:
         """A worker process ended: the handles it held are gone with it."""
         for actor in self.by_id.values():
-            if proc in actor.holders:
-                actor.holders.discard(proc)
+            if actor.holders.pop(proc, None) is not None:
                 self._call_over(actor)
 
     def _call_over(self, actor: LocalActor) -> None:
@@ -438,6 +447,7 @@ class Actors:
             call.pid = actor.proc.pid
             call.started_at = b.now()
             args, kwargs = b.args_for_worker(actor.proc, call.args, call.kwargs, call.nested)
+            self.lend(actor.proc, call.actor_pins)
             n = call.gen if call.gen is not None else len(call.returns)
             actor.proc.send(
                 ("call", call.call_id, call.method, args, kwargs, n, call.group, call.attempts - 1)
@@ -492,10 +502,11 @@ class Actors:
         actor.death = error
         actor.on_unreferenced = None
         if actor.init_args is not None:  # never created again: its arguments are let go
-            _, _, deps, nested, pins = actor.init_args
+            _, _, deps, nested, _ = actor.init_args
             actor.init_args = None
             self.b.table.unpin(deps + nested)
-            self.unpin(pins)
+        pins, actor.init_pins = actor.init_pins, []
+        self.unpin(pins)
         if release_name:
             self.names.release(actor)
         self._creation_over(actor)

@@ -105,14 +105,17 @@ class WorkerRequests:
 
     def reply(self, proc: WorkerProc, req: int, ok: bool, value: Any) -> None:
         try:
-            wire, refs = ser.with_refs(lambda: ser.pack(value, self.token))
+            (wire, refs), actors = ser.with_actors(
+                lambda: ser.with_refs(lambda: ser.pack(value, self.token))
+            )
         except Exception as e:  # noqa: BLE001 - an unpicklable error: send its text
             ok, wire = (
                 False,
                 ser.pack(RuntimeError(f"{type(value).__name__}: {value} ({e})"), self.token),
             )
-            refs = []
+            refs, actors = [], []
         self.lend(proc, refs)
+        self.actors.lend(proc, actors)  # a created actor's or `get_actor`'s handle
         proc.send(("reply", req, ok, wire))
 
     def _rpc_submit(self, proc, req, key, blob, raw, name, args, kwargs):  # type: ignore[no-untyped-def]

@@ -62,11 +62,6 @@ def noted_actor(actor: Any) -> bool:
     return True
 
 
-def packing_value() -> bool:
-    """Whether a `with_refs` runs in this thread (a value is packed, not a request)."""
-    return getattr(_found, "items", None) is not None
-
-
 def noted(item: Any) -> bool:
     """Note `item` for the `with_refs` running in this thread; False if none runs."""
     found = getattr(_found, "items", None)

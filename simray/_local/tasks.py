@@ -330,6 +330,7 @@ class Tasks:
             proc.fns.add(key)
             blob = self.fn_blobs[key]
         args, kwargs = self.args_for_worker(proc, task.args, task.kwargs, task.nested)
+        self.actors.lend(proc, task.actor_pins)
         gpu_ids = task.gpu_ids()
         ctx = {
             "node_id": task.node.node_id,

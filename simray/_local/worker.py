@@ -54,21 +54,22 @@ _counts: dict[int, int] = {}  # id -> live refs to it here
 _loaded: dict[int, int] = {}  # id -> refs to it the driver sent (lent) since its last release
 _released: list[tuple[int, int]] = []  # (id, refs lent) of ids no ref here names any more
 _count_lock = threading.RLock()
-# How this process's actor handles are counted for the driver (Ray's borrowers): handles it
-# loaded per actor id, and the ("hold" | "drop" | "escape", actor id) reports not yet sent.
+# How this process's actor handles are counted for the driver (Ray's borrowers), as its refs
+# are: live handles per actor id, handles loaded since the last report, and the reports not yet
+# sent: ("drop", id, handles loaded) once none is left here, ("escape", id, 0) once one was
+# written into a value.
 _handles: dict[int, int] = {}
-_handle_events: list[tuple[str, int]] = []
+_handles_loaded: dict[int, int] = {}
+_handle_events: list[tuple[str, int, int]] = []
 
 
 def _counted_handle(actor_id: int, cls: Any) -> ActorHandle:
-    """A handle the driver sent (an argument): the driver hears when this process holds its
-    first one and drops its last, and the actor lives while it does."""
+    """A handle the driver sent (lent: it counts this process as holding the actor until it
+    hears the handles it lent are gone)."""
     handle = ActorHandle(_RemoteActor(actor_id), cls)
     with _count_lock:
-        n = _handles.get(actor_id, 0)
-        _handles[actor_id] = n + 1
-        if not n:
-            _handle_events.append(("hold", actor_id))
+        _handles[actor_id] = _handles.get(actor_id, 0) + 1
+        _handles_loaded[actor_id] = _handles_loaded.get(actor_id, 0) + 1
     weakref.finalize(handle, _handle_gone, actor_id)
     return handle
 
@@ -80,7 +81,7 @@ def _handle_gone(actor_id: int) -> None:
             _handles[actor_id] = n
             return
         _handles.pop(actor_id, None)
-        _handle_events.append(("drop", actor_id))
+        _handle_events.append(("drop", actor_id, _handles_loaded.pop(actor_id, 0)))
 
 
 class WorkerRef(ObjectRef):
@@ -144,9 +145,9 @@ def token(obj: Any) -> Any:
         ser.noted(obj._id)  # a value made here tells the driver which objects it names
         return ("r", obj._id)
     if isinstance(obj, ActorHandle):
-        if ser.packing_value():  # a return or a put: copies may live anywhere from now on
+        if not ser.noted_actor(obj._actor):  # a value: copies may live anywhere from now on
             with _count_lock:
-                _handle_events.append(("escape", obj._actor.actor_id))
+                _handle_events.append(("escape", obj._actor.actor_id, 0))
         return ("a", obj._actor.actor_id, obj._cls)
     return (
         "p",
@@ -164,14 +165,6 @@ def load(pid: Any) -> Any:
     if kind == "a":
         return _counted_handle(pid[1], pid[2])
     return PlacementGroup(_RemotePG(pid[1], pid[3], pid[4]), pid[2])
-
-
-def reply_load(pid: Any) -> Any:
-    """`load` for a reply to this process's request: its actor handles are not counted (the
-    driver counts none it writes into replies; `get_actor`'s handles are weak, as in Ray)."""
-    if pid[0] == "a":
-        return ActorHandle(_RemoteActor(pid[1]), pid[2])
-    return load(pid)
 
 
 class Worker:
@@ -242,7 +235,8 @@ class Worker:
             future: Future[Any] = Future()
             self.replies[req] = future
         future.req = req  # type: ignore[attr-defined]
-        payload = ser.pack(args, token)
+        # A handle in a request reaches the driver, which counts it there (see `token`).
+        payload, _ = ser.with_actors(lambda: ser.pack(args, token))
         self.send(("rpc", req, op, payload))
         return future
 
@@ -267,7 +261,7 @@ class Worker:
                     if future is not None and not future.done():
                         ok, payload = msg[2], msg[3]
                         try:
-                            value = ser.unpack(payload, reply_load)
+                            value = ser.unpack(payload, load)
                         except BaseException as e:  # noqa: BLE001 - handed to the caller
                             value, ok = e, False
                         try:
