@@ -317,9 +317,11 @@ class SimBackend(
             self.submit_times.note(task_id, now)
         table = self.task_table
         table[task_id] = task
-        order = self.task_order
-        order.append(task_id)
-        if len(table) > self.task_table_cap or len(order) > self.task_order_limit:
+        self.task_order.append(task_id)
+        # Only the table's size is checked: rows leave it only through `trim_task_table`, which
+        # keeps it at its cap and compacts the order tiers, so the task tier can outgrow its
+        # limit only while the table is over its cap.
+        if len(table) > self.task_table_cap:
             self.trim_task_table()
         queue = self.scheduler.queues.get(opts.sched_key)
         if queue is not None:  # its class already waits: it queues behind (Scheduler.submit)
