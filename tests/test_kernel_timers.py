@@ -145,3 +145,37 @@ def test_time_sleep_in_code_the_simulator_calls_between_units() -> None:
         assert time.monotonic() == 2.0
     finally:
         simray.shutdown()
+
+
+def test_time_sleep_in_another_thread_sleeps_for_real_while_a_task_runs() -> None:
+    # A library's thread started by a task sleeps for real, its clock real, while the task (the
+    # simulator's current unit) waits for it: the virtual clock does not move meanwhile.
+    import threading
+    import time
+
+    import simray
+    import simray.sim
+
+    simray.init(num_cpus=1, _latency=0)
+    try:
+
+        @simray.remote
+        def joins_a_sleeping_thread() -> tuple[float, float, float]:
+            slept: list[float] = []
+
+            def sleeper() -> None:
+                start = time.monotonic()
+                time.sleep(0.05)
+                slept.append(time.monotonic() - start)
+
+            before = simray.sim.now()
+            thread = threading.Thread(target=sleeper)
+            thread.start()
+            thread.join()
+            return before, simray.sim.now(), slept[0]
+
+        before, after, slept = simray.get(joins_a_sleeping_thread.remote())
+        assert before == after
+        assert slept >= 0.05
+    finally:
+        simray.shutdown()

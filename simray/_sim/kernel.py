@@ -242,20 +242,26 @@ class Kernel:
         `seconds` of virtual time, as `sleep_until(now + seconds)`; a real thread (not the
         simulator's) sleeps for real, and code that runs in no unit returns at once. Most task
         bodies call it, so it is one frame."""
-        if _get_ident() != self.thread:
-            return self.real_sleep(seconds)
+        me = self.current
+        # A unit runs on its own greenlet: then this is the simulator's thread (a greenlet
+        # belongs to one thread), which asks no thread id; anything else is checked in full.
+        if me is None or me.glet is not getcurrent():
+            if _get_ident() != self.thread:
+                return self.real_sleep(seconds)
+            if me is None:
+                # No unit runs: user code called from the hub's callbacks (a `__del__` or
+                # weakref callback run during them). There is nothing to suspend, and virtual
+                # time moves only between events, so it returns at once with the clock where
+                # it was (after the checks of `seconds` below).
+                if not self.now + seconds > self.now and seconds < 0:
+                    raise ValueError("sleep length must be non-negative")
+                return
         now = self.now
         until = now + seconds
         if not until > now:  # a zero, negative or NaN sleep (or one too short for the clock)
             if seconds < 0:
                 raise ValueError("sleep length must be non-negative")
             until = now
-        me = self.current
-        if me is None:
-            # No unit runs: user code called from the hub's callbacks (a `__del__` or weakref
-            # callback run during them). There is nothing to suspend, and virtual time moves
-            # only between events, so it returns at once with the clock where it was.
-            return
         if (
             self._ready
             or self.hooked
