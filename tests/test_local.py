@@ -399,6 +399,32 @@ def test_force_cancel_kills_the_worker(local, tmp_path):
     assert not wait_gone(lambda: [pid] if _alive(pid) else [])
 
 
+def test_a_force_cancelled_worker_is_never_given_more_work(local, tmp_path):
+    """The killed worker is not handed back as idle: a task submitted before the driver hears
+    of its death runs on another worker, not sent to the dying one (which lost it, or raced the
+    I/O thread closing its connection). The lock keeps the death unheard, so no timing."""
+    from simray import _session
+
+    @simray.remote
+    def stuck(path):
+        open(path, "w").write(str(os.getpid()))
+        time.sleep(60)
+
+    @simray.remote(max_retries=0)
+    def pid():
+        return os.getpid()
+
+    path = str(tmp_path / "pid")
+    ref = stuck.remote(path)
+    killed = int(_wait_for(path))
+    with _session.backend().lock:  # the I/O thread cannot report the death meanwhile
+        simray.cancel(ref, force=True)
+        after = pid.remote()
+    with pytest.raises(exc.TaskCancelledError):
+        simray.get(ref, timeout=60)
+    assert simray.get(after, timeout=60) != killed
+
+
 # -- files, values ---------------------------------------------------------------------------------
 def test_filelock_between_worker_processes_is_the_real_one(local, tmp_path):
     @simray.remote

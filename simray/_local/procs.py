@@ -43,7 +43,9 @@ class WorkerProc:
         self.lent: dict[Any, int] = {}  # entries it was sent refs to -> how many refs
 
     def send(self, msg: Any) -> None:
-        if self.conn is not None and self.state != "dead":
+        """Send under the backend's lock; a worker killed or dead gets nothing (its death is
+        reported by the I/O thread, which closes its connection under the same lock)."""
+        if self.conn is not None and self.state != "dead" and self.state != "killed":
             try:
                 self.conn.send(msg)
             except OSError:
@@ -184,8 +186,8 @@ class Procs:
                             break
                 except (EOFError, OSError):
                     del conns[item]
-                    item.close()
-                    with self.lock:
+                    with self.lock:  # never closed while a sender under the lock uses it
+                        item.close()
                         if self._closing:
                             return
                         self.on_death(proc)

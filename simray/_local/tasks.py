@@ -498,8 +498,8 @@ class Tasks:
             self._finish(task, FAILED, exc.TaskCancelledError(task.hex()))
         elif force:
             proc = task.proc
+            proc.state = "killed"  # first: ending the task must not hand the worker back as idle
             self._finish(task, FAILED, exc.TaskCancelledError(task.hex()))
-            proc.state = "killed"
             self.procs.kill(proc)
         else:
             task.proc.send(("cancel", task.task_id))
