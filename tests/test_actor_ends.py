@@ -16,7 +16,8 @@ import weakref
 import pytest
 
 import simray
-from simray.exceptions import ActorDiedError, RayActorError
+from simray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+from simray.util.state import list_actors
 
 ENDED: list[str] = []
 INSTANCES: weakref.WeakSet = weakref.WeakSet()  # live actor instances, held by nothing here
@@ -56,7 +57,14 @@ class _Base:
             os.kill(os.getpid(), signal.SIGKILL)
         if how == "sys.exit":
             sys.exit(0)
+        if how == "sys.exit(1)":
+            sys.exit(1)
+        if how == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)
         return "still here"
+
+    def pid(self) -> int:
+        return os.getpid()
 
     def __del__(self) -> None:
         ENDED.append(f"__del__ {self.tag}")
@@ -190,3 +198,48 @@ def test_sys_exit_0_is_an_intended_exit_and_os_exit_a_crash(how, restarts):
     else:
         with pytest.raises(ActorDiedError, match="INTENDED_USER_EXIT"):
             simray.get(a.ping.remote())
+
+
+@pytest.mark.parametrize(
+    "how", ["ray.kill", "exit_actor", "__ray_terminate__", "sys.exit", "sys.exit(1)", "sigterm"]
+)
+def test_the_pid_in_the_error_and_death_cause_is_the_one_the_actor_saw(how):
+    # Ray 2.60: its ActorDiedError and list_actors' death_cause name the worker's pid, the one
+    # os.getpid() gave inside the actor (and its output prefix shows).
+    simray.init(num_cpus=1)
+    other = Res.remote("other")  # another process: its pid must not be the one named
+    a = Res.remote(how)
+    pids = simray.get([other.pid.remote(), a.pid.remote()])
+    assert pids[0] != pids[1]
+    if how == "ray.kill":
+        simray.kill(a)
+    elif how == "exit_actor":
+        with pytest.raises(ActorDiedError):
+            simray.get(a.leave.remote())
+    elif how == "__ray_terminate__":
+        simray.get(a.__ray_terminate__.remote())
+    else:
+        with pytest.raises(ActorDiedError):
+            simray.get(a.end.remote(how))
+    with pytest.raises(ActorDiedError) as died:
+        simray.get(a.ping.remote())
+    assert f"\tpid: {pids[1]}\n" in str(died.value)
+    [row] = [r for r in list_actors(detail=True) if r["state"] == "DEAD"]
+    assert row["death_cause"]["actor_died_error_context"]["pid"] == pids[1]
+
+
+def test_sigterm_to_itself_exits_gracefully_with_code_1():
+    # Ray 2.60 (conformance 206): the worker's SIGTERM handler raises SystemExit(1): __del__
+    # and the atexit handlers run; an in-flight call is told why, and the actor restarts while
+    # max_restarts lasts, else it is dead with that detail.
+    simray.init(num_cpus=1)
+    said = "Worker exits with an exit code 1. The process receives a SIGTERM."
+    a = Res.options(max_restarts=1).remote("term")
+    first = simray.get(a.pid.remote())
+    with pytest.raises(ActorUnavailableError, match=f"UnexpectedSystemExit: {said}"):
+        simray.get(a.end.remote("sigterm"))
+    assert ENDED[:3] == _graceful("term")
+    assert simray.get(a.pid.remote()) != first  # a new process
+    with pytest.raises(ActorDiedError) as died:
+        simray.get(a.end.remote("sigterm"))
+    assert f"SYSTEM_ERROR Worker exit detail: Worker exits unexpectedly. {said}" in str(died.value)

@@ -52,6 +52,8 @@ class ActorRecord:
         # Set when it ends out of scope: whether its constructor had not finished (Ray's
         # `never_started` then, even when the constructor was running)
         self.never_started: bool | None = None
+        # The pid of its last process once dead (0 if it never had one): `death_cause` shows it
+        self.death_pid = 0
 
     def hex(self) -> str:
         return f"{self.actor_id:032x}"
@@ -175,10 +177,11 @@ CONNECTION_LOST = (
 )
 
 
-def sys_exit_details(code: Any) -> tuple[str, str]:
+def sys_exit_details(code: Any, why: str = "") -> tuple[str, str]:
     """`sys.exit(code)` in an actor method, code not 0: the exit detail of the dead actor, and
-    what a call in flight is told while it restarts (Ray 2.60)."""
-    said = f"Worker exits with an exit code {code}."
+    what a call in flight is told while it restarts (Ray 2.60); `why` follows the code (as
+    "The process receives a SIGTERM.")."""
+    said = f"Worker exits with an exit code {code}." + (f" {why}" if why else "")
     return f"Worker exits unexpectedly. {said}", f"UnexpectedSystemExit: {said}"
 
 
@@ -241,11 +244,12 @@ def terminated(actor: Any, pid: int = 0) -> exc.ActorDiedError:
     )
 
 
-def process_died(actor: Any, detail: str) -> exc.ActorDiedError:
-    """Calls of an actor whose process died and may not restart."""
+def process_died(actor: Any, detail: str, pid: int = 0) -> exc.ActorDiedError:
+    """Calls of an actor whose process died and may not restart (Ray names its pid)."""
     return exc.ActorDiedError(
         class_name=actor.opts.class_name,
         actor_id=actor.hex(),
+        pid=pid,
         namespace=actor.namespace,
         ip=actor.node.ip if actor.node else "",
         error_message="The actor is dead because its worker process has died. Worker exit type: "

@@ -24,7 +24,7 @@ from simray._model.returns import raise_if_dependency_failed, split_returns
 from simray._sim import exploration
 from simray._sim.actor_atexit import ActorAtexit
 from simray._sim.actor_records import ActorCall, ActorExit, ActorLoop, EndedCall, SimActor
-from simray._sim.errors import SIM_PID, task_error
+from simray._sim.errors import task_error
 from simray._sim.kernel import WorkerExit
 from simray._sim.livelock import LivelockInterrupt
 from simray._sim.objects import (
@@ -327,6 +327,7 @@ class Actors:
 
     def _run_call(self, call: ActorCall) -> None:
         """Body of a call on a sync or threaded actor."""
+        said = ""  # what a SystemExit adds to the exit detail (SIGTERM's)
         try:
             if call.env is not self.kernel.env_now or call.interrupt:
                 self.backend.switch_in(call)
@@ -347,23 +348,23 @@ class Actors:
         except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
             ending, exit_code = _KILLED, None
         except SystemExit as stop:  # sys.exit: the actor's process exits as Python does
-            ending, exit_code = _SYS_EXIT, stop.code
+            ending, exit_code, said = _SYS_EXIT, stop.code, getattr(stop, "said", "")
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
             return
         else:
             self._call_done(call, result=result)
             return
-        self._process_exit(call, ending, exit_code)
+        self._process_exit(call, ending, exit_code, said)
 
-    def _process_exit(self, call: ActorCall, ending: int, exit_code: Any) -> None:
+    def _process_exit(self, call: ActorCall, ending: int, exit_code: Any, said: str) -> None:
         """`call` ended its actor's process. Called once the exception that said so is gone:
         its traceback held the method's frame, whose `self` would keep `__del__` from running
         before the atexit handlers (Ray's worker finishes the task, then exits)."""
         if ending == _EXIT_ACTOR:
             self._exit(call)
         else:
-            self.backend.faults.crash_actor_call(call, ending == _SYS_EXIT, exit_code)
+            self.backend.faults.crash_actor_call(call, ending == _SYS_EXIT, exit_code, said)
 
     def _call_done(
         self, call: ActorCall, result: Any = None, error: BaseException | None = None
@@ -464,7 +465,9 @@ class Actors:
         ):
             return
         actor.never_started = actor.state != ALIVE
-        self.die(actor, ends.out_of_scope(actor, pid=SIM_PID), graceful=actor.state == ALIVE)
+        self.die(
+            actor, ends.out_of_scope(actor, pid=self.pid(actor)), graceful=actor.state == ALIVE
+        )
 
     # -- async actors ------------------------------------------------------------------------
     def _run_loop(self, unit: ActorLoop) -> None:
@@ -494,6 +497,7 @@ class Actors:
     async def _run_async_call(self, call: ActorCall) -> None:
         import asyncio
 
+        said = ""  # what a SystemExit adds to the exit detail (SIGTERM's)
         call.atask = asyncio.current_task()
         call.atask.simray_call = call  # type: ignore[union-attr]
         if call.method == "__ray_terminate__":
@@ -517,14 +521,14 @@ class Actors:
         except WorkerExit:  # os._exit or a signal to itself: the actor's process is gone
             ending, exit_code = _KILLED, None
         except SystemExit as stop:  # sys.exit: the actor's process exits as Python does
-            ending, exit_code = _SYS_EXIT, stop.code
+            ending, exit_code, said = _SYS_EXIT, stop.code, getattr(stop, "said", "")
         except BaseException as error:  # the method's failure is its result
             self._call_done(call, error=error)
             return
         else:
             self._call_done(call, result=result)
             return
-        self._process_exit(call, ending, exit_code)
+        self._process_exit(call, ending, exit_code, said)
 
     # -- death -------------------------------------------------------------------------------
     def _exit(self, call: ActorCall) -> None:
@@ -534,7 +538,7 @@ class Actors:
         actor.running.pop(call, None)
         call.state = "finished"
         call.ended_at = self.backend.kernel.now
-        error = ends.exited(actor, pid=SIM_PID)
+        error = ends.exited(actor, pid=self.pid(actor))
         if actor.running:
             # Ray: the actor is still alive (other calls run), so this caller is told that it is
             # unavailable rather than dead.
@@ -558,7 +562,9 @@ class Actors:
         actor.running.pop(call, None)
         for ref in call.returns:
             ref.resolve(READY, None)
-        self.die(actor, ends.terminated(actor, pid=SIM_PID), release_name=False, graceful=True)
+        self.die(
+            actor, ends.terminated(actor, pid=self.pid(actor)), release_name=False, graceful=True
+        )
 
     def kill(self, actor: SimActor, no_restart: bool = True) -> None:
         """`ray.kill`: the actor's process is killed (nothing of it runs); with
@@ -568,7 +574,12 @@ class Actors:
         if not no_restart and actor.state == ALIVE and ends.may_restart(actor):
             self.backend.faults.actor_process_died(actor, ends.KILLED_IN_FLIGHT)
             return
-        self.die(actor, ends.killed(actor, pid=SIM_PID, restart_allowed=not no_restart))
+        self.die(actor, ends.killed(actor, pid=self.pid(actor), restart_allowed=not no_restart))
+
+    def pid(self, actor: SimActor) -> int:
+        """The pid of the actor's process, as Ray's texts about its end show it (the one its
+        `os.getpid()` and output prefix show); 0 while it has no node, as Ray leaves it out."""
+        return self.backend.faults.pids.of_actor(actor) if actor.node is not None else 0
 
     def die(
         self,
@@ -579,6 +590,7 @@ class Actors:
     ) -> None:
         """The actor dies with `error`: its calls fail with it (faults and groups use it). A
         graceful end runs its `__del__` and atexit handlers; a kill or a crash runs neither."""
+        actor.death_pid = self.pid(actor)  # before the state changes: list_actors shows it
         actor.state = DEAD
         actor.death = error
         actor.on_unreferenced = None

@@ -20,7 +20,6 @@ from simray import exceptions as exc
 from simray._model import actors as ends
 from simray._model.returns import spend_retry
 from simray._sim.actors import ALIVE, DEAD, ActorCall, SimActor
-from simray._sim.errors import SIM_PID
 from simray._sim.kernel import WorkerExit
 from simray._sim.objects import FAILED, PENDING, READY
 from simray._sim.tasks import FINISHED, Task
@@ -28,6 +27,13 @@ from simray._sim.tasks import FINISHED, Task
 RESTARTING = "restarting"
 # Fake pids start above Linux's largest pid (2**22), so none is ever a real process's.
 FIRST_PID = 4_200_001
+
+
+class SigtermExit(SystemExit):
+    """SIGTERM to an actor's own process: Ray 2.60's worker handler raises SystemExit(1)
+    saying so (the method may catch it); the actor's process then exits gracefully."""
+
+    said = "The process receives a SIGTERM."
 
 
 class FakePids:
@@ -69,14 +75,19 @@ class FakePids:
         self._owner[pid] = owner
         return pid
 
+    def of_actor(self, actor: Any) -> int:
+        """The pid of `actor`'s current process (a restart is a new one): what `os.getpid()`
+        in it, its output prefix and Ray's error texts about its end all show."""
+        key = (actor.actor_id, actor.restarts)
+        pid = self._actor.get(key)
+        if pid is None:
+            pid = self._actor[key] = self._new(actor)
+        return pid
+
     def of(self, unit: Any) -> int:
         actor = self.actor_of(unit)
         if actor is not None:
-            key = (actor.actor_id, actor.restarts)
-            pid = self._actor.get(key)
-            if pid is None:
-                pid = self._actor[key] = self._new(actor)
-            return pid
+            return self.of_actor(actor)
         node = getattr(unit, "node", None)
         if type(unit) is not Task or node is None or unit.glet is None:
             pid = self._unit.get(id(unit))
@@ -171,6 +182,8 @@ class Faults:
             if sig not in (signal.SIGKILL, signal.SIGTERM):
                 return None  # Ray's workers ignore other signals here; simray does too
             if target is kernel.current or target is pids.actor_of(kernel.current):
+                if sig == signal.SIGTERM and type(target) is not Task:
+                    raise SigtermExit(1)  # Ray's actor worker exits as by sys.exit(1)
                 raise WorkerExit(-sig)  # its own process: the caller goes with it
             kernel.call_soon(lambda _: self.killed(target, sig))
             return None
@@ -303,7 +316,7 @@ class Faults:
             actor.pool.release(actor.holds, actor.gpu_shares)
         actor.holds, actor.gpu_shares = {}, []
         if not can_restart:
-            actors.die(actor, ends.process_died(actor, detail))
+            actors.die(actor, ends.process_died(actor, detail, pid=actors.pid(actor)))
             for call in in_flight:
                 actors.fail(call, actor.death)
             return
@@ -319,18 +332,25 @@ class Faults:
         actors.restart(actor)
         backend.scheduler.dispatch()
 
-    def crash_actor_call(self, call: ActorCall, graceful: bool = False, code: Any = None) -> None:
-        """`call` ended its actor's process: `os._exit` or a signal to itself (gone at once),
-        or `sys.exit(code)` (graceful: code 0 is an intended exit, no restart, as in Ray)."""
+    def crash_actor_call(
+        self, call: ActorCall, graceful: bool = False, code: Any = None, said: str = ""
+    ) -> None:
+        """`call` ended its actor's process: `os._exit` or SIGKILL to itself (gone at once),
+        or `sys.exit(code)` (graceful: code 0 is an intended exit, no restart, as in Ray);
+        `said` is what Ray's exit adds to the detail (SIGTERM's handler says why)."""
         actor = call.actor
         if actor.state == DEAD:
             return
+        actors = self.backend.actors
         if not graceful:
             self.actor_process_died(actor, ends.CONNECTION_LOST, told=ends.KILLED_IN_FLIGHT)
         elif code == 0:
-            self.backend.actors.die(
-                actor, ends.sys_exited(actor, pid=SIM_PID), release_name=False, graceful=True
+            actors.die(
+                actor,
+                ends.sys_exited(actor, pid=actors.pid(actor)),
+                release_name=False,
+                graceful=True,
             )
         else:
-            detail, told = ends.sys_exit_details(code)
+            detail, told = ends.sys_exit_details(code, said)
             self.actor_process_died(actor, detail, graceful=True, told=told)

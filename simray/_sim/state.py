@@ -309,7 +309,7 @@ def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
             "owner_ip_address": backend.scheduler.all_nodes[0].ip,
             # Ray's are empty for an actor that never had a process
             "node_ip_address": node.ip if node is not None else "",
-            "pid": _PID if node is not None else 0,
+            "pid": actor.death_pid if node is not None else 0,
             "name": actor.opts.name or "",
             "ray_namespace": actor.namespace,
             "class_name": actor.opts.class_name,
