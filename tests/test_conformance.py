@@ -60,7 +60,10 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS: dict[str, str] = {}
+LOCAL_GAPS: dict[str, str] = {
+    "206_actor_sigterm_pid": "local: SIGTERM to an actor's own process is a kill (no finalizers, "
+    "a connection-lost detail) and its ActorDiedError texts name no pid",
+}
 
 
 @pytest.mark.parametrize(
@@ -90,7 +93,7 @@ def _ray_available() -> bool:
 
 # Programs that call ray.util.state: real Ray serves it from its dashboard (ray[default]); the
 # others run real Ray with the dashboard off, which spares each start-up its head modules.
-NEEDS_DASHBOARD = {"71_list_objects", "201_actor_death_cause"}
+NEEDS_DASHBOARD = {"71_list_objects", "201_actor_death_cause", "206_actor_sigterm_pid"}
 
 # Programs that print the autoscaler monitor's `(autoscaler +Ns)` notices about infeasible
 # requests (the monitor's only output on a one-node cluster): the others run real Ray without
