@@ -11,6 +11,7 @@ import gc
 import os
 import signal
 import sys
+import time
 import weakref
 
 import pytest
@@ -200,13 +201,14 @@ def test_sys_exit_0_is_an_intended_exit_and_os_exit_a_crash(how, restarts):
             simray.get(a.ping.remote())
 
 
+@pytest.mark.parametrize("backend", ["sim", "local"])
 @pytest.mark.parametrize(
     "how", ["ray.kill", "exit_actor", "__ray_terminate__", "sys.exit", "sys.exit(1)", "sigterm"]
 )
-def test_the_pid_in_the_error_and_death_cause_is_the_one_the_actor_saw(how):
+def test_the_pid_in_the_error_and_death_cause_is_the_one_the_actor_saw(how, backend):
     # Ray 2.60: its ActorDiedError and list_actors' death_cause name the worker's pid, the one
-    # os.getpid() gave inside the actor (and its output prefix shows).
-    simray.init(num_cpus=1)
+    # os.getpid() gave inside the actor (and its output prefix shows); local's is its process's.
+    simray.init(backend=backend, num_cpus=1)
     other = Res.remote("other")  # another process: its pid must not be the one named
     a = Res.remote(how)
     pids = simray.get([other.pid.remote(), a.pid.remote()])
@@ -224,7 +226,13 @@ def test_the_pid_in_the_error_and_death_cause_is_the_one_the_actor_saw(how):
     with pytest.raises(ActorDiedError) as died:
         simray.get(a.ping.remote())
     assert f"\tpid: {pids[1]}\n" in str(died.value)
-    [row] = [r for r in list_actors(detail=True) if r["state"] == "DEAD"]
+    rows: list = []
+    for _ in range(300):  # local: the row is dead once the process is gone (as in Ray)
+        rows = [r for r in list_actors(detail=True) if r["state"] == "DEAD"]
+        if rows:
+            break
+        time.sleep(0.1)
+    [row] = rows
     assert row["death_cause"]["actor_died_error_context"]["pid"] == pids[1]
 
 
@@ -240,6 +248,22 @@ def test_sigterm_to_itself_exits_gracefully_with_code_1():
         simray.get(a.end.remote("sigterm"))
     assert ENDED[:3] == _graceful("term")
     assert simray.get(a.pid.remote()) != first  # a new process
+    with pytest.raises(ActorDiedError) as died:
+        simray.get(a.end.remote("sigterm"))
+    assert f"SYSTEM_ERROR Worker exit detail: Worker exits unexpectedly. {said}" in str(died.value)
+
+
+def test_sigterm_to_itself_on_local_exits_with_code_1_and_says_so():
+    # Ray 2.60 (conformance 206 checks the finalizers): a local actor's process handles SIGTERM
+    # as Ray's worker does, SystemExit(1): the in-flight call is told why while it restarts,
+    # then, no restart left, the actor is dead with that detail (was a lost connection).
+    simray.init(backend="local", num_cpus=1)
+    said = "Worker exits with an exit code 1. The process receives a SIGTERM."
+    a = Res.options(max_restarts=1).remote("term")
+    first = simray.get(a.pid.remote())
+    with pytest.raises(ActorUnavailableError, match=f"UnexpectedSystemExit: {said}"):
+        simray.get(a.end.remote("sigterm"))
+    assert simray.get(a.pid.remote(), timeout=30) != first  # a new process
     with pytest.raises(ActorDiedError) as died:
         simray.get(a.end.remote("sigterm"))
     assert f"SYSTEM_ERROR Worker exit detail: Worker exits unexpectedly. {said}" in str(died.value)

@@ -60,10 +60,7 @@ def test_program_on_sim(name, tmp_path):
 
 # Programs whose feature the local backend does not have yet (strict: an unexpected pass fails,
 # so the entry goes when the feature comes).
-LOCAL_GAPS: dict[str, str] = {
-    "206_actor_sigterm_pid": "local: SIGTERM to an actor's own process is a kill (no finalizers, "
-    "a connection-lost detail) and its ActorDiedError texts name no pid",
-}
+LOCAL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

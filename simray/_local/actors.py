@@ -36,7 +36,9 @@ class LocalActor(ActorRecord):
         self.inflight: dict[int, Call] = {}
         self.exiting: str | None = None
         self.exit_error: BaseException | None = None
-        self.sys_exit: tuple[Any] | None = None  # (code,): a method called sys.exit(code)
+        # (code, said): a method called sys.exit(code), or SIGTERM's handler did (it says so)
+        self.sys_exit: tuple[Any, str] | None = None
+        self.pid = 0  # its current (or last) process's: what Ray's texts about its end name
         self.env_vars: dict[str, str] | None = None
         self.init_args: Any = None
         self.cls_blob = b""
@@ -175,7 +177,7 @@ class Actors:
         proc.actor = actor
         proc.node = actor.node
         actor.proc = proc
-        task.pid = proc.pid
+        actor.pid = task.pid = proc.pid
         task.started_at = self.b.now()
         actor.exiting = None
         args, kwargs, _, nested, pins = actor.init_args
@@ -276,7 +278,7 @@ class Actors:
         elif kind == "exiting":
             actor.exiting = msg[1]
         elif kind == "sys_exit":
-            actor.sys_exit = (msg[1],)
+            actor.sys_exit = (msg[1], msg[2])
         elif kind == "exit_call":
             self._exit_call(actor, msg[1])
 
@@ -284,7 +286,7 @@ class Actors:
         """`exit_actor()` in a call: its caller sees the actor's death, queued calls fail, calls
         still running (threaded, async) finish first, then the process ends without restart."""
         call = actor.inflight.pop(call_id, None)
-        error = ends.exited(actor)
+        error = ends.exited(actor, pid=actor.pid)
         if call is not None:
             if actor.inflight:
                 # Ray: the actor is still alive (other calls run), so this caller is told that
@@ -498,6 +500,7 @@ class Actors:
         self._die(actor, ends.killed(actor, pid=pid, restart_allowed=not no_restart))
 
     def _die(self, actor: LocalActor, error: BaseException, release_name: bool = True) -> None:
+        actor.death_pid = actor.pid if actor.node is not None else 0  # list_actors shows it
         actor.state = DEAD
         actor.death = error
         actor.on_unreferenced = None
@@ -538,15 +541,15 @@ class Actors:
             self._die(
                 actor,
                 release_name=False,
-                error=actor.exit_error or ends.terminated(actor),
+                error=actor.exit_error or ends.terminated(actor, pid=actor.pid),
             )
             return
         if actor.sys_exit is not None:  # sys.exit(code) in a method: Python exited
-            (code,), actor.sys_exit = actor.sys_exit, None
+            (code, said), actor.sys_exit = actor.sys_exit, None
             if code == 0:  # an intended exit: no restart (Ray 2.60)
                 self._die(actor, ends.sys_exited(actor, pid=proc.pid), release_name=False)
                 return
-            detail, told = ends.sys_exit_details(code)
+            detail, told = ends.sys_exit_details(code, said)
         else:  # os._exit, a signal: the process vanished
             detail, told = ends.CONNECTION_LOST, ends.KILLED_IN_FLIGHT
         self._creation_over(actor)
@@ -567,7 +570,7 @@ class Actors:
         actor.inflight.clear()
         self._release(actor)
         if not can_restart:
-            self._die(actor, ends.process_died(actor, detail))
+            self._die(actor, ends.process_died(actor, detail, pid=actor.pid))
             for call in in_flight:
                 self._fail(call, actor.death)
             return

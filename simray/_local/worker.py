@@ -49,6 +49,17 @@ class _ActorExit(SystemExit):
     """`exit_actor()` in a sync or threaded actor: unwinds the method."""
 
 
+class _SigtermExit(SystemExit):
+    """SIGTERM to an actor's process: Ray 2.60's worker handler raises SystemExit(1) saying so
+    (the method may catch it); uncaught, the process exits as by `sys.exit(1)`, gracefully."""
+
+    said = "The process receives a SIGTERM."
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _SigtermExit(1)
+
+
 # How this process's refs are counted for the driver (see `WorkerRef`).
 _counts: dict[int, int] = {}  # id -> live refs to it here
 _loaded: dict[int, int] = {}  # id -> refs to it the driver sent (lent) since its last release
@@ -318,10 +329,12 @@ class Worker:
         _flush()
         os._exit(0)
 
-    def sys_exit(self, code: Any) -> None:
+    def sys_exit(self, code: Any, said: str = "") -> None:
         """`sys.exit(code)` in an actor method: the driver hears the code (0 is an intended
-        exit), then the process ends as Python's does: `__del__`, then atexit handlers."""
-        self.send(("sys_exit", code if isinstance(code, int | str | None) else str(code)))
+        exit) and what the exit adds to its detail (SIGTERM's handler says why), then the
+        process ends as Python's does: `__del__`, then atexit handlers."""
+        code = code if isinstance(code, int | str | None) else str(code)
+        self.send(("sys_exit", code, said))
         self.quit()
 
     def function(self, key: int, blob: bytes | None) -> Any:
@@ -470,6 +483,7 @@ class Worker:
     # -- actors ------------------------------------------------------------------------------
     def become_actor(self, msg: Any) -> None:
         _, actor_id, cls_blob, args, kwargs, mode, limits, ctx = msg
+        signal.signal(signal.SIGTERM, _on_sigterm)  # Ray's actor worker exits gracefully
         self.label = ctx["class_name"]
         ctx["puts"] = [ctx.pop("creation_task"), ctx.pop("attempt"), 0]  # the constructor's
         if mode == "async":
@@ -541,7 +555,7 @@ class Worker:
         if method == "__ray_terminate__":
             self.terminate(call_id)
             return
-        exited: tuple[Any] | None = None  # (code,) of a sys.exit
+        exited: tuple[Any, str] | None = None  # (code, said) of a sys.exit
         try:
             a = [self.arg(x) for x in args]
             k = {key: self.arg(v) for key, v in kwargs.items()}
@@ -549,14 +563,14 @@ class Worker:
             outputs = self.outputs(result, num_returns, call_id)
         except _ActorExit:
             self.finish(("exit_call", call_id))
-        except SystemExit as stop:  # sys.exit()/exit() in a method: Python exits
-            exited = (stop.code,)
+        except SystemExit as stop:  # sys.exit()/exit() or SIGTERM in a method: Python exits
+            exited = (stop.code, getattr(stop, "said", ""))
         except BaseException as e:  # noqa: BLE001 - the method's failure is its result
             self.finish(("cerror", call_id, self.error_blob(name, e, ctx)))
         else:
             self.finish(("cdone", call_id, outputs))
         if exited is not None:  # once the traceback (holding the method's `self`) is gone
-            self.sys_exit(exited[0])
+            self.sys_exit(*exited)
 
     def method(self, name: str) -> Any:
         """The actor's method `name` (`__ray_ready__`, Ray's built-in, answers True)."""
@@ -578,7 +592,7 @@ class Worker:
         ctx["async_actor"] = True
         _ctx.set(ctx)
         name = f"{ctx['class_name']}.{method}"
-        exited: tuple[Any] | None = None  # (code,) of a sys.exit
+        exited: tuple[Any, str] | None = None  # (code, said) of a sys.exit
         try:
             if method == "__ray_terminate__":
                 self.terminate(call_id)
@@ -598,8 +612,8 @@ class Worker:
                 outputs = self.outputs(result, num_returns, call_id)
         except exc.AsyncioActorExit:
             self.finish(("exit_call", call_id))
-        except SystemExit as stop:  # sys.exit()/exit() in a method: Python exits
-            exited = (stop.code,)
+        except SystemExit as stop:  # sys.exit()/exit() or SIGTERM in a method: Python exits
+            exited = (stop.code, getattr(stop, "said", ""))
         except asyncio.CancelledError as e:
             if call_id in self.cancelled:
                 self.finish(("cerror", call_id, self.error_blob(name, e, ctx, True)))
@@ -616,7 +630,7 @@ class Worker:
         finally:
             self.atasks.pop(call_id, None)
         if exited is not None:  # once the traceback (holding the method's `self`) is gone
-            self.sys_exit(exited[0])
+            self.sys_exit(*exited)
 
     def run_loop(self) -> None:
         assert self.loop is not None
@@ -884,4 +898,8 @@ def main(config: dict[str, Any], ticket: str) -> None:
     signal.signal(signal.SIGINT, worker.on_sigint)
     _session._active = WorkerSession(worker, config["namespace"])
     threading.Thread(target=worker.reader, name="simray-reader", daemon=True).start()
-    worker.serve()
+    try:
+        worker.serve()  # never returns: the process ends by os._exit
+    except _SigtermExit:  # an actor's process, no method running (idle, or a threaded one's)
+        pass  # the exception (its traceback) is gone before the instance goes
+    worker.sys_exit(1, _SigtermExit.said)

@@ -309,8 +309,7 @@ def _death_cause(backend: Any, actor: Any) -> dict[str, Any]:
             "owner_ip_address": backend.scheduler.all_nodes[0].ip,
             # Ray's are empty for an actor that never had a process
             "node_ip_address": node.ip if node is not None else "",
-            # sim records its process's pid at death; local does not yet (the fixed one then)
-            "pid": (actor.death_pid or _PID) if node is not None else 0,
+            "pid": actor.death_pid if node is not None else 0,  # its last process's
             "name": actor.opts.name or "",
             "ray_namespace": actor.namespace,
             "class_name": actor.opts.class_name,
