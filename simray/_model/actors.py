@@ -199,28 +199,26 @@ def out_of_scope(actor: Any, pid: int = 0) -> exc.ActorDiedError:
     )
 
 
-def exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
-    """What the caller of `exit_actor()`, and the calls after it, raise."""
+def _intended_exit(actor: Any, pid: int, detail: str) -> exc.ActorDiedError:
+    """An actor whose process ended as it asked (exit code 0), with Ray's detail of how."""
     return exc.ActorDiedError(
         class_name=actor.opts.class_name,
         actor_id=actor.hex(),
         pid=pid,
         namespace=actor.namespace,
         ip=actor.node.ip,
-        error_message=_EXITED + "Worker exits with an exit code 0. exit_actor() is called.",
+        error_message=_EXITED + detail,
     )
+
+
+def exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
+    """What the caller of `exit_actor()`, and the calls after it, raise."""
+    return _intended_exit(actor, pid, "Worker exits with an exit code 0. exit_actor() is called.")
 
 
 def sys_exited(actor: Any, pid: int = 0) -> exc.ActorDiedError:
     """`sys.exit(0)` in an actor method: an intended exit, as `exit_actor()` but unnamed."""
-    return exc.ActorDiedError(
-        class_name=actor.opts.class_name,
-        actor_id=actor.hex(),
-        pid=pid,
-        namespace=actor.namespace,
-        ip=actor.node.ip,
-        error_message=_EXITED + "Worker exits with an exit code 0.",
-    )
+    return _intended_exit(actor, pid, "Worker exits with an exit code 0.")
 
 
 def exited_while_busy(actor: Any) -> exc.ActorUnavailableError:
@@ -233,15 +231,9 @@ def exited_while_busy(actor: Any) -> exc.ActorUnavailableError:
 
 
 def terminated(actor: Any, pid: int = 0) -> exc.ActorDiedError:
-    """Calls after the actor's process ended by request (`__ray_terminate__`, an exit)."""
-    return exc.ActorDiedError(
-        class_name=actor.opts.class_name,
-        actor_id=actor.hex(),
-        pid=pid,
-        namespace=actor.namespace,
-        ip=actor.node.ip,
-        error_message=_EXITED + "Worker exits with an exit code 0. exit_actor() is called.",
-    )
+    """Calls after the actor's process ended by request (`__ray_terminate__`, an exit): Ray
+    says the same as for `exit_actor()`."""
+    return exited(actor, pid)
 
 
 def process_died(actor: Any, detail: str, pid: int = 0) -> exc.ActorDiedError:
